@@ -1,0 +1,29 @@
+"""The ``edgebench model`` command group: inspect, build, list and fetch models."""
+
+from __future__ import annotations
+
+import click
+
+from edgebench.shared.lazycli import LazyGroup
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={
+        "inspect": (
+            "edgebench.agent.cli.model_inspect:inspect",
+            "Static analysis: tensors, ops, parameters, MACs.",
+        ),
+        "build": (
+            "edgebench.agent.cli.model_build:build",
+            "Generate a MobileNet TFLite model offline.",
+        ),
+        "list": ("edgebench.agent.cli.model_catalog:list_models", "List the model catalog."),
+        "fetch": (
+            "edgebench.agent.cli.model_catalog:fetch",
+            "Download a catalog model and verify it.",
+        ),
+    },
+)
+def model() -> None:
+    """Inspect, generate and fetch TFLite models."""

@@ -1,0 +1,94 @@
+"""The agent's one typed configuration object (defaults, TOML, ``EDGEBENCH_*``, flags)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgebench.shared.config import load_config
+from edgebench.shared.mqtt_config import MqttConfig
+
+
+def _default_state_dir() -> Path:
+    """Where the agent keeps its outbox and caches unless configured otherwise."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(base) / "edgebench"
+
+
+def _default_cache_dir() -> Path:
+    """Where generated and fetched models are cached unless configured otherwise."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "edgebench"
+
+
+@dataclass(frozen=True)
+class PowerConfig:
+    """Power estimation settings: board profile override and a user calibration."""
+
+    # Name of a board profile from edgebench.agent.power.profiles, or "" to detect.
+    profile: str = ""
+    # A user calibration (measured with a meter) overrides the profile's figures.
+    idle_w: float | None = None
+    load_w: float | None = None
+    carbon_intensity_g_per_kwh: float = 475.0
+    country_iso_code: str = "WLD"
+
+    def validate(self) -> list[str]:
+        """Return a list of problems (empty when valid)."""
+        errors = []
+        if (self.idle_w is None) != (self.load_w is None):
+            errors.append("power: idle_w and load_w must be given together")
+        if (
+            self.idle_w is not None
+            and self.load_w is not None
+            and not 0 <= self.idle_w <= self.load_w
+        ):
+            errors.append("power: need 0 <= idle_w <= load_w")
+        if self.carbon_intensity_g_per_kwh < 0:
+            errors.append("power.carbon_intensity_g_per_kwh: must not be negative")
+        return errors
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Everything the agent process needs, validated once at start-up."""
+
+    device_id: str = ""
+    state_dir: Path = field(default_factory=_default_state_dir)
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    sample_hz: float = 10.0
+    proc_root: Path = Path("/proc")
+    sys_root: Path = Path("/sys")
+    vcgencmd: str = "vcgencmd"
+    outbox_max_messages: int = 10000
+    status_interval_s: float = 60.0
+    models: tuple[str, ...] = ()
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    power: PowerConfig = field(default_factory=PowerConfig)
+
+    def validate(self) -> list[str]:
+        """Return a list of problems (empty when valid)."""
+        errors = [*self.mqtt.validate(), *self.power.validate()]
+        if not 0 <= self.sample_hz <= 1000:
+            errors.append("sample_hz: must be between 0 (off) and 1000")
+        if self.outbox_max_messages < 100:
+            errors.append("outbox_max_messages: must be at least 100")
+        if self.device_id and not _valid_device_id(self.device_id):
+            errors.append(
+                f"device_id: {self.device_id!r} may hold only letters, digits, '-', '_' and '.'"
+                " (it becomes an MQTT topic level and a broker login)"
+            )
+        return errors
+
+
+def _valid_device_id(device_id: str) -> bool:
+    """Device ids become topic levels and usernames, so keep them to a safe alphabet."""
+    return 0 < len(device_id) <= 64 and all(c.isalnum() or c in "-_." for c in device_id)
+
+
+def load_agent_config(
+    config_file: Path | None = None, flags: dict[str, object] | None = None
+) -> AgentConfig:
+    """Build the agent's config from defaults, ``[agent]`` in the file, environment and flags."""
+    return load_config(AgentConfig, section="agent", file=config_file, flags=flags)

@@ -1,0 +1,1 @@
+"""The edgebench collector: MQTT ingest, storage, dashboard and JSON API."""

@@ -1,0 +1,46 @@
+"""The collector's one typed configuration object (defaults, TOML, ``EDGEBENCH_*``, flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgebench.shared.config import load_config
+from edgebench.shared.mqtt_config import MqttConfig
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    """Everything the collector process needs, validated once at start-up."""
+
+    # Any SQLAlchemy URL; empty means a SQLite file in the instance folder.
+    db: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    client_id: str = "edgebench-collector"
+    queue_max: int = 100_000
+    batch_size: int = 2000
+    commit_interval_s: float = 0.25
+    rejected_max_rows: int = 10_000
+    # Optional HTTP basic auth for the dashboard and API.
+    dashboard_username: str | None = None
+    dashboard_password: str | None = None
+    mqtt: MqttConfig = field(default_factory=lambda: MqttConfig(client_id="edgebench-collector"))
+
+    def validate(self) -> list[str]:
+        """Return a list of problems (empty when valid)."""
+        errors = self.mqtt.validate()
+        if not 0 < self.port < 65536:
+            errors.append(f"port: {self.port} is not a TCP port")
+        if self.queue_max < 100 or self.batch_size < 1:
+            errors.append("queue_max must be >= 100 and batch_size >= 1")
+        if (self.dashboard_username is None) != (self.dashboard_password is None):
+            errors.append("dashboard_username and dashboard_password must be given together")
+        return errors
+
+
+def load_collector_config(
+    config_file: Path | None = None, flags: dict[str, object] | None = None
+) -> CollectorConfig:
+    """Build the collector's config from defaults, ``[collector]``, environment and flags."""
+    return load_config(CollectorConfig, section="collector", file=config_file, flags=flags)

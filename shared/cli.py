@@ -1,0 +1,51 @@
+"""The ``edgebench`` console command: one entry point, subcommands per role."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from edgebench.shared.lazycli import LazyGroup
+from edgebench.shared.version import __version__
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={
+        "agent": ("edgebench.agent.cli:agent", "Run benchmarks on this board and publish them."),
+        "model": ("edgebench.agent.cli.model:model", "Inspect, generate and fetch TFLite models."),
+        "collector": (
+            "edgebench.collector.cli:collector",
+            "Receive results over MQTT, store them, serve the dashboard.",
+        ),
+        "fleet": (
+            "edgebench.collector.fleet:fleet",
+            "Start a fleet of one on this machine: broker, collector, agent.",
+        ),
+    },
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="edgebench")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="EDGEBENCH_CONFIG",
+    help="TOML config file (also EDGEBENCH_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
+    """Benchmark quantized TFLite models across a fleet of edge boards."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["config_file"] = config_file
+    ctx.obj["verbose"] = verbose
+
+
+def main() -> None:
+    """Run the CLI (the console-script entry point)."""
+    cli(prog_name="edgebench")

@@ -1,0 +1,3 @@
+"""The single source of the edgebench version string."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,41 @@
+"""Fixtures every test module can use: paths to the project and to ../shared data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("EDGEBENCH_SHARED", ROOT.parent / "shared")).resolve()
+MODELS = SHARED / "models"
+IMAGES = SHARED / "images"
+OUTPUT = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only ../shared folder with models, images and references."""
+    if not MODELS.is_dir():
+        pytest.fail(f"../shared data not found at {SHARED}; set EDGEBENCH_SHARED")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def models_dir(shared_dir: Path) -> Path:
+    """Folder of real pretrained TFLite models."""
+    return shared_dir / "models"
+
+
+@pytest.fixture(scope="session")
+def images_dir(shared_dir: Path) -> Path:
+    """Folder of test photographs with expected_top1.csv."""
+    return shared_dir / "images"
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    """Where tests save artefacts (screenshots, JSON) for a human to look at."""
+    OUTPUT.mkdir(exist_ok=True)
+    return OUTPUT
