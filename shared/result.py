@@ -53,6 +53,7 @@ class DeviceFacts:
     python: str
     runtimes: dict[str, str]
     edgebench_version: str
+    cpu_governor: str | None = None
 
 
 @dataclass(frozen=True)
