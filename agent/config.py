@@ -60,6 +60,8 @@ class AgentConfig:
     sample_hz: float = 10.0
     proc_root: Path = Path("/proc")
     sys_root: Path = Path("/sys")
+    # Holds os-release and machine-id; a fixture tree in tests.
+    etc_root: Path = Path("/etc")
     vcgencmd: str = "vcgencmd"
     outbox_max_messages: int = 10000
     status_interval_s: float = 60.0

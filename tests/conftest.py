@@ -39,3 +39,14 @@ def output_dir() -> Path:
     """Where tests save artefacts (screenshots, JSON) for a human to look at."""
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture()
+def mosquitto(tmp_path: Path):  # noqa: ANN201 - generator fixture
+    """A real Mosquitto broker on a free port, anonymous, with persistence; stopped after."""
+    from tests.brokers import MosquittoBroker
+
+    broker = MosquittoBroker(tmp_path / "mosquitto")
+    broker.start()
+    yield broker
+    broker.stop()

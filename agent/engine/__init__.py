@@ -1,1 +1,1 @@
-"""Placeholder."""
+"""Benchmark engine: backends, run loop, statistics, verdict, inputs, accuracy, report."""

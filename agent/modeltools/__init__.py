@@ -1,1 +1,1 @@
-"""Placeholder."""
+"""Model tools: flatbuffer inspection, MAC counting, generator, catalog, fetch, resolution."""

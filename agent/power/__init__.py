@@ -1,1 +1,1 @@
-"""Placeholder."""
+"""Power sources (measured) and board profiles (estimated), and energy integration."""

@@ -1,1 +1,1 @@
-"""Placeholder."""
+"""Sampler plugins: CPU, frequency, temperature, throttling, memory, power."""

@@ -1,1 +1,1 @@
-"""Placeholder."""
+"""Transport: paho client, durable SQLite outbox, and the run listener that publishes."""

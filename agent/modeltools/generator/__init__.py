@@ -1,0 +1,1 @@
+"""Offline MobileNet TFLite generator: exact architectures with deterministic weights."""

@@ -1,0 +1,1 @@
+"""MQTT ingest: subscriber callback, bounded queue and the batch writer thread."""
