@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -48,6 +49,9 @@ class MosquittoBroker:
 
     def _write_config(self) -> Path:
         lines = [
+            # As root, mosquitto otherwise drops to the "mosquitto" user, which cannot
+            # write the persistence file or log under the test's temp dir.
+            f"user {getpass.getuser()}",
             f"listener {self.port} 127.0.0.1",
             "persistence true",
             f"persistence_location {self.workdir / 'data'}/",

@@ -42,7 +42,7 @@ def output_dir() -> Path:
 
 
 @pytest.fixture()
-def mosquitto(tmp_path: Path):  # noqa: ANN201 - generator fixture
+def mosquitto(tmp_path: Path):
     """A real Mosquitto broker on a free port, anonymous, with persistence; stopped after."""
     from tests.brokers import MosquittoBroker
 

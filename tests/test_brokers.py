@@ -6,9 +6,34 @@ import subprocess
 
 
 def test_retained_message_survives_restart(mosquitto) -> None:
-    pub = ["mosquitto_pub", "-p", str(mosquitto.port), "-t", "t/x", "-m", "hello", "-r", "-q", "1"]
+    pub = [
+        "mosquitto_pub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(mosquitto.port),
+        "-t",
+        "t/x",
+        "-m",
+        "hello",
+        "-r",
+        "-q",
+        "1",
+    ]
     subprocess.run(pub, check=True, timeout=10)
     mosquitto.restart()
-    sub = ["mosquitto_sub", "-p", str(mosquitto.port), "-t", "t/x", "-C", "1", "-W", "5"]
+    sub = [
+        "mosquitto_sub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(mosquitto.port),
+        "-t",
+        "t/x",
+        "-C",
+        "1",
+        "-W",
+        "5",
+    ]
     out = subprocess.run(sub, check=True, capture_output=True, text=True, timeout=10)
     assert out.stdout.strip() == "hello"
