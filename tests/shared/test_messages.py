@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 
@@ -41,9 +42,6 @@ def _result_payload() -> tuple[str, dict]:
 @pytest.mark.parametrize("msg", one_of_each(), ids=lambda m: m.type)
 def test_every_message_type_round_trips(msg) -> None:
     payload = encode_message(msg)
-    assert (
-        b" " not in payload.replace(b"tiger cat", b"").replace(b"Raspberry Pi 4", b"")[:0] or True
-    )
     decoded = decode_message(topic_for(msg, LAYOUT), payload, LAYOUT)
     assert type(decoded) is type(msg)
     assert decoded == msg
@@ -255,10 +253,8 @@ json_values = st.recursive(
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
 @given(payload=st.binary(max_size=300))
 def test_arbitrary_bytes_raise_only_schema_error(payload: bytes) -> None:
-    try:
+    with contextlib.suppress(SchemaError):
         decode_message(LAYOUT.status(DEVICE), payload, LAYOUT)
-    except SchemaError:
-        pass
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
@@ -275,10 +271,8 @@ def test_arbitrary_json_raises_only_schema_error(value, kind: str) -> None:
         } | value
     payload = json.dumps(value).encode()
     for topic in (LAYOUT.status(DEVICE), LAYOUT.run_events(DEVICE, RUN), LAYOUT.command(DEVICE)):
-        try:
+        with contextlib.suppress(SchemaError):
             decode_message(topic, payload, LAYOUT)
-        except SchemaError:
-            pass
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
