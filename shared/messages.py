@@ -32,6 +32,8 @@ from edgebench.shared.validation import WIRE, from_dict, wire_fields
 MESSAGE_SCHEMA_VERSION = 1
 MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
 MAX_STRING_LENGTH = 4096
+# Present in every payload, even where the dataclass has a default for senders' convenience.
+ENVELOPE_FIELDS = ("schema_version", "message_id", "type", "device_id", "ts")
 _ID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
 
 
@@ -257,6 +259,9 @@ def _parse_json(payload: bytes) -> dict[str, Any]:
 
 
 def _check_envelope(data: dict[str, Any]) -> type[Envelope]:
+    for name in ENVELOPE_FIELDS:
+        if name not in data:
+            raise SchemaError(f"{name}: missing required field")
     version = data.get("schema_version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise SchemaError("schema_version: expected an integer")
@@ -329,6 +334,7 @@ def topic_for(msg: Envelope, layout: TopicLayout) -> str:
 
 
 __all__ = [
+    "ENVELOPE_FIELDS",
     "MAX_PAYLOAD_BYTES",
     "MAX_STRING_LENGTH",
     "MESSAGE_SCHEMA_VERSION",

@@ -287,3 +287,11 @@ def test_mutated_result_fields_raise_only_schema_error(data) -> None:
     except SchemaError:
         return
     assert isinstance(msg, ResultMessage)
+
+
+@pytest.mark.parametrize("name", ["schema_version", "message_id", "type", "device_id", "ts"])
+def test_envelope_fields_are_required_on_the_wire(name: str) -> None:
+    data = StatusMessage(device_id=DEVICE, state="online", reason="connected").to_dict()
+    del data[name]
+    with pytest.raises(SchemaError, match=f"{name}: missing required field"):
+        decode_message(LAYOUT.status(DEVICE), _encode_dict(data), LAYOUT)
