@@ -1,0 +1,335 @@
+"""One benchmark run, start to finish: load, warm up, measure, score, build the result.
+
+``run_benchmark`` is what ``agent run`` and ``agent sweep`` call. It raises
+EdgebenchError for anything the user can fix (bad model, bad images, bad options)
+and returns a RunResult otherwise; Ctrl-C during the run yields a partial result
+with status ``interrupted`` and an INVALID verdict instead of an exception.
+The caller owns the listener and closes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from edgebench.agent.config import AgentConfig
+from edgebench.agent.engine import accuracy as acc
+from edgebench.agent.engine.backends import LoadedModel, load_model
+from edgebench.agent.engine.events import (
+    PHASE_ACCURACY,
+    PHASE_MEASURE,
+    PHASE_WARMUP,
+    FanOut,
+    RunListener,
+)
+from edgebench.agent.engine.inputs import ImageInputs, load_images, random_inputs
+from edgebench.agent.engine.loop import PhaseResult, run_phase
+from edgebench.agent.engine.memory import peak_rss_mb, rss_mb
+from edgebench.agent.engine.options import RunOptions
+from edgebench.agent.engine.result_builder import model_info, no_window_power, run_config
+from edgebench.agent.engine.stats import ns_to_ms, summarize
+from edgebench.agent.engine.telemetry import Telemetry
+from edgebench.agent.engine.verdict import make_verdict
+from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.result import (
+    RESULT_SCHEMA_VERSION,
+    Accuracy,
+    DeviceFacts,
+    MemoryInfo,
+    ModelInfo,
+    RunConfig,
+    RunResult,
+    Timing,
+)
+
+__all__ = ["RunOptions", "run_benchmark"]
+
+log = logging.getLogger(__name__)
+
+
+class ModelSpec(Protocol):
+    """A resolved model (``modeltools.resolve.ResolvedModel`` fits)."""
+
+    path: Path
+    name: str
+    source: Any
+
+
+@dataclasses.dataclass
+class _Inputs:
+    """The input tensors to cycle through, and the image accuracy-mode extras."""
+
+    tensors: list[list[Any]]
+    images: ImageInputs | None = None
+    labels: list[str] | None = None
+    expected: dict[str, str] | None = None
+
+
+def _as_spec(model: ModelSpec | Path | str) -> tuple[Path, str, Any]:
+    """Accept a ResolvedModel or a plain path."""
+    if isinstance(model, (str, Path)):
+        path = Path(model)
+        return path, path.name, "file"
+    return Path(model.path), model.name, model.source
+
+
+def _prepare_inputs(options: RunOptions, loaded: LoadedModel, model_file: str) -> _Inputs:
+    """Random tensors, or decoded images (plus labels/expected in accuracy mode)."""
+    if options.images is None:
+        return _Inputs(tensors=[random_inputs(loaded.input_details, options.seed)])
+    images = load_images(options.images, loaded.input_details)
+    prepared = _Inputs(tensors=[[tensor] for tensor in images.tensors], images=images)
+    if options.labels is not None:
+        shape = loaded.output_details[0]["shape"]
+        prepared.labels = acc.load_labels(options.labels, int(shape[-1]))
+        prepared.expected = (
+            acc.load_expected(options.expected, model_file) if options.expected else {}
+        )
+    return prepared
+
+
+def _feeder(loaded: LoadedModel, tensors: list[list[Any]]) -> Any:
+    """Return ``feed(n)`` setting input set ``n mod len`` (None if inputs never change)."""
+    interpreter = loaded.interpreter
+    indices = [detail["index"] for detail in loaded.input_details]
+    set_tensor = interpreter.set_tensor
+
+    def set_all(values: list[Any]) -> None:
+        for index, value in zip(indices, values, strict=True):
+            set_tensor(index, value)
+
+    set_all(tensors[0])
+    if len(tensors) == 1:
+        return None
+    return lambda n: set_all(tensors[n % len(tensors)])
+
+
+def _classifier(loaded: LoadedModel) -> Any:
+    """Return a function that runs one image tensor and returns the first output."""
+    interpreter = loaded.interpreter
+    in_index = loaded.input_details[0]["index"]
+    out_index = loaded.output_details[0]["index"]
+
+    def classify(tensor: Any) -> Any:
+        interpreter.set_tensor(in_index, tensor)
+        interpreter.invoke()
+        return interpreter.get_tensor(out_index)
+
+    return classify
+
+
+@dataclasses.dataclass
+class _Run:
+    """Everything one run carries from loading to the finished result."""
+
+    run_id: str
+    started_at: float
+    options: RunOptions
+    config: AgentConfig
+    facts: DeviceFacts
+    events: FanOut
+    loaded: LoadedModel
+    info: ModelInfo
+    cfg: RunConfig
+    inputs: _Inputs
+    sweep_id: str | None
+    warnings: list[str]
+    memory: MemoryInfo
+
+    def ticker(self, phase: str) -> Callable[[int, float], None]:
+        """Return an ``on_tick`` that reports progress of ``phase``."""
+        return lambda done, elapsed: self.events.progress(self.run_id, phase, done, elapsed)
+
+
+def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine seam
+    model: ModelSpec | Path | str,
+    options: RunOptions,
+    config: AgentConfig,
+    facts: DeviceFacts,
+    listener: RunListener | None = None,
+    sweep_id: str | None = None,
+) -> RunResult:
+    """Benchmark one model and return the full RunResult (see docs/result-schema.md)."""
+    options.validate()
+    if options.sample_hz is not None:
+        config = dataclasses.replace(config, sample_hz=options.sample_hz)
+    path, name, source = _as_spec(model)
+    warnings: list[str] = []
+    started_at = time.time()
+    rss_before = rss_mb()
+    loaded = load_model(options.backend, path, options.resolved_threads(), options.xnnpack)
+    rss_after = rss_mb()
+    warnings.extend(loaded.warnings)
+    run = _Run(
+        run_id=uuid.uuid4().hex,
+        started_at=started_at,
+        options=options,
+        config=config,
+        facts=facts,
+        events=FanOut([listener]),
+        loaded=loaded,
+        info=model_info(path, name, source, loaded, warnings),
+        cfg=run_config(options, loaded, config.sample_hz),
+        # Decode images and read labels before the run starts: bad input fails fast.
+        inputs=_prepare_inputs(options, loaded, path.name),
+        sweep_id=sweep_id,
+        warnings=warnings,
+        memory=MemoryInfo(rss_before, rss_after, 0.0),
+    )
+    run.events.run_started(run.run_id, run.info, run.cfg)
+    try:
+        result = _measure(run)
+    except EdgebenchError as exc:
+        run.events.failed(run.run_id, exc.format_message())
+        raise
+    except Exception as exc:
+        # An unexpected runtime failure (e.g. invoke() raising): report it in one line.
+        log.debug("run failed", exc_info=True)
+        message = f"the run failed: {type(exc).__name__}: {exc}"
+        run.events.failed(run.run_id, message)
+        raise EdgebenchError(message) from exc
+    run.events.finished(result)
+    return result
+
+
+def _measure(run: _Run) -> RunResult:
+    """Warm up, measure with telemetry, run accuracy mode, and assemble the result."""
+    options, events = run.options, run.events
+    invoke = run.loaded.interpreter.invoke
+    feed = _feeder(run.loaded, run.inputs.tensors)
+    warm = run_phase(
+        invoke,
+        min_runs=options.warmup_runs,
+        min_secs=options.warmup_secs,
+        max_secs=options.max_secs,
+        rate_hz=options.rate_hz,
+        feed=feed,
+        on_tick=run.ticker(PHASE_WARMUP),
+    )
+    events.progress(run.run_id, PHASE_WARMUP, warm.count, warm.duration_s)
+    measured = PhaseResult()
+    telemetry = Telemetry(run.config, run.facts, run.warnings)
+    if not warm.interrupted:
+        measure_tick = run.ticker(PHASE_MEASURE)
+
+        def on_tick(done: int, elapsed: float) -> None:
+            measure_tick(done, elapsed)
+            rows = telemetry.drain()
+            if rows:
+                events.samples(run.run_id, rows)
+
+        # The telemetry window is exactly the measured phase (the MLPerf power rule).
+        telemetry.start()
+        try:
+            measured = run_phase(
+                invoke,
+                min_runs=options.runs,
+                min_secs=options.min_secs,
+                max_secs=options.max_secs,
+                rate_hz=options.rate_hz,
+                feed=feed,
+                on_tick=on_tick,
+            )
+        finally:
+            telemetry.stop()
+        events.progress(run.run_id, PHASE_MEASURE, measured.count, measured.duration_s)
+        rows = telemetry.drain()
+        if rows:
+            events.samples(run.run_id, rows)
+    interrupted = warm.interrupted or measured.interrupted
+    accuracy = None
+    if not interrupted:
+        try:
+            accuracy = _accuracy(run)
+        except KeyboardInterrupt:
+            interrupted = True
+    return _assemble(run, warm, measured, telemetry, accuracy, interrupted=interrupted)
+
+
+def _accuracy(run: _Run) -> Accuracy | None:
+    """Classify each image once (outside the measured window), if labels were given."""
+    inputs = run.inputs
+    if inputs.labels is None or inputs.images is None:
+        return None
+    result = acc.evaluate(
+        _classifier(run.loaded),
+        names=inputs.images.names,
+        tensors=inputs.images.tensors,
+        output_detail=run.loaded.output_details[0],
+        labels=inputs.labels,
+        expected=inputs.expected or {},
+    )
+    run.events.progress(run.run_id, PHASE_ACCURACY, result.images, 0.0)
+    return result
+
+
+def _assemble(
+    run: _Run,
+    warm: PhaseResult,
+    measured: PhaseResult,
+    telemetry: Telemetry,
+    accuracy: Accuracy | None,
+    *,
+    interrupted: bool,
+) -> RunResult:
+    """Build the RunResult from the phases, the telemetry and the accuracy pass."""
+    options = run.options
+    latencies = ns_to_ms(measured.latencies_ns)
+    warm_ms = ns_to_ms(warm.latencies_ns)
+    duration = measured.duration_s
+    throughput = measured.count / duration if duration > 0 else 0.0
+    if telemetry.started:
+        power, energy = telemetry.power_and_energy(measured.count)
+    else:
+        power, energy = no_window_power("no measured phase (interrupted during warm-up)")
+    # Without a measured phase the window collapses to the end of the warm-up.
+    window_start = measured.start_epoch or warm.start_epoch + warm.duration_s
+    macs = run.info.macs
+    return RunResult(
+        schema_version=RESULT_SCHEMA_VERSION,
+        run_id=run.run_id,
+        status="interrupted" if interrupted else "complete",
+        started_at=run.started_at,
+        finished_at=time.time(),
+        device=run.facts,
+        model=run.info,
+        config=run.cfg,
+        timing=Timing(
+            init_ms=run.loaded.init_ms,
+            # benchmark_model's "first inference" is the first warm-up run.
+            first_inference_ms=(warm_ms or latencies or [0.0])[0],
+            warmup_mean_ms=summarize(warm_ms).mean,
+            warmup_count=warm.count,
+            measured_start=window_start,
+            measured_end=window_start + duration,
+            measured_duration_s=duration,
+            preprocess_ms=(
+                summarize(run.inputs.images.preprocess_ms) if run.inputs.images else None
+            ),
+        ),
+        latency_ms=summarize(latencies),
+        throughput_ips=throughput,
+        memory=dataclasses.replace(run.memory, peak_rss_mb=peak_rss_mb()),
+        verdict=make_verdict(
+            count=measured.count,
+            duration_s=duration,
+            min_runs=options.runs,
+            min_secs=options.min_secs,
+            throttle_reasons=telemetry.throttle_reasons(),
+            interrupted=interrupted,
+        ),
+        samples_summary=telemetry.summary(),
+        power=power,
+        energy=energy,
+        gops=2 * macs * throughput / 1e9 if macs and throughput else None,
+        sweep_id=run.sweep_id,
+        accuracy=accuracy,
+        latencies_ms=latencies,
+        samples=telemetry.samples(),
+        warnings=run.warnings,
+    )

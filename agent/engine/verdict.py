@@ -1,0 +1,48 @@
+"""MLPerf-LoadGen-style validity verdict for one run, with a reason per failed check."""
+
+from __future__ import annotations
+
+from edgebench.shared.result import Verdict
+
+# LoadGen's early-stopping estimate of a p90 needs at least this many samples.
+MIN_SAMPLES_FOR_P90 = 64
+
+
+def make_verdict(
+    *,
+    count: int,
+    duration_s: float,
+    min_runs: int,
+    min_secs: float,
+    throttle_reasons: list[str],
+    interrupted: bool,
+) -> Verdict:
+    """Judge a run: VALID only when every check passed, else INVALID with reasons."""
+    checks = {
+        "min_runs_met": count >= min_runs,
+        "min_duration_met": duration_s >= min_secs,
+        "enough_samples_for_p90": count >= MIN_SAMPLES_FOR_P90,
+        "no_throttling": not throttle_reasons,
+        "not_interrupted": not interrupted,
+    }
+    reasons = []
+    if not checks["not_interrupted"]:
+        reasons.append("interrupted (Ctrl-C) before the run finished; the result is partial")
+    if not checks["min_runs_met"]:
+        reasons.append(f"min runs not met: {count} measured runs, --runs asked for {min_runs}")
+    if not checks["min_duration_met"]:
+        reasons.append(
+            f"min duration not met: measured {duration_s:.3f} s, --min-secs asked for"
+            f" {min_secs:g} s (was --max-secs too low?)"
+        )
+    if not checks["enough_samples_for_p90"]:
+        reasons.append(
+            f"too few samples for a p90: {count}, LoadGen needs at least {MIN_SAMPLES_FOR_P90}"
+        )
+    if not checks["no_throttling"]:
+        reasons.append("throttled during the measured phase: " + ", ".join(throttle_reasons))
+    return Verdict(
+        status="VALID" if all(checks.values()) else "INVALID",
+        reasons=reasons,
+        checks=checks,
+    )
