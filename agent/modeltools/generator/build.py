@@ -1,0 +1,102 @@
+"""Public entry points of the generator: validate a configuration, build, write a file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from edgebench.agent.modeltools.generator import mobilenet_v1, mobilenet_v2
+from edgebench.agent.modeltools.generator.quant import QUANT_MODES, IntStream, Scheme
+from edgebench.shared.errors import EdgebenchError
+
+# Bump when the bytes produced for a configuration change; it is part of cache file names.
+GENERATOR_VERSION = 1
+
+ARCHS: dict[str, ModuleType] = {"mobilenet_v2": mobilenet_v2, "mobilenet_v1": mobilenet_v1}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One generated model: architecture, width multiplier, input size, quantization, seed."""
+
+    arch: str
+    alpha: float
+    resolution: int
+    quant: str
+    seed: int = 0
+
+    @property
+    def alpha_text(self) -> str:
+        """α as in the published file names: 1.0, 0.35, 0.5."""
+        text = f"{self.alpha:g}"
+        return text if "." in text else f"{text}.0"
+
+    @property
+    def name(self) -> str:
+        """Human name, e.g. ``mobilenet_v2_1.0_224_int8``."""
+        return f"{self.arch}_{self.alpha_text}_{self.resolution}_{self.quant}"
+
+    @property
+    def file_name(self) -> str:
+        """Cache file name: configuration, seed and generator version."""
+        return f"{self.name}_seed{self.seed}_gen{GENERATOR_VERSION}.tflite"
+
+
+def model_config(
+    arch: str, alpha: float, resolution: int, quant: str, seed: int = 0
+) -> ModelConfig:
+    """Validate a configuration; raise ``EdgebenchError`` naming the supported values."""
+    module = ARCHS.get(arch)
+    if module is None:
+        raise EdgebenchError(f"unknown architecture {arch!r}; supported: {', '.join(ARCHS)}")
+    match = [a for a in module.ALPHAS if abs(a - float(alpha)) < 1e-6]
+    if not match:
+        supported = ", ".join(f"{a:g}" for a in module.ALPHAS)
+        raise EdgebenchError(f"{arch} does not support alpha {alpha:g}; supported: {supported}")
+    if resolution not in module.RESOLUTIONS:
+        supported = ", ".join(str(r) for r in module.RESOLUTIONS)
+        raise EdgebenchError(
+            f"{arch} does not support resolution {resolution}; supported: {supported}"
+        )
+    if quant not in QUANT_MODES:
+        raise EdgebenchError(f"unknown quantization {quant!r}; supported: {', '.join(QUANT_MODES)}")
+    if not 0 <= seed < 2**32:
+        raise EdgebenchError(f"seed {seed} out of range; use 0 to 4294967295")
+    return ModelConfig(arch, match[0], resolution, quant, seed)
+
+
+def build_model_bytes(config: ModelConfig) -> bytes:
+    """Generate the TFLite flatbuffer for ``config`` (deterministic)."""
+    from edgebench.agent.modeltools.generator.builder import serialize
+    from edgebench.agent.modeltools.generator.layers import GraphBuilder
+
+    digest = hashlib.sha256(f"{config.name}|gen{GENERATOR_VERSION}".encode()).digest()
+    words = [config.seed, *(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4, 8, 12))]
+    description = (
+        f"edgebench generator v{GENERATOR_VERSION}: {config.name} seed {config.seed} "
+        "(random weights, exact architecture)"
+    )
+    graph = GraphBuilder(Scheme(config.quant), IntStream(words), description)  # type: ignore[arg-type]
+    ARCHS[config.arch].build(graph, config.alpha, config.resolution)
+    return serialize(graph.model)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (no torn files)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise EdgebenchError(f"cannot write {path}: {exc.strerror}; choose another path") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise EdgebenchError(f"cannot write {path}: {exc.strerror}; choose another path") from None
