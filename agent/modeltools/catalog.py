@@ -11,6 +11,7 @@ Published MACs, parameters and top-1 come from the tensorflow/models MobileNet t
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -271,3 +272,17 @@ def cached_path(entry: CatalogEntry, cache_dir: Path) -> Path | None:
         return None
     path = models_dir(cache_dir) / entry.filename
     return path if path.is_file() else None
+
+
+def generated_equivalent(entry: CatalogEntry) -> str | None:
+    """Name the generated model with the same architecture as a hosted MobileNet, if any."""
+    if entry.kind == "generated":
+        return entry.name
+    match = re.search(r"mobilenet_(v[12])_([\d.]+)_(\d+)_(quant|ptq)", entry.name)
+    if not match:
+        return None
+    arch, alpha, resolution, how = match.groups()
+    # Quantization-aware TF1 models are uint8 throughout; TF2 post-training ones are int8.
+    quant = "uint8" if how == "quant" else "int8"
+    name = generated_name(f"mobilenet_{arch}", float(alpha), int(resolution), quant)
+    return name if find_entry(name) else None
