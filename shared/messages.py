@@ -115,6 +115,8 @@ class RunStartedMessage(Envelope):
     model: ModelInfo
     config: RunConfig
     sweep_id: str | None = None
+    # message_id of the command that started this run (None for runs started locally).
+    command_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +155,8 @@ class RunFailedMessage(Envelope):
     run_id: str
     seq: int
     error: str
+    # message_id of the command that asked for this run, when one did.
+    command_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,8 +193,6 @@ class CommandMessage(Envelope):
     model: str | None = None
     # Run options by RunOptions field name (threads, runs, warmup_runs, min_secs, ...).
     options: dict[str, int | float | str | bool | None] = field(default_factory=dict)
-    # Chosen by the sender so it can follow the run's topics; the agent makes one if None.
-    run_id: str | None = None
     # A device that was offline ignores commands that expired meanwhile.
     expires_at: float | None = None
 

@@ -189,13 +189,18 @@ def one_of_each(device_id: str = DEVICE, run_id: str = RUN) -> list:
         ResultMessage(
             device_id=device_id, run_id=run_id, seq=4, result=run_result(device_id, run_id)
         ),
-        RunFailedMessage(device_id=device_id, run_id=run_id, seq=5, error="model file not found"),
+        RunFailedMessage(
+            device_id=device_id,
+            run_id=run_id,
+            seq=5,
+            error="model file not found",
+            command_id="c" * 32,
+        ),
         CommandMessage(
             device_id=device_id,
             command="run",
             model="mobilenet_v1_0.25_128_quant",
             options={"threads": 2, "runs": 20, "xnnpack": True},
-            run_id="cmd-run-1",
             expires_at=2_000_000_000.0,
         ),
     ]
