@@ -1,0 +1,153 @@
+"""``edgebench agent run``: benchmark one model on this board."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from edgebench.shared.errors import EdgebenchError
+
+# Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
+
+
+def write_json_atomic(path: Path, document: dict[str, Any]) -> None:
+    """Write JSON to ``path`` via a temp file and os.replace, so readers never see half."""
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    directory = path.parent if str(path.parent) else Path()
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+    except OSError as exc:
+        raise EdgebenchError(
+            f"cannot write --json {path}: {exc.strerror or exc}; the result was printed"
+            " above, choose a writable path with free space"
+        ) from None
+    finally:
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
+
+
+@click.command()
+@click.argument("model", required=False)
+@click.option(
+    "--backend",
+    type=click.Choice(["litert", "tflite_runtime"]),
+    default="litert",
+    show_default=True,
+    help="Interpreter package.",
+)
+@click.option("--threads", type=int, help="Interpreter threads [default: all usable cores].")
+@click.option("--no-xnnpack", is_flag=True, help="Disable the default XNNPACK delegate.")
+@click.option("--warmup-runs", type=int, default=1, show_default=True, help="Min warm-up runs.")
+@click.option(
+    "--warmup-secs", type=float, default=0.5, show_default=True, help="Min warm-up seconds."
+)
+@click.option("--runs", type=int, default=50, show_default=True, help="Min measured runs.")
+@click.option(
+    "--min-secs", type=float, default=1.0, show_default=True, help="Min measured seconds."
+)
+@click.option(
+    "--max-secs",
+    type=float,
+    default=150.0,
+    show_default=True,
+    help="Start no new run after this many seconds.",
+)
+@click.option("--rate", "rate_hz", type=float, help="Pace inferences at this many per second.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random-input seed.")
+@click.option(
+    "--images",
+    type=click.Path(path_type=Path),
+    help="Folder of images to feed (decoded, resized, converted to the input dtype).",
+)
+@click.option(
+    "--labels",
+    type=click.Path(path_type=Path),
+    help="Labels file, one per class: turns on accuracy mode (needs --images).",
+)
+@click.option(
+    "--expected",
+    type=click.Path(path_type=Path),
+    help="CSV with columns image and label (or top1_label), optional model.",
+)
+@click.option("--sample-hz", type=float, help="Telemetry sampling rate; 0 turns it off.")
+@click.option("--broker", help="MQTT broker URL to publish the run to (sets mqtt.url).")
+@click.option("--device-id", help="Device id for results and MQTT topics.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the result.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress; print a one-line result.")
+@click.pass_context
+def run(ctx: click.Context, model: str | None, **opts: Any) -> None:
+    """Benchmark MODEL (a .tflite path or catalog name; default: generated MobileNetV2).
+
+    Run control follows TFLite benchmark_model: warm up while fewer than
+    --warmup-runs or --warmup-secs, then measure while fewer than --runs or
+    --min-secs, stopping at --max-secs. Exit status: 0 done, 2 bad input,
+    130 interrupted (the partial result is still printed and saved).
+    """
+    from edgebench.agent.engine.runner import RunOptions
+
+    options = RunOptions(
+        backend=opts["backend"],
+        threads=opts["threads"],
+        xnnpack=not opts["no_xnnpack"],
+        warmup_runs=opts["warmup_runs"],
+        warmup_secs=opts["warmup_secs"],
+        runs=opts["runs"],
+        min_secs=opts["min_secs"],
+        max_secs=opts["max_secs"],
+        rate_hz=opts["rate_hz"],
+        seed=opts["seed"],
+        images=opts["images"],
+        labels=opts["labels"],
+        expected=opts["expected"],
+    )
+    # Check options before the slow parts (device facts, model resolution, imports).
+    options.validate()
+    try:
+        _run(ctx, model, options, opts)
+    except KeyboardInterrupt:
+        # Ctrl-C outside the measured loop (loading, resolving): nothing to save.
+        click.echo("edgebench: interrupted before the run started", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
+
+
+def _run(ctx: click.Context, model: str | None, options: Any, opts: dict[str, Any]) -> None:
+    """Build config and listeners, run, print, save, and pick the exit status."""
+    from edgebench.agent.config import load_agent_config
+    from edgebench.agent.engine.events import FanOut
+    from edgebench.agent.engine.report import TerminalProgress, format_oneline, format_summary
+    from edgebench.agent.engine.runner import run_benchmark
+    from edgebench.agent.facts import collect_device_facts
+    from edgebench.agent.modeltools.resolve import resolve_model
+    from edgebench.agent.transport.listener import make_run_listener
+
+    flags = {"sample_hz": opts["sample_hz"], "mqtt.url": opts["broker"]}
+    flags["device_id"] = opts["device_id"]
+    config = load_agent_config((ctx.obj or {}).get("config_file"), flags)
+    facts = collect_device_facts(config)
+    resolved = resolve_model(model, config)
+    listeners = [] if opts["quiet"] else [TerminalProgress(sys.stderr)]
+    listeners.append(make_run_listener(config, facts))
+    listener = FanOut(listeners)
+    try:
+        result = run_benchmark(resolved, options, config, facts, listener)
+    finally:
+        listener.close()
+    click.echo(format_oneline(result) if opts["quiet"] else format_summary(result))
+    if opts["json_path"] is not None:
+        write_json_atomic(opts["json_path"], result.to_dict())
+    if result.status == "interrupted":
+        ctx.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,176 @@
+"""Terminal output of a run: the human summary (stdout) and live progress (stderr)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from edgebench.shared.result import ModelInfo, RunConfig, RunResult
+
+# Without a TTY, print a progress line at most this often (log files stay short).
+SPARSE_INTERVAL_S = 10.0
+# Metrics shown in the summary's telemetry line, in this order.
+_TELEMETRY_KEYS = ("temp_c", "cpu_freq_mhz", "cpu_util_pct", "power_w", "proc_rss_mb")
+
+
+def _fmt(value: float | None, spec: str = ".3g", unit: str = "") -> str:
+    """Format an optional number, '-' when absent."""
+    return "-" if value is None else f"{value:{spec}}{unit}"
+
+
+def _delegate(config: RunConfig) -> str:
+    """Describe what XNNPACK did, next to what was asked."""
+    if not config.xnnpack_requested:
+        return "XNNPACK off (--no-xnnpack)"
+    return "XNNPACK applied" if config.xnnpack_applied else "XNNPACK requested, NOT applied"
+
+
+def format_summary(result: RunResult) -> str:
+    """Return the multi-line human summary of a run."""
+    model, cfg, timing, lat = result.model, result.config, result.timing, result.latency_ms
+    macs = f", {model.macs / 1e6:.0f} M MACs" if model.macs else ""
+    lines = [
+        f"Run        {result.run_id} ({result.status})",
+        f"Model      {model.name} ({model.source}, {model.size_bytes / 1e6:.2f} MB{macs})",
+        f"Backend    {cfg.backend} {cfg.backend_version}, {cfg.threads} threads, {_delegate(cfg)}",
+        f"Inputs     {cfg.input_source}"
+        + (f" from {cfg.images_dir}" if cfg.images_dir else f" (seed {cfg.seed})")
+        + (f", paced at {cfg.rate_hz:g} Hz" if cfg.rate_hz else ""),
+        f"Timing     init {timing.init_ms:.2f} ms, first inference {timing.first_inference_ms:.3f}"
+        f" ms, warm-up {timing.warmup_count} runs mean {timing.warmup_mean_ms:.3f} ms",
+    ]
+    if timing.preprocess_ms is not None:
+        lines.append(f"Preprocess {timing.preprocess_ms.mean:.3f} ms mean per image (not timed)")
+    if lat.count:
+        lines.append(
+            f"Latency    {lat.count} runs in {timing.measured_duration_s:.2f} s: mean"
+            f" {lat.mean:.3f} ms (std {lat.std:.3f}), min {lat.min:.3f}, p50 {lat.p50:.3f},"
+            f" p90 {lat.p90:.3f}, p95 {lat.p95:.3f}, p99 {lat.p99:.3f}, p99.9 {lat.p999:.3f},"
+            f" max {lat.max:.3f}"
+        )
+    else:
+        lines.append("Latency    no measured runs")
+    gops = f", {result.gops:.2f} GOPS" if result.gops else ""
+    lines.append(f"Throughput {result.throughput_ips:.2f} inferences/s{gops}")
+    mem = result.memory
+    lines.append(
+        f"Memory     RSS {mem.rss_before_load_mb:.1f} MB before load,"
+        f" {mem.rss_after_load_mb:.1f} MB after, peak {mem.peak_rss_mb:.1f} MB"
+    )
+    shown = [
+        f"{key} {_fmt(s.mean)}/{_fmt(s.max)}{s.unit and ' ' + s.unit}"
+        for key in _TELEMETRY_KEYS
+        if (s := result.samples_summary.get(key)) is not None and s.count
+    ]
+    if shown:
+        lines.append("Telemetry  mean/max: " + ", ".join(shown))
+    power, energy = result.power, result.energy
+    if power.mean_w is not None:
+        kind = "measured" if power.measured else "estimated"
+        per = (
+            f", {energy.joules_per_inference * 1e3:.3f} mJ/inference"
+            if energy.joules_per_inference
+            else ""
+        )
+        lines.append(f"Power      {power.mean_w:.2f} W ({kind}, {power.method}){per}")
+    if result.accuracy is not None:
+        lines.extend(_accuracy_lines(result))
+    verdict = result.verdict
+    lines.append(
+        f"Verdict    {verdict.status}"
+        + (": " + "; ".join(verdict.reasons) if verdict.reasons else "")
+    )
+    lines.extend(f"Warning    {warning}" for warning in result.warnings)
+    return "\n".join(lines)
+
+
+def _accuracy_lines(result: RunResult) -> list[str]:
+    """Accuracy totals and one line per image."""
+    acc = result.accuracy
+    assert acc is not None
+    if acc.top1 is not None and acc.top5 is not None:
+        head = f"Accuracy   top-1 {acc.top1:.1%}, top-5 {acc.top5:.1%} over {acc.images} images"
+    else:
+        head = f"Accuracy   {acc.images} images (no expected labels given)"
+    lines = [head]
+    for item in acc.per_image:
+        best = item.top5[0]
+        mark = {True: "ok", False: f"WRONG (expected {item.expected})", None: ""}[item.top1_correct]
+        lines.append(f"  {item.image}: {best.label} ({best.score:.2f}) {mark}".rstrip())
+    return lines
+
+
+def format_oneline(result: RunResult) -> str:
+    """Return a one-line result (for --quiet)."""
+    lat = result.latency_ms
+    return (
+        f"{result.model.name}: p50 {lat.p50:.3f} ms, p90 {lat.p90:.3f} ms,"
+        f" {result.throughput_ips:.2f} inf/s, {result.verdict.status} ({result.status})"
+    )
+
+
+class TerminalProgress:
+    """A RunListener that shows progress on stderr: a live line on a TTY, sparse lines else."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._phase = ""
+        self._last_print = 0.0
+        self._line_open = False
+
+    def _write(self, text: str) -> None:
+        """Write a live (overwritten) line on a TTY or a normal line otherwise."""
+        if self.live:
+            self.stream.write("\r\x1b[2K" + text)
+            self._line_open = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _end_line(self) -> None:
+        """Finish a live line so later output starts on a fresh line."""
+        if self._line_open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._line_open = False
+
+    def run_started(self, run_id: str, model: ModelInfo, config: RunConfig) -> None:
+        """Announce the run."""
+        self._phase = ""
+        self._write(
+            f"edgebench: {model.name} on {config.backend} {config.backend_version},"
+            f" {config.threads} threads, {_delegate(config)} (run {run_id[:8]})"
+        )
+        self._end_line()
+
+    def progress(self, run_id: str, phase: str, done: int, elapsed_s: float) -> None:
+        """Update the live line, or print when a phase changes / every few seconds."""
+        now = time.monotonic()
+        text = f"  {phase}: {done} runs, {elapsed_s:.1f} s"
+        if phase == "accuracy":
+            text = f"  accuracy: {done} images classified"
+        if self.live:
+            if phase != self._phase:
+                self._end_line()
+            self._write(text)
+        elif phase != self._phase or now - self._last_print >= SPARSE_INTERVAL_S:
+            self._write(text)
+            self._last_print = now
+        self._phase = phase
+
+    def samples(self, run_id: str, rows: list[dict[str, float | None]]) -> None:
+        """Telemetry is shown in the summary, not while running."""
+
+    def finished(self, result: RunResult) -> None:
+        """Close the live line."""
+        self._end_line()
+
+    def failed(self, run_id: str, error: str) -> None:
+        """Close the live line (the CLI prints the error)."""
+        self._end_line()
+
+    def close(self) -> None:
+        """Close the live line."""
+        self._end_line()
