@@ -1,0 +1,107 @@
+"""Ingest as one startable unit: schema upgrade, broker (embedded if none), subscriber, writer.
+
+``collector serve``, ``collector ingest``, ``edgebench fleet``, the tests and the
+ingest benchmark all run ingest through :class:`IngestService`, so they exercise the
+same code path.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from edgebench.collector import db
+from edgebench.collector.batch import Received
+from edgebench.collector.embedded_broker import DEFAULT_PORT, EmbeddedBroker
+from edgebench.collector.ingest.subscriber import Subscriber
+from edgebench.collector.ingest.writer import Writer
+from edgebench.collector.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from edgebench.collector.config import CollectorConfig
+
+log = logging.getLogger(__name__)
+
+
+def database_url(config: CollectorConfig) -> str:
+    """Return the configured database URL, or the default SQLite file."""
+    return config.db or db.default_url()
+
+
+class IngestService:
+    """MQTT → queue → writer → database, started and stopped as a whole."""
+
+    def __init__(
+        self,
+        config: CollectorConfig,
+        *,
+        engine: Engine | None = None,
+        embedded_port: int = DEFAULT_PORT,
+        on_commit: Callable[[list[Received], float], None] | None = None,
+    ) -> None:
+        self.embedded: EmbeddedBroker | None = None
+        if not config.mqtt.url:
+            self.embedded = EmbeddedBroker("127.0.0.1", embedded_port)
+            config = replace(config, mqtt=replace(config.mqtt, url=self.embedded.url))
+        self.config = config
+        self._own_engine = engine is None
+        self.engine = engine or db.make_engine(database_url(config))
+        self.inbox: queue.Queue[Received] = queue.Queue(maxsize=config.queue_max)
+        self.subscriber = Subscriber(
+            config.mqtt,
+            config.mqtt.client_id or config.client_id,
+            self.inbox,
+            receive_maximum=config.queue_max,
+        )
+        self.writer = Writer(
+            Store(self.engine, config.rejected_max_rows),
+            self.inbox,
+            batch_size=config.batch_size,
+            commit_interval_s=config.commit_interval_s,
+            acknowledge=self.subscriber.acknowledge,
+            on_commit=on_commit,
+        )
+
+    @property
+    def broker_url(self) -> str:
+        """The broker this service subscribes to (the embedded one's URL if embedded)."""
+        return self.config.mqtt.url
+
+    def start(self) -> None:
+        """Upgrade the schema, start the embedded broker if any, then writer and subscriber."""
+        db.upgrade(self.engine)
+        if self.embedded is not None:
+            self.embedded.start()
+        self.writer.start()
+        self.subscriber.start()
+        log.info("ingest started: broker %s", self.broker_url)
+
+    def wait_connected(self, timeout_s: float = 10.0) -> bool:
+        """Block until the subscriber is connected and subscribed (or the timeout passes)."""
+        return self.subscriber.connected.wait(timeout_s)
+
+    def stop(self) -> None:
+        """Stop taking messages, store and acknowledge what is queued, then disconnect."""
+        self.subscriber.pause()
+        self.writer.stop()
+        self.subscriber.stop()
+        if self.embedded is not None:
+            self.embedded.stop()
+        if self._own_engine:
+            self.engine.dispose()
+
+    def health(self) -> dict[str, Any]:
+        """Return ingest counters and state for /healthz."""
+        return {
+            "broker": self.broker_url,
+            "embedded_broker": self.embedded is not None,
+            "connected": self.subscriber.connected.is_set(),
+            "queue_depth": self.inbox.qsize(),
+            "writer_alive": self.writer.is_alive(),
+            **self.writer.stats.snapshot(),
+        }

@@ -1,0 +1,184 @@
+"""The collector's MQTT session: persistent, QoS 1, acknowledging only what is stored.
+
+A fixed client id with ``clean_session=False`` (MQTT 3.1.1), or ``clean_start=False`` and
+a session expiry (MQTT 5), makes the broker queue QoS 1 messages while the collector is
+down. With paho's ``manual_ack`` a PUBLISH is acknowledged only after the writer has
+committed it, so a crash between receipt and commit loses nothing: the broker resends
+every unacknowledged message when the session resumes, and storage ignores duplicates.
+
+The paho network thread validates each message (``decode_message``) and puts it on the
+bounded queue, blocking while the queue is full. Blocking is the back-pressure: the
+broker stops sending once its in-flight window of unacknowledged messages is used up.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from edgebench.collector.batch import Received, refused
+from edgebench.shared.errors import SchemaError
+from edgebench.shared.messages import decode_message
+from edgebench.shared.topics import TopicLayout
+
+if TYPE_CHECKING:
+    from edgebench.shared.mqtt_config import MqttConfig
+
+log = logging.getLogger(__name__)
+
+PUT_SLICE_S = 0.5
+# MQTT 5 "Receive Maximum": how many unacknowledged messages the broker may send us.
+# (For MQTT 3.1.1 the broker's own setting applies: mosquitto's max_inflight_messages.)
+MAX_RECEIVE_MAXIMUM = 65_535
+
+
+class Subscriber:
+    """Owns the paho client; feeds ``inbox`` and acknowledges stored messages."""
+
+    def __init__(
+        self,
+        mqtt: MqttConfig,
+        client_id: str,
+        inbox: queue.Queue[Received],
+        receive_maximum: int = MAX_RECEIVE_MAXIMUM,
+    ) -> None:
+        self.mqtt = mqtt
+        self.client_id = client_id
+        self.inbox = inbox
+        self.layout = TopicLayout(mqtt.topic_prefix)
+        self.receive_maximum = max(1, min(receive_maximum, MAX_RECEIVE_MAXIMUM))
+        # Set once the broker has acknowledged our subscriptions on the current connection.
+        self.connected = threading.Event()
+        # Bumped on every CONNACK: tokens from an older connection are never acknowledged
+        # on a newer one (the broker resends those messages itself).
+        self._generation = 0
+        self._stopping = threading.Event()
+        self._client = self._make_client()
+
+    def _make_client(self) -> Any:
+        import paho.mqtt.client as paho
+
+        v5 = self.mqtt.protocol == "5"
+        client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            clean_session=None if v5 else False,
+            manual_ack=True,
+        )
+        if self.mqtt.username is not None:
+            client.username_pw_set(self.mqtt.username, self.mqtt.password)
+        if self.mqtt.use_tls:
+            client.tls_set(
+                ca_certs=str(self.mqtt.tls_ca) if self.mqtt.tls_ca else None,
+                certfile=str(self.mqtt.tls_cert) if self.mqtt.tls_cert else None,
+                keyfile=str(self.mqtt.tls_key) if self.mqtt.tls_key else None,
+            )
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        return client
+
+    def start(self) -> None:
+        """Connect in the background (retrying until the broker is up) and start the loop."""
+        kwargs: dict[str, Any] = {}
+        if self.mqtt.protocol == "5":
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.mqtt.session_expiry_s
+            props.ReceiveMaximum = self.receive_maximum
+            kwargs = {"clean_start": False, "properties": props}
+        self._client.connect_async(
+            self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s, **kwargs
+        )
+        self._client.loop_start()
+
+    def pause(self) -> None:
+        """Stop queueing new messages (they stay unacknowledged and are resent later)."""
+        self._stopping.set()
+
+    def stop(self) -> None:
+        """Disconnect; messages not yet acknowledged stay queued at the broker."""
+        self._stopping.set()
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected.clear()
+
+    def acknowledge(self, tokens: list[Any]) -> None:
+        """Acknowledge stored messages (called by the writer after each commit)."""
+        generation = self._generation
+        for mid, qos, gen in tokens:
+            if gen == generation and qos > 0:
+                self._client.ack(mid, qos)
+
+    def _on_connect(
+        self, client: Any, _userdata: Any, flags: Any, reason_code: Any, _props: Any
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        self._generation += 1
+        log.info(
+            "connected to %s:%s (session present: %s)",
+            self.mqtt.host,
+            self.mqtt.port,
+            flags.session_present,
+        )
+        # Subscribing on every connect renews the subscriptions if the session was lost.
+        client.subscribe([(f, 1) for f in self.layout.subscriptions()])
+
+    def _on_subscribe(
+        self, _client: Any, _userdata: Any, _mid: int, reason_codes: Any, _props: Any
+    ) -> None:
+        failed = [rc for rc in reason_codes if rc.is_failure]
+        if failed:
+            log.error("broker refused subscriptions: %s (check the broker ACL)", failed)
+        # "connected" means subscribed: only then are new publishes sure to reach us.
+        self.connected.set()
+
+    def _on_disconnect(
+        self, _client: Any, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
+    ) -> None:
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
+        """Validate one PUBLISH and queue it; never raises (that would kill paho's loop)."""
+        now = time.time()
+        payload = bytes(message.payload)
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = repr(message._topic)[:500]  # the raw bytes, for the record
+        try:
+            item = Received(
+                topic,
+                now,
+                len(payload),
+                message=decode_message(topic, payload, self.layout),
+            )
+        except SchemaError as exc:
+            item = refused(topic, payload, now, str(exc))
+        except Exception as exc:  # a validator bug must not stop ingest
+            log.exception("unexpected error decoding a message on %r", topic)
+            item = refused(topic, payload, now, f"internal: {type(exc).__name__}")
+        item.token = (message.mid, message.qos, self._generation)
+        self._put(item)
+
+    def _put(self, item: Received) -> None:
+        """Queue ``item``, waiting while the queue is full (never dropping it)."""
+        while not self._stopping.is_set():
+            try:
+                self.inbox.put(item, timeout=PUT_SLICE_S)
+                return
+            except queue.Full:
+                log.debug("ingest queue full; holding the MQTT loop")
+        # Shutting down: the message stays unacknowledged and the broker resends it later.

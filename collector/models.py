@@ -1,0 +1,235 @@
+"""SQLAlchemy 2.0 typed models: devices, runs, samples, run events and rejected messages.
+
+Timestamps are UTC epoch seconds stored as doubles (the Home Assistant recorder's choice):
+cheap to index, compare and ship to charts. Every table the ingest path writes has a
+natural unique key so redelivered MQTT messages are stored once (insert-or-ignore):
+runs by ``run_id``, samples by ``(run_id, t)``, run events by ``message_id``, rejected
+messages by a fingerprint of topic and reason.
+
+The schema is created and changed only by the Alembic migrations in ``migrations/``;
+``tests/collector/test_migrations.py`` checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Bump together with a new Alembic revision whenever a table changes.
+SCHEMA_VERSION = 1
+
+TABLE_DEVICES = "devices"
+TABLE_RUNS = "runs"
+TABLE_SAMPLES = "samples"
+TABLE_RUN_EVENTS = "run_events"
+TABLE_REJECTED = "rejected_messages"
+
+# Sample keys from docs/architecture.md stored as their own columns: the dashboard plots
+# and filters on these. Anything else (per-core ``cpuN_util_pct``, future keys) goes to
+# ``Sample.extra``: their number varies by board and nothing filters on them.
+SAMPLE_FLOAT_COLUMNS = (
+    "cpu_util_pct",
+    "cpu_freq_mhz",
+    "temp_c",
+    "mem_used_mb",
+    "mem_available_mb",
+    "proc_rss_mb",
+    "power_w",
+)
+SAMPLE_INT_COLUMNS = (
+    "throttled",
+    "under_voltage",
+    "freq_capped",
+    "throttled_now",
+    "soft_temp_limit",
+)
+
+# Stable constraint names, so Alembic (and SQLite batch migrations) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere; None is SQL NULL.
+JSONType = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
+
+
+class Base(DeclarativeBase):
+    """Base class for the collector's tables."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Device(Base):
+    """One board: identity and facts (retained facts message), online state, last contact."""
+
+    __tablename__ = TABLE_DEVICES
+
+    device_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    hostname: Mapped[str | None] = mapped_column(sa.String(255))
+    board: Mapped[str | None] = mapped_column(sa.String(255))
+    architecture: Mapped[str | None] = mapped_column(sa.String(32))
+    cpu_model: Mapped[str | None] = mapped_column(sa.String(255))
+    cpu_cores: Mapped[int | None]
+    ram_mb: Mapped[float | None] = mapped_column(sa.Float)
+    os_release: Mapped[str | None] = mapped_column(sa.String(255))
+    edgebench_version: Mapped[str | None] = mapped_column(sa.String(64))
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    facts_ts: Mapped[float | None] = mapped_column(sa.Double)
+    # Outbox counters the agent reports with its facts (its health as a publisher).
+    outbox_pending: Mapped[int | None]
+    outbox_dropped_samples: Mapped[int | None]
+    # Last retained status ("online"/"offline"), why ("connected", "shutdown", "lost"),
+    # and the agent's timestamp of it. The last one received wins: a last will carries
+    # its connect time, older than the birth message it replaces.
+    status: Mapped[str | None] = mapped_column(sa.String(16))
+    status_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    status_ts: Mapped[float | None] = mapped_column(sa.Double)
+    # First and last contact by the collector's clock (a Pi without RTC may have a wrong one).
+    first_seen: Mapped[float] = mapped_column(sa.Double)
+    last_seen: Mapped[float] = mapped_column(sa.Double, index=True)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"Device({self.device_id!r}, status={self.status!r})"
+
+
+class Run(Base):
+    """One benchmark run: the summary columns the dashboard filters on plus the full result.
+
+    A row appears with the first message that names the run (``running``) and is completed
+    by the result message; a republished result overwrites it with the same values.
+    """
+
+    __tablename__ = TABLE_RUNS
+    __table_args__ = (
+        sa.Index("ix_runs_device_id_started_at", "device_id", "started_at"),
+        sa.Index("ix_runs_model_name_started_at", "model_name", "started_at"),
+        sa.Index("ix_runs_model_sha256", "model_sha256"),
+        sa.Index("ix_runs_started_at", "started_at"),
+        sa.Index("ix_runs_sweep_id", "sweep_id"),
+    )
+
+    run_id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    device_id: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey(f"{TABLE_DEVICES}.device_id", ondelete="CASCADE")
+    )
+    sweep_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # "running" until a result arrives, then the result's status; "failed" from a failure event.
+    status: Mapped[str] = mapped_column(sa.String(16))
+    started_at: Mapped[float | None] = mapped_column(sa.Double)
+    finished_at: Mapped[float | None] = mapped_column(sa.Double)
+    model_name: Mapped[str | None] = mapped_column(sa.String(255))
+    model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    model_source: Mapped[str | None] = mapped_column(sa.String(16))
+    backend: Mapped[str | None] = mapped_column(sa.String(32))
+    backend_version: Mapped[str | None] = mapped_column(sa.String(64))
+    threads: Mapped[int | None]
+    xnnpack: Mapped[bool | None]
+    verdict: Mapped[str | None] = mapped_column(sa.String(8))
+    latency_mean_ms: Mapped[float | None] = mapped_column(sa.Float)
+    latency_p50_ms: Mapped[float | None] = mapped_column(sa.Float)
+    latency_p90_ms: Mapped[float | None] = mapped_column(sa.Float)
+    latency_p99_ms: Mapped[float | None] = mapped_column(sa.Float)
+    throughput_ips: Mapped[float | None] = mapped_column(sa.Float)
+    mj_per_inference: Mapped[float | None] = mapped_column(sa.Float)
+    energy_measured: Mapped[bool | None]
+    power_mean_w: Mapped[float | None] = mapped_column(sa.Float)
+    peak_temp_c: Mapped[float | None] = mapped_column(sa.Float)
+    throttled: Mapped[bool | None]
+    accuracy_top1: Mapped[float | None] = mapped_column(sa.Float)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    # The full RunResult document (docs/result-schema.md), once the result has arrived.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    received_at: Mapped[float] = mapped_column(sa.Double)
+    updated_at: Mapped[float] = mapped_column(sa.Double)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"Run({self.run_id!r}, device={self.device_id!r}, status={self.status!r})"
+
+
+class Sample(Base):
+    """One telemetry sample of one run (``t`` plus the metric columns)."""
+
+    __tablename__ = TABLE_SAMPLES
+    # One index only: it serves "samples of run X ordered by t" and the dedupe key.
+    # Every extra index costs insert throughput (bench/ingest_throughput.py).
+    __table_args__ = (sa.UniqueConstraint("run_id", "t", name="uq_samples_run_id_t"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(
+        sa.String(128), sa.ForeignKey(f"{TABLE_RUNS}.run_id", ondelete="CASCADE")
+    )
+    t: Mapped[float] = mapped_column(sa.Double)
+    cpu_util_pct: Mapped[float | None] = mapped_column(sa.Float)
+    cpu_freq_mhz: Mapped[float | None] = mapped_column(sa.Float)
+    temp_c: Mapped[float | None] = mapped_column(sa.Float)
+    mem_used_mb: Mapped[float | None] = mapped_column(sa.Float)
+    mem_available_mb: Mapped[float | None] = mapped_column(sa.Float)
+    proc_rss_mb: Mapped[float | None] = mapped_column(sa.Float)
+    power_w: Mapped[float | None] = mapped_column(sa.Float)
+    throttled: Mapped[int | None]
+    under_voltage: Mapped[int | None]
+    freq_capped: Mapped[int | None]
+    throttled_now: Mapped[int | None]
+    soft_temp_limit: Mapped[int | None]
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"Sample({self.run_id!r}, t={self.t})"
+
+
+class RunEvent(Base):
+    """A run lifecycle event (started, progress, finished, failed) as the agent sent it."""
+
+    __tablename__ = TABLE_RUN_EVENTS
+    __table_args__ = (sa.Index("ix_run_events_run_id_seq", "run_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    run_id: Mapped[str] = mapped_column(
+        sa.String(128), sa.ForeignKey(f"{TABLE_RUNS}.run_id", ondelete="CASCADE")
+    )
+    device_id: Mapped[str] = mapped_column(sa.String(64))
+    seq: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    ts: Mapped[float] = mapped_column(sa.Double)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"RunEvent({self.run_id!r}, {self.kind!r}, seq={self.seq})"
+
+
+class RejectedMessage(Base):
+    """A message the collector refused, kept for diagnosis (bounded; oldest rows pruned).
+
+    Repeats of the same topic and reason bump ``count`` instead of adding rows, so a
+    misbehaving agent cannot push every other diagnosis out of the table.
+    """
+
+    __tablename__ = TABLE_REJECTED
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    topic: Mapped[str] = mapped_column(sa.String(512))
+    reason: Mapped[str] = mapped_column(sa.String(512))
+    excerpt: Mapped[str] = mapped_column(sa.String(1024))
+    payload_bytes: Mapped[int]
+    count: Mapped[int] = mapped_column(sa.Integer, default=1)
+    first_at: Mapped[float] = mapped_column(sa.Double)
+    last_at: Mapped[float] = mapped_column(sa.Double, index=True)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"RejectedMessage({self.topic!r}, {self.reason!r}, count={self.count})"

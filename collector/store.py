@@ -1,0 +1,196 @@
+"""Idempotent batch writes: one transaction per batch of received messages.
+
+Every write is insert-or-ignore on a natural key or an UPDATE keyed by one, so storing
+the same message twice (a QoS 1 redelivery, an agent republishing from its outbox)
+leaves the database as storing it once would. Runs get a placeholder row from the first
+message that names them; the result message later fills in every summary column.
+
+A batch that fails for a reason tied to its data (an integrity or data error) is retried
+one message at a time, and a message that still fails is recorded as rejected, so one
+bad message never blocks the rest. Operational errors (database locked, disk full)
+propagate: the writer retries the whole batch and nothing is acknowledged meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from edgebench.collector.batch import BatchPlan, Received, plan_batch, rejection_row, run_ids_of
+from edgebench.collector.models import Device, RejectedMessage, Run, RunEvent, Sample
+from edgebench.shared.errors import EdgebenchError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+OWNER_CACHE_MAX = 200_000
+_IN_CHUNK = 500
+
+devices = Device.__table__
+runs = Run.__table__
+samples = Sample.__table__
+run_events = RunEvent.__table__
+rejected = RejectedMessage.__table__
+
+
+@dataclass
+class WriteOutcome:
+    """What one committed batch did."""
+
+    messages: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    samples_inserted: int = 0
+
+
+def _insert_or_ignore(engine: Engine) -> Any:
+    """Return ``table -> INSERT that skips rows whose unique key exists`` for this dialect."""
+    name = engine.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return lambda table: sqlite_insert(table).on_conflict_do_nothing()
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return lambda table: pg_insert(table).on_conflict_do_nothing()
+    if name in ("mysql", "mariadb"):
+        return lambda table: sa.insert(table).prefix_with("IGNORE")
+    raise EdgebenchError(
+        f"db: the collector supports SQLite, PostgreSQL and MySQL/MariaDB, not {name!r}"
+    )
+
+
+def _update(table: sa.Table, key: str, *where: Any) -> Any:
+    """UPDATE ``table`` where column ``key`` equals the ``b_<key>`` parameter (and ``where``)."""
+    return sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}"), *where)
+
+
+class Store:
+    """Writes batches of :class:`Received` messages; remembers which device owns each run."""
+
+    def __init__(self, engine: Engine, rejected_max_rows: int = 10_000) -> None:
+        self.engine = engine
+        self.rejected_max_rows = rejected_max_rows
+        self._insert = _insert_or_ignore(engine)
+        self._owners: dict[str, str] = {}
+
+    def write(self, items: list[Received]) -> WriteOutcome:
+        """Store ``items`` in one transaction (or one by one after a data error)."""
+        try:
+            return self._write_once(items)
+        except OperationalError:
+            raise
+        except (DBAPIError, ValueError, TypeError, OverflowError) as exc:
+            if len(items) == 1:
+                return self._write_failed(items[0], exc)
+        total = WriteOutcome()
+        for item in items:
+            one = self.write([item])
+            total.messages += one.messages
+            total.accepted += one.accepted
+            total.rejected += one.rejected
+            total.samples_inserted += one.samples_inserted
+        return total
+
+    def _write_once(self, items: list[Received]) -> WriteOutcome:
+        with self.engine.begin() as conn:
+            owners = self._lookup_owners(conn, run_ids_of(items))
+            plan = plan_batch(items, owners)
+            inserted = self._execute(conn, plan)
+        # Only after the commit: a rolled-back placeholder run must not be remembered.
+        if len(self._owners) > OWNER_CACHE_MAX:
+            self._owners.clear()
+        self._owners.update((run_id, row["device_id"]) for run_id, row in plan.new_runs.items())
+        return WriteOutcome(len(items), plan.accepted, len(plan.rejected), inserted)
+
+    def _write_failed(self, item: Received, exc: BaseException) -> WriteOutcome:
+        """Record a message the database refused (after validation passed) as rejected."""
+        reason = f"storage: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+        with self.engine.begin() as conn:
+            self._write_rejected(conn, [rejection_row(item.topic, reason, item)])
+        return WriteOutcome(messages=1, rejected=1)
+
+    def _lookup_owners(self, conn: Connection, run_ids: set[str]) -> dict[str, str]:
+        """Return ``run_id -> device_id`` for the batch's runs: cache first, then the DB."""
+        owners = {r: self._owners[r] for r in run_ids if r in self._owners}
+        missing = sorted(run_ids - owners.keys())
+        for start in range(0, len(missing), _IN_CHUNK):
+            chunk = missing[start : start + _IN_CHUNK]
+            rows = conn.execute(
+                sa.select(runs.c.run_id, runs.c.device_id).where(runs.c.run_id.in_(chunk))
+            )
+            for run_id, device_id in rows:
+                owners[run_id] = device_id
+                self._owners[run_id] = device_id
+        return owners
+
+    def _execute(self, conn: Connection, plan: BatchPlan) -> int:
+        """Run the plan's statements in dependency order; return samples inserted."""
+        if plan.devices_seen:
+            conn.execute(
+                self._insert(devices),
+                [
+                    {"device_id": d, "first_seen": t, "last_seen": t}
+                    for d, t in plan.devices_seen.items()
+                ],
+            )
+        if plan.new_runs:
+            conn.execute(self._insert(runs), list(plan.new_runs.values()))
+        if plan.facts:
+            newer = sa.or_(devices.c.facts_ts.is_(None), devices.c.facts_ts <= sa.bindparam("b_ts"))
+            conn.execute(
+                _update(devices, "device_id", newer),
+                [r | {"b_ts": r["facts_ts"]} for r in plan.facts],
+            )
+        if plan.statuses:
+            conn.execute(_update(devices, "device_id"), plan.statuses)
+        no_result = runs.c.result.is_(None)
+        if plan.started:
+            conn.execute(_update(runs, "run_id", no_result), plan.started)
+        if plan.finished:
+            conn.execute(_update(runs, "run_id", no_result), plan.finished)
+        if plan.results:
+            conn.execute(_update(runs, "run_id"), plan.results)
+        if plan.events:
+            conn.execute(self._insert(run_events), plan.events)
+        inserted = 0
+        if plan.samples:
+            inserted = max(conn.execute(self._insert(samples), plan.samples).rowcount, 0)
+        if plan.devices_seen:
+            self._touch_devices(conn, plan.devices_seen)
+        if plan.rejected:
+            self._write_rejected(conn, plan.rejected)
+        return inserted
+
+    @staticmethod
+    def _touch_devices(conn: Connection, seen: dict[str, float]) -> None:
+        """Move each device's ``last_seen`` forward (never back: batches may interleave)."""
+        later = sa.bindparam("b_seen")
+        stmt = _update(devices, "device_id").values(
+            last_seen=sa.case((devices.c.last_seen < later, later), else_=devices.c.last_seen)
+        )
+        conn.execute(stmt, [{"b_device_id": d, "b_seen": t} for d, t in seen.items()])
+
+    def _write_rejected(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Record refused messages, counting repeats, and keep the table bounded."""
+        conn.execute(self._insert(rejected), [r | {"count": 0} for r in rows])
+        conn.execute(
+            _update(rejected, "fingerprint").values(
+                count=rejected.c.count + 1,
+                last_at=sa.bindparam("b_at"),
+                excerpt=sa.bindparam("b_excerpt"),
+            ),
+            [
+                {"b_fingerprint": r["fingerprint"], "b_at": r["last_at"], "b_excerpt": r["excerpt"]}
+                for r in rows
+            ],
+        )
+        total = conn.execute(sa.select(sa.func.count()).select_from(rejected)).scalar_one()
+        excess = total - self.rejected_max_rows
+        if excess > 0:
+            oldest = sa.select(rejected.c.id).order_by(rejected.c.last_at, rejected.c.id)
+            conn.execute(sa.delete(rejected).where(rejected.c.id.in_(oldest.limit(excess))))
