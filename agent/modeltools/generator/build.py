@@ -32,8 +32,7 @@ class ModelConfig:
     @property
     def alpha_text(self) -> str:
         """α as in the published file names: 1.0, 0.35, 0.5."""
-        text = f"{self.alpha:g}"
-        return text if "." in text else f"{text}.0"
+        return _alpha_text(self.alpha)
 
     @property
     def name(self) -> str:
@@ -55,7 +54,7 @@ def model_config(
         raise EdgebenchError(f"unknown architecture {arch!r}; supported: {', '.join(ARCHS)}")
     match = [a for a in module.ALPHAS if abs(a - float(alpha)) < 1e-6]
     if not match:
-        supported = ", ".join(f"{a:g}" for a in module.ALPHAS)
+        supported = ", ".join(_alpha_text(a) for a in module.ALPHAS)
         raise EdgebenchError(f"{arch} does not support alpha {alpha:g}; supported: {supported}")
     if resolution not in module.RESOLUTIONS:
         supported = ", ".join(str(r) for r in module.RESOLUTIONS)
@@ -67,6 +66,11 @@ def model_config(
     if not 0 <= seed < 2**32:
         raise EdgebenchError(f"seed {seed} out of range; use 0 to 4294967295")
     return ModelConfig(arch, match[0], resolution, quant, seed)
+
+
+def _alpha_text(alpha: float) -> str:
+    text = f"{alpha:g}"
+    return text if "." in text else f"{text}.0"
 
 
 def build_model_bytes(config: ModelConfig) -> bytes:

@@ -1,0 +1,58 @@
+"""``edgebench model build``: generate a MobileNet TFLite model offline (no TensorFlow)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import click
+
+from edgebench.agent.modeltools.generator.build import model_config
+from edgebench.shared.errors import EdgebenchError
+
+
+@click.command()
+@click.argument("arch", metavar="ARCH")
+@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier α.")
+@click.option(
+    "--resolution", type=int, default=224, show_default=True, help="Input height and width."
+)
+@click.option(
+    "--quant",
+    default="int8",
+    show_default=True,
+    help="int8 (TF2 post-training layout), uint8 (TF1 QAT layout) or float32.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Output .tflite file (default: <arch>_<alpha>_<resolution>_<quant>.tflite).",
+)
+def build(
+    *, arch: str, alpha: float, resolution: int, quant: str, seed: int, output: Path | None
+) -> None:
+    """Write ARCH (mobilenet_v1 or mobilenet_v2) with random weights as a TFLite file.
+
+    The architecture, tensor shapes, MACs and parameter count equal the published model
+    of the same configuration; only weight values differ, which int8 inference time does
+    not depend on. The same options always give a byte-identical file.
+    """
+    from edgebench.agent.modeltools.generator.build import build_model_bytes, write_atomic
+
+    config = model_config(arch, alpha, resolution, quant, seed)
+    path = output or Path(f"{config.name}.tflite")
+    if path.is_dir():
+        raise EdgebenchError(f"{path} is a directory; give a file name with -o")
+    data = build_model_bytes(config)
+    write_atomic(path, data)
+    summary = f"wrote {path}: {config.name} seed {seed}, {len(data) / 1e6:.2f} MB"
+    try:
+        from edgebench.agent.modeltools.inspect import inspect_model
+
+        report = inspect_model(path)
+        summary += f", {report.conv_fc_macs / 1e6:.1f} M MACs, {report.params / 1e6:.3f} M params"
+    except ImportError:
+        pass
+    click.echo(f"{summary}, sha256 {hashlib.sha256(data).hexdigest()[:16]}")
