@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edgebench.agent.modeltools.inspect import inspect_model, model_info
+from edgebench.shared.cli import cli
 from edgebench.shared.errors import EdgebenchError
 
 # hardware.md section 5: (file, MACs M, params M, how the table rounds MACs).
@@ -176,3 +181,70 @@ def test_damage_never_escapes_as_a_traceback(
         assert "\n" not in str(exc)
     else:
         assert report.size_bytes == cut
+
+
+# -- the edgebench model inspect command ---------------------------------------------------
+
+
+def _edgebench() -> str:
+    return str(Path(sys.executable).parent / "edgebench")
+
+
+def test_cli_human_summary(models_dir: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["model", "inspect", str(models_dir / "mobilenet_v2_1.0_224_quant.tflite")]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "input    input  uint8[1,224,224,3]  scale 0.0078125 zero_point 128" in out
+    assert re.search(r"^CONV_2D\s+36\s+280,059,136\s+3,417,737$", out, re.M)
+    assert re.search(r"^ADD\s+10\s+216,384\s+0$", out, re.M)
+    assert "params   3,489,097 (3.489 M): weights 3,471,040 + biases 18,057" in out
+    assert "MACs     300,775,552 (300.8 M) in conv/depthwise/FC" in out
+    assert "total 301,055,657" in out
+    assert "FLOPs    602,111,314" in out
+    assert "  #  op" not in out  # the per-op table only with --ops
+
+
+def test_cli_ops_and_json(models_dir: Path) -> None:
+    path = str(models_dir / "mobilenet_v1_0.25_128_quant.tflite")
+    result = CliRunner().invoke(cli, ["model", "inspect", path, "--ops"])
+    assert result.exit_code == 0, result.output
+    table = result.output.split("\n\n")[-1].splitlines()
+    assert table[0].split() == ["#", "op", "output", "MACs", "params"]
+    # 3x3 stride-2 conv, 3 -> 8 channels: 64*64*8*3*3*3 MACs, 8*3*3*3 weights + 8 biases.
+    assert table[1].split() == ["0", "CONV_2D", "1x64x64x8", "884,736", "224"]
+    assert len(table) == 1 + 31
+    result = CliRunner().invoke(cli, ["model", "inspect", path, "--json"])
+    doc = json.loads(result.output)
+    assert (doc["name"], doc["source"]) == ("mobilenet_v1_0.25_128_quant", "file")
+    assert doc["conv_fc_macs"] == 13_570_304 and doc["params"] == 467_593
+    assert len(doc["ops"]) == doc["op_count"] == 31
+    assert doc["op_histogram"]["DEPTHWISE_CONV_2D"] == 13
+
+
+def test_cli_custom_op(models_dir: Path) -> None:
+    path = str(models_dir / "invalid_model_invoking_error.tflite")
+    result = CliRunner().invoke(cli, ["model", "inspect", path, "--ops"])
+    assert result.exit_code == 0, result.output
+    assert "custom   fake-op-double (no MACs counted)" in result.output
+
+
+@pytest.mark.parametrize("case", ["missing", "text", "truncated"])
+def test_cli_bad_input_is_one_line_exit_2(models_dir: Path, tmp_path: Path, case: str) -> None:
+    if case == "missing":
+        path = tmp_path / "missing.tflite"
+    elif case == "text":
+        path = models_dir / "imagenet_labels.txt"
+    else:
+        path = tmp_path / "truncated.tflite"
+        path.write_bytes((models_dir / "mobilenet_v1_0.25_128_quant.tflite").read_bytes()[:9000])
+    # The real console script, as a user runs it.
+    proc = subprocess.run(
+        [_edgebench(), "model", "inspect", str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("edgebench: error: ")
+    assert str(path) in lines[0]
