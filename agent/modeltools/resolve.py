@@ -80,6 +80,13 @@ def _from_catalog(entry: CatalogEntry, config: AgentConfig) -> ResolvedModel:
     if path is None:
         from edgebench.agent.modeltools.fetch import fetch_model
 
+        if entry.sha256 is None:
+            # Never download an unchecked file implicitly; the user decides how to trust it.
+            raise EdgebenchError(
+                f"catalog model {entry.name} is not cached and has no verified checksum; "
+                f"fetch it first with edgebench model fetch {entry.name} --sha256 HEX "
+                "(or --no-verify), or pass a local .tflite path"
+            )
         path = fetch_model(entry, config.cache_dir)
     load_model(path)
     return ResolvedModel(path=path, name=entry.name, source="catalog")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.modeltools.resolve import resolve_model
 from edgebench.shared.errors import EdgebenchError
+from tests.agent.modeltools.conftest import ModelServer
 
 SMALL = "mobilenet_v1_0.25_128_quant.tflite"
 
@@ -91,8 +93,46 @@ def test_cached_catalog_name_needs_no_network(
 
 
 def test_default_is_generated_mobilenet_v2(config: AgentConfig) -> None:
-    pytest.importorskip("edgebench.agent.modeltools.generator.cache")
     resolved = resolve_model(None, config)
     assert (resolved.name, resolved.source) == ("gen-mobilenet_v2_1.0_224_int8", "generated")
     assert resolved.path.is_file()
     assert resolved.path.read_bytes()[4:8] == b"TFL3"
+
+
+def test_hosted_name_is_fetched_then_cached(
+    models_dir: Path,
+    config: AgentConfig,
+    model_server: ModelServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDGEBENCH_MODEL_BASE_URL", model_server.base_url)
+    resolved = resolve_model("mobilenet_v1_0.25_128_quant", config)
+    assert resolved.path == config.cache_dir / "models" / SMALL
+    assert resolved.path.read_bytes() == (models_dir / SMALL).read_bytes()
+    assert resolve_model("mobilenet_v1_0.25_128_quant", config).path == resolved.path
+    assert len(model_server.requests) == 1
+
+
+def test_hosted_name_offline(config: AgentConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("EDGEBENCH_MODEL_BASE_URL", f"http://127.0.0.1:{port}")
+    with pytest.raises(EdgebenchError, match=r"connection refused.*gen-mobilenet_v2_1.0_224_uint8"):
+        resolve_model("mobilenet_v2_1.0_224_quant", config)
+    assert not (config.cache_dir / "models" / "mobilenet_v2_1.0_224_quant.tflite").exists()
+
+
+def test_unverified_hosted_name_is_not_downloaded_implicitly(
+    config: AgentConfig, model_server: ModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDGEBENCH_MODEL_BASE_URL", model_server.base_url)
+    with pytest.raises(EdgebenchError, match=r"edgebench model fetch efficientnet_lite0_int8"):
+        resolve_model("efficientnet_lite0_int8", config)
+    assert model_server.requests == []
+
+
+def test_generated_name(config: AgentConfig) -> None:
+    resolved = resolve_model("gen-mobilenet_v1_0.25_128_uint8", config)
+    assert (resolved.name, resolved.source) == ("gen-mobilenet_v1_0.25_128_uint8", "generated")
+    assert resolved.path.is_relative_to(config.cache_dir)
