@@ -202,3 +202,8 @@ def from_dict(
     if not (dataclasses.is_dataclass(cls) and isinstance(cls, type)):
         raise TypeError(f"{cls!r} is not a dataclass")
     return _build(cls, data, path, _Options(max_str_len=max_str_len, strict=strict))
+
+
+def check_value(value: Any, tp: Any, path: str = "", *, max_str_len: int | None = None) -> Any:
+    """Check one JSON value against a type annotation; return it typed or raise SchemaError."""
+    return _convert(value, tp, path, _Options(max_str_len=max_str_len, strict=False))

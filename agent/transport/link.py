@@ -1,0 +1,194 @@
+"""The agent's MQTT connection: a paho 2.x client set up the way the contract asks.
+
+A fixed client id derived from the device id with a persistent session (clean session
+off for 3.1.1, ``clean_start=False`` plus a session expiry for 5), keep-alive, automatic
+reconnect with exponential back-off, username/password and TLS from ``MqttConfig``.
+With ``presence`` (the daemon) it also owns the device status: a retained ``offline``
+last will and a retained ``online`` birth message on every connect.
+
+paho calls the callbacks from its network thread; this class only records state and
+hands acknowledgements to ``on_ack`` (which must not block: paho holds its message lock
+while calling it). Durability is the outbox's job, not paho's memory-only session.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.messages import CommandMessage, StatusMessage, decode_message, encode_message
+from edgebench.shared.mqtt_config import MqttConfig
+from edgebench.shared.topics import TopicLayout
+from edgebench.shared.version import __version__
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MIN_S = 1
+RECONNECT_MAX_S = 60
+# Status is published directly (never spooled: a replayed "online" would lie) at QoS 1,
+# so a collector with a persistent session gets every change even if it was away.
+STATUS_QOS = 1
+
+
+def client_id_for(mqtt: MqttConfig, device_id: str, role: str = "") -> str:
+    """Return the MQTT client id: configured, else ``edgebench-<device_id>[-role]``."""
+    base = mqtt.client_id or f"edgebench-{device_id}"
+    return f"{base}-{role}" if role else base
+
+
+class MqttLink:
+    """One persistent-session paho client for a device, started in the background."""
+
+    def __init__(
+        self,
+        mqtt: MqttConfig,
+        device_id: str,
+        layout: TopicLayout,
+        *,
+        role: str = "",
+        presence: bool = False,
+        on_ack: Callable[[int, bool], None] | None = None,
+        on_command: Callable[[CommandMessage], None] | None = None,
+    ) -> None:
+        self.mqtt = mqtt
+        self.device_id = device_id
+        self.layout = layout
+        self.presence = presence
+        self.on_ack = on_ack
+        self.on_command = on_command
+        self.connected = threading.Event()
+        self.connects = 0
+        self.client_id = client_id_for(mqtt, device_id, role)
+        self._client = self._make_client()
+
+    def _make_client(self) -> Any:
+        import paho.mqtt.client as mqtt_client
+
+        v5 = self.mqtt.protocol == "5"
+        client = mqtt_client.Client(
+            mqtt_client.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt_client.MQTTv5 if v5 else mqtt_client.MQTTv311,
+            # Only 3.1.1 takes clean_session here; v5 passes clean_start to connect().
+            clean_session=None if v5 else False,
+        )
+        client.enable_logger(logging.getLogger("edgebench.agent.transport.paho"))
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.max_inflight_messages_set(50)
+        if self.mqtt.username:
+            client.username_pw_set(self.mqtt.username, self.mqtt.password)
+        if self.mqtt.use_tls:
+            client.tls_set(
+                ca_certs=str(self.mqtt.tls_ca) if self.mqtt.tls_ca else None,
+                certfile=str(self.mqtt.tls_cert) if self.mqtt.tls_cert else None,
+                keyfile=str(self.mqtt.tls_key) if self.mqtt.tls_key else None,
+            )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        if self.presence:
+            self._set_will(client)
+        return client
+
+    def _status(self, state: str, reason: str) -> StatusMessage:
+        return StatusMessage(
+            device_id=self.device_id,
+            state=state,  # type: ignore[arg-type]
+            reason=reason,  # type: ignore[arg-type]
+            edgebench_version=__version__,
+        )
+
+    def _set_will(self, client: Any) -> None:
+        """Register a fresh ``offline`` last will for the next connection.
+
+        A new message_id per connection, so a collector deduplicating by message_id
+        never mistakes a second loss for a resend.
+        """
+        will = self._status("offline", "lost")
+        client.will_set(self.layout.status(self.device_id), encode_message(will), STATUS_QOS, True)
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting until ``stop``."""
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        kwargs: dict[str, Any] = {}
+        if self.mqtt.protocol == "5":
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.mqtt.session_expiry_s
+            kwargs = {"clean_start": False, "properties": props}
+        try:
+            self._client.connect_async(
+                self.mqtt.host, self.mqtt.port, self.mqtt.keepalive_s, **kwargs
+            )
+        except (OSError, ValueError) as exc:
+            raise EdgebenchError(f"cannot use broker {self.mqtt.url}: {exc}") from None
+        self._client.loop_start()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for a connection; True when connected."""
+        return self.connected.wait(timeout_s)
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> int | None:
+        """Hand one message to paho; return its mid, or None if paho refused it."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc not in (0, 4):  # 4 = MQTT_ERR_NO_CONN: queued, sent after reconnect
+            log.warning("publish to %s refused by paho: rc=%s", topic, info.rc)
+            return None
+        return int(info.mid)
+
+    def stop(self, *, clean: bool = True, timeout_s: float = 5.0) -> None:
+        """Disconnect; with ``presence`` and ``clean`` publish retained ``offline`` first."""
+        if self.presence and clean and self.connected.is_set():
+            msg = self._status("offline", "shutdown")
+            info = self._client.publish(
+                self.layout.status(self.device_id), encode_message(msg), STATUS_QOS, True
+            )
+            try:
+                info.wait_for_publish(timeout_s)
+            except (RuntimeError, ValueError):
+                log.warning("offline status not confirmed before shutdown")
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # --- paho callbacks (network thread) -------------------------------------------------
+
+    def _on_connect(self, client: Any, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker %s refused the connection: %s", self.mqtt.url, reason)
+            return
+        self.connects += 1
+        log.info("connected to %s (session present: %s)", self.mqtt.url, flags.session_present)
+        if self.presence:
+            online = self._status("online", "connected")
+            client.publish(
+                self.layout.status(self.device_id), encode_message(online), STATUS_QOS, True
+            )
+            self._set_will(client)  # takes effect on the next (re)connect
+        if self.on_command is not None:
+            # Subscribing on every connect renews it even if the broker lost the session.
+            client.subscribe(self.layout.command(self.device_id), qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected.clear()
+        log.info("disconnected from %s: %s", self.mqtt.url, reason)
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        if self.on_ack is not None:
+            self.on_ack(mid, not reason.is_failure)
+
+    def _on_message(self, _c: Any, _u: Any, message: Any) -> None:
+        if self.on_command is None:
+            return
+        try:
+            msg = decode_message(message.topic, message.payload, self.layout)
+        except EdgebenchError as exc:
+            log.warning("ignoring bad command on %s: %s", message.topic, exc.format_message())
+            return
+        if isinstance(msg, CommandMessage):
+            self.on_command(msg)
