@@ -202,6 +202,8 @@ def _measure(run: _Run) -> RunResult:
     options, events = run.options, run.events
     invoke = run.loaded.interpreter.invoke
     feed = _feeder(run.loaded, run.inputs.tensors)
+    # Probe the samplers before warming up, so their set-up cost stays out of both phases.
+    telemetry = Telemetry(run.config, run.facts, run.warnings)
     warm = run_phase(
         invoke,
         min_runs=options.warmup_runs,
@@ -213,7 +215,6 @@ def _measure(run: _Run) -> RunResult:
     )
     events.progress(run.run_id, PHASE_WARMUP, warm.count, warm.duration_s)
     measured = PhaseResult()
-    telemetry = Telemetry(run.config, run.facts, run.warnings)
     if not warm.interrupted:
         measure_tick = run.ticker(PHASE_MEASURE)
 
