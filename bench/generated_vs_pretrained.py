@@ -2,10 +2,10 @@
 
 Runs each pair (uint8 generated vs mobilenet_v2_1.0_224_quant.tflite, int8 generated vs
 tf2_mobilenet_v2_1.0_224_ptq.tflite) in the same process, same LiteRT backend and thread
-count, alternating models round by round so drift (temperature, other load) hits both
+count, alternating models in short rounds so drift (temperature, other load) hits both
 equally. PASS when every pair's p50 ratio (generated / pretrained) lies in [0.9, 1.1].
 
-    .venv/bin/python bench/generated_vs_pretrained.py [--threads 1] [--rounds 10] [--runs 30]
+    .venv/bin/python bench/generated_vs_pretrained.py [--threads 1] [--rounds 60] [--runs 5]
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def _measure(it, runs: int) -> list[float]:  # noqa: ANN001
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=30, help="invokes per model per round")
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=5, help="invokes per model per round")
     args = parser.parse_args()
 
     from edgebench.agent.modeltools.generator.cache import cached_build
