@@ -148,3 +148,16 @@ def test_bad_sha256_argument(cache: Path) -> None:
 def test_generated_entry_is_not_downloaded(cache: Path) -> None:
     with pytest.raises(EdgebenchError, match=r"generated locally"):
         fetch_model(get_entry("gen-mobilenet_v2_1.0_224_int8"), cache)
+
+
+def test_server_that_never_answers_times_out(cache: Path) -> None:
+    # The kernel completes the handshake from the backlog, but nobody ever replies.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        with pytest.raises(EdgebenchError, match=r"timed out.*no network\?.*Offline"):
+            fetch_model(
+                get_entry(NAME), cache, url=f"http://127.0.0.1:{port}/{FILE}", timeout_s=0.5
+            )
+    assert _cache_files(cache) == []
