@@ -15,14 +15,15 @@ class FanSampler(Sampler):
     def setup(self, ctx: SamplerContext) -> None:
         """Find a readable fan1_input, preferring the pwmfan device."""
         found = sorted(
-            (name != "pwmfan", path / "fan1_input")
+            (name != "pwmfan", path.name, name)
             for name, path in hwmon_dirs(ctx.sys_root)
             if read_int(path / "fan1_input") is not None
         )
         if not found:
             raise NoData("no hwmon fan1_input")
-        self._path = found[0][1]
-        self.source = str(self._path.parent.name)
+        _, hwmon, name = found[0]
+        self._path = ctx.sys_root / "class" / "hwmon" / hwmon / "fan1_input"
+        self.source = f"hwmon {name} ({hwmon}) fan1_input"
         self.units = {"fan_rpm": "RPM"}
 
     def sample(self) -> dict[str, float | None]:
