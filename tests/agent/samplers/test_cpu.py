@@ -8,8 +8,12 @@ from edgebench.agent.samplers.base import NoData, SamplerContext
 from edgebench.agent.samplers.cpu import CpuSampler, parse_proc_stat, utilisation_pct
 from tests.fixtures.boards import copy_board, use_board
 
-STAT_A = "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 60 0 20 400 20 0 0 0 0 0\ncpu1 40 0 30 400 30 0 0 0\n"
-STAT_B = "cpu  250 0 100 850 50 0 0 0 0 0\ncpu0 160 0 40 400 20 0 0 0 0 0\ncpu1 90 0 60 450 30 0 0 0\n"
+STAT_A = (
+    "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 60 0 20 400 20 0 0 0 0 0\ncpu1 40 0 30 400 30 0 0 0\n"
+)
+STAT_B = (
+    "cpu  250 0 100 850 50 0 0 0 0 0\ncpu0 160 0 40 400 20 0 0 0 0 0\ncpu1 90 0 60 450 30 0 0 0\n"
+)
 
 
 def test_parse_proc_stat_counts_iowait_as_idle() -> None:

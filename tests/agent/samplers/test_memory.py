@@ -16,7 +16,8 @@ def test_parse_meminfo_and_used_is_total_minus_available() -> None:
 
 
 def test_old_kernels_without_memavailable_use_free_plus_cache() -> None:
-    fields = parse_kib_fields("MemTotal: 4096 kB\nMemFree: 1024 kB\nBuffers: 512 kB\nCached: 512 kB")
+    text = "MemTotal: 4096 kB\nMemFree: 1024 kB\nBuffers: 512 kB\nCached: 512 kB"
+    fields = parse_kib_fields(text)
     assert memory_mb(fields) == (4.0, 2.0, 2.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def test_thread_samples_and_rate_limits_vcgencmd(monkeypatch) -> None:
     session.stop()
     rows = session.samples
     assert len(rows) >= 7
-    assert all(r["t"] <= s["t"] for r, s in zip(rows, rows[1:], strict=False))
+    assert all(r["t"] <= s["t"] for r, s in itertools.pairwise(rows))
     # temp (sysfs) is read on every tick; get_throttled (vcgencmd, 1 s limit) is not.
     assert all("temp_c" in r for r in rows)
     throttled = [r for r in rows if "throttled" in r]
