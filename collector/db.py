@@ -9,6 +9,7 @@ the web process waits for the writer instead of failing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,10 +27,12 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 def instance_path() -> Path:
-    """Return the collector's Flask instance folder (where the default database lives)."""
-    from flask import Flask
+    """Return the collector's instance folder (default database, instance ``config.py``).
 
-    return Path(Flask("edgebench.collector", instance_relative_config=True).instance_path)
+    Flask's rule for an installed package, ``<prefix>/var/<package>-instance``, applied
+    always: Flask cannot locate the folder itself for the ``edgebench.*`` package mapping.
+    """
+    return Path(sys.prefix) / "var" / "edgebench.collector-instance"
 
 
 def default_url(instance: Path | None = None) -> str:

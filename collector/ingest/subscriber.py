@@ -35,6 +35,17 @@ PUT_SLICE_S = 0.5
 MAX_RECEIVE_MAXIMUM = 65_535
 
 
+def receive(topic: str, payload: bytes, layout: TopicLayout, now: float) -> Received:
+    """Validate one PUBLISH into a :class:`Received` (never raises)."""
+    try:
+        return Received(topic, now, len(payload), message=decode_message(topic, payload, layout))
+    except SchemaError as exc:
+        return refused(topic, payload, now, str(exc))
+    except Exception as exc:  # a validator bug must not stop ingest
+        log.exception("unexpected error decoding a message on %r", topic)
+        return refused(topic, payload, now, f"internal: {type(exc).__name__}")
+
+
 class Subscriber:
     """Owns the paho client; feeds ``inbox`` and acknowledges stored messages."""
 
@@ -158,18 +169,7 @@ class Subscriber:
             topic = message.topic
         except UnicodeDecodeError:
             topic = repr(message._topic)[:500]  # the raw bytes, for the record
-        try:
-            item = Received(
-                topic,
-                now,
-                len(payload),
-                message=decode_message(topic, payload, self.layout),
-            )
-        except SchemaError as exc:
-            item = refused(topic, payload, now, str(exc))
-        except Exception as exc:  # a validator bug must not stop ingest
-            log.exception("unexpected error decoding a message on %r", topic)
-            item = refused(topic, payload, now, f"internal: {type(exc).__name__}")
+        item = receive(topic, payload, self.layout, now)
         item.token = (message.mid, message.qos, self._generation)
         self._put(item)
 

@@ -1,0 +1,105 @@
+"""Model → JSON conversions for the API (plain dicts; units stay in the key names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgebench.collector.models import (
+    SAMPLE_FLOAT_COLUMNS,
+    SAMPLE_INT_COLUMNS,
+    Device,
+    RejectedMessage,
+    Run,
+    Sample,
+)
+
+DEVICE_FIELDS = (
+    "device_id",
+    "hostname",
+    "board",
+    "architecture",
+    "cpu_model",
+    "cpu_cores",
+    "ram_mb",
+    "os_release",
+    "edgebench_version",
+    "status",
+    "status_reason",
+    "status_ts",
+    "outbox_pending",
+    "outbox_dropped_samples",
+    "first_seen",
+    "last_seen",
+)
+RUN_FIELDS = (
+    "run_id",
+    "device_id",
+    "sweep_id",
+    "status",
+    "started_at",
+    "finished_at",
+    "model_name",
+    "model_sha256",
+    "model_source",
+    "backend",
+    "backend_version",
+    "threads",
+    "xnnpack",
+    "verdict",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "throughput_ips",
+    "mj_per_inference",
+    "energy_measured",
+    "power_mean_w",
+    "peak_temp_c",
+    "throttled",
+    "accuracy_top1",
+    "error",
+    "received_at",
+    "updated_at",
+)
+
+
+def device_dict(device: Device, *, facts: bool = False) -> dict[str, Any]:
+    """Return a device's summary (and its full facts if asked)."""
+    out = {name: getattr(device, name) for name in DEVICE_FIELDS}
+    if facts:
+        out["facts"] = device.facts
+    return out
+
+
+def run_dict(run: Run, *, result: bool = False) -> dict[str, Any]:
+    """Return a run's summary columns (and the full result document if asked)."""
+    out = {name: getattr(run, name) for name in RUN_FIELDS}
+    out["has_result"] = run.result is not None
+    if result:
+        out["result"] = run.result
+    return out
+
+
+def sample_dict(sample: Sample) -> dict[str, Any]:
+    """Return one sample as the agent sent it: ``t`` plus the metric keys it had."""
+    out: dict[str, Any] = {"t": sample.t}
+    for name in (*SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS):
+        value = getattr(sample, name)
+        if value is not None:
+            out[name] = value
+    if sample.extra:
+        out.update(sample.extra)
+    return out
+
+
+def rejected_dict(row: RejectedMessage) -> dict[str, Any]:
+    """Return one rejected-message record."""
+    return {
+        "topic": row.topic,
+        "reason": row.reason,
+        "excerpt": row.excerpt,
+        "payload_bytes": row.payload_bytes,
+        "count": row.count,
+        "first_at": row.first_at,
+        "last_at": row.last_at,
+    }

@@ -1,0 +1,156 @@
+"""``edgebench collector``: serve (ingest + web), ingest only, and database upgrades."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from edgebench.collector.config import CollectorConfig
+    from edgebench.collector.ingest.service import IngestService
+
+
+def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db", help="SQLAlchemy database URL [default: SQLite file in the instance folder]."
+    )(f)
+
+
+def _broker_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--broker",
+        help="MQTT broker URL, e.g. mqtt://localhost:1883 [default: embedded broker].",
+    )(f)
+
+
+def load_config(ctx: click.Context, flags: dict[str, object]) -> CollectorConfig:
+    """Build the collector config from the root --config file, environment and ``flags``."""
+    from edgebench.collector.config import load_collector_config
+
+    config_file: Path | None = (ctx.obj or {}).get("config_file")
+    return load_collector_config(config_file, flags)
+
+
+@click.group()
+def collector() -> None:
+    """Receive results over MQTT, store them, serve the dashboard."""
+
+
+@collector.command()
+@_db_option
+@_broker_option
+@click.option("--host", help="Address the web server binds [default: 127.0.0.1].")
+@click.option("--port", type=int, help="Web server port [default: 8080].")
+@click.pass_context
+def serve(
+    ctx: click.Context, db: str | None, broker: str | None, host: str | None, port: int | None
+) -> None:
+    """Run ingest and the dashboard/API in one process until Ctrl-C."""
+    config = load_config(ctx, {"db": db, "mqtt.url": broker, "host": host, "port": port})
+    service = start_ingest(config)
+    try:
+        server = make_web_server(config, service)
+        click.echo(f"edgebench collector: dashboard http://{_display_host(config)}:{config.port}/")
+        _serve_until_signal(server.serve_forever, server.shutdown)
+    finally:
+        service.stop()
+
+
+@collector.command()
+@_db_option
+@_broker_option
+@click.pass_context
+def ingest(ctx: click.Context, db: str | None, broker: str | None) -> None:
+    """Run MQTT ingest only (no web server) until Ctrl-C."""
+    config = load_config(ctx, {"db": db, "mqtt.url": broker})
+    service = start_ingest(config)
+    stop = threading.Event()
+    try:
+        _serve_until_signal(stop.wait, stop.set)
+    finally:
+        service.stop()
+
+
+@collector.group("db")
+def db_group() -> None:
+    """Manage the collector database schema."""
+
+
+@db_group.command("upgrade")
+@_db_option
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_context
+def db_upgrade(ctx: click.Context, db: str | None, revision: str) -> None:
+    """Create or migrate the database schema with Alembic (keeps existing data)."""
+    from edgebench.collector import db as dbmod
+    from edgebench.collector.ingest.service import database_url
+
+    config = load_config(ctx, {"db": db})
+    engine = dbmod.make_engine(database_url(config))
+    try:
+        before = dbmod.current_revision(engine)
+        dbmod.upgrade(engine, revision)
+        after = dbmod.current_revision(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database {engine.url.render_as_string()}: revision {before} -> {after}")
+
+
+def start_ingest(config: CollectorConfig, embedded_port: int | None = None) -> IngestService:
+    """Start ingest (embedded broker if no URL) and say where it listens."""
+    from edgebench.collector.embedded_broker import DEFAULT_PORT
+    from edgebench.collector.ingest.service import IngestService, database_url
+
+    service = IngestService(config, embedded_port=embedded_port or DEFAULT_PORT)
+    service.start()
+    kind = "embedded broker" if service.embedded is not None else "broker"
+    click.echo(f"edgebench collector: {kind} {service.broker_url}, database {database_url(config)}")
+    return service
+
+
+def make_web_server(config: CollectorConfig, service: IngestService | None) -> Any:
+    """Return a threaded WSGI server for the app (not started)."""
+    from werkzeug.serving import make_server
+
+    from edgebench.collector import create_app
+    from edgebench.collector.ingest.service import database_url
+    from edgebench.shared.errors import EdgebenchError
+
+    app = create_app(
+        {
+            "DATABASE": database_url(config),
+            "AUTO_UPGRADE": service is None,
+            "INGEST": service,
+            "DASHBOARD_USERNAME": config.dashboard_username,
+            "DASHBOARD_PASSWORD": config.dashboard_password,
+        }
+    )
+    try:
+        return make_server(config.host, config.port, app, threaded=True)
+    except OSError as exc:
+        raise EdgebenchError(
+            f"cannot listen on {config.host}:{config.port} ({exc.strerror}); choose --port"
+        ) from None
+
+
+def _display_host(config: CollectorConfig) -> str:
+    return "127.0.0.1" if config.host in ("0.0.0.0", "") else config.host  # noqa: S104
+
+
+def _serve_until_signal(run: Callable[[], object], shutdown: Callable[[], None]) -> None:
+    """Run ``run`` until SIGINT/SIGTERM, then call ``shutdown`` from a helper thread."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        threading.Thread(target=shutdown, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run()
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

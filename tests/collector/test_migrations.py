@@ -1,0 +1,80 @@
+"""Alembic migrations: create everything, keep data on re-upgrade, agree with the models."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+
+from edgebench.collector import db
+from edgebench.collector.batch import Received
+from edgebench.collector.models import Base
+from edgebench.collector.store import Store
+from edgebench.shared.cli import cli
+from edgebench.shared.messages import decode_message, encode_message, topic_for
+from tests.collector.conftest import count
+from tests.collector.helpers import LAYOUT, run_stream
+
+
+def _store_run(engine: sa.Engine, run_id: str) -> None:
+    items = []
+    for msg in run_stream("pi-a", run_id, batches=3):
+        topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
+        items.append(
+            Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
+        )
+    Store(engine).write(items)
+
+
+def test_upgrade_creates_every_table_and_is_at_head(engine: sa.Engine) -> None:
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"devices", "runs", "samples", "run_events", "rejected_messages"} <= tables
+    assert db.current_revision(engine) == "0001"
+
+
+def test_upgrade_again_keeps_rows(engine: sa.Engine) -> None:
+    _store_run(engine, "run-1")
+    before = {t: count(engine, t) for t in ("devices", "runs", "samples", "run_events")}
+    assert before["samples"] == 15 + 1  # 3 batches of 5 rows, plus the result's own sample
+    db.upgrade(engine)
+    db.upgrade(engine)
+    after = {t: count(engine, t) for t in before}
+    assert after == before
+
+
+def test_models_and_migrations_agree(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_sqlite_pragmas_are_set(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_cli_db_upgrade_on_empty_then_existing_database(db_url: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["collector", "db", "upgrade", "--db", db_url])
+    assert first.exit_code == 0, first.output
+    assert "revision None -> 0001" in first.output
+    engine = db.make_engine(db_url)
+    _store_run(engine, "run-2")
+    second = runner.invoke(cli, ["collector", "db", "upgrade", "--db", db_url])
+    assert second.exit_code == 0, second.output
+    assert "revision 0001 -> 0001" in second.output
+    assert count(engine, "runs") == 1
+    engine.dispose()
+
+
+def test_cli_rejects_a_bad_database_url() -> None:
+    result = CliRunner().invoke(cli, ["collector", "db", "upgrade", "--db", "not a url"])
+    assert result.exit_code == 2
+    assert "edgebench: error: db:" in result.output

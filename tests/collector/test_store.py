@@ -1,0 +1,118 @@
+"""Idempotent batch writes on a real SQLite file (no broker: the store alone)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import sqlalchemy as sa
+
+from edgebench.collector.batch import Received, refused
+from edgebench.collector.store import Store
+from edgebench.shared.messages import (
+    FactsMessage,
+    SamplesMessage,
+    StatusMessage,
+    decode_message,
+    encode_message,
+    topic_for,
+)
+from tests.collector.conftest import count
+from tests.collector.helpers import LAYOUT, run_stream
+from tests.shared.samples import device_facts
+
+
+def received(msg: object) -> Received:
+    topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
+    return Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
+
+
+def scalar(engine: sa.Engine, sql: str) -> object:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar()
+
+
+def test_same_batch_twice_is_stored_once(engine: sa.Engine) -> None:
+    store = Store(engine)
+    items = [received(m) for m in run_stream("pi-a", "r1", batches=4)]
+    first = store.write(items)
+    second = Store(engine).write(items)  # a fresh store: no cache, the database decides
+    assert first.samples_inserted == 21 and second.samples_inserted == 0
+    assert (count(engine, "runs"), count(engine, "samples"), count(engine, "run_events")) == (
+        1,
+        21,
+        1,
+    )
+
+
+def test_republished_result_keeps_one_row_with_the_summary(engine: sa.Engine) -> None:
+    store = Store(engine)
+    result = run_stream("pi-a", "r1", batches=0)[-1]
+    store.write([received(result)])
+    store.write([received(dataclasses.replace(result, message_id="b" * 32))])
+    assert count(engine, "runs") == 1
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM runs")).mappings().one()
+    assert row["status"] == "complete" and row["verdict"] == "VALID"
+    assert row["latency_p50_ms"] == 3.5 and row["model_name"] == "mobilenet_v1_0.25_128_quant"
+    assert abs(row["mj_per_inference"] - 14.7) < 1e-9
+    assert row["peak_temp_c"] == 55.0
+
+
+def test_events_after_the_result_do_not_overwrite_it(engine: sa.Engine) -> None:
+    msgs = run_stream("pi-a", "r1", batches=1)
+    store = Store(engine)
+    store.write([received(msgs[-1])])  # result first
+    store.write([received(m) for m in msgs[:-1]])  # then run_started and samples
+    assert scalar(engine, "SELECT status FROM runs") == "complete"
+    assert scalar(engine, "SELECT count(*) FROM samples") == 6
+
+
+def test_a_device_cannot_write_into_another_devices_run(engine: sa.Engine) -> None:
+    store = Store(engine)
+    store.write([received(m) for m in run_stream("pi-a", "r1", batches=1)])
+    intruder = SamplesMessage(device_id="pi-b", run_id="r1", seq=9, rows=[{"t": 5.0}])
+    outcome = store.write([received(intruder)])
+    assert outcome.rejected == 1
+    assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 5.0") == 0
+    assert "belongs to another device" in str(
+        scalar(engine, "SELECT reason FROM rejected_messages")
+    )
+
+
+def test_last_status_received_wins_even_with_an_older_timestamp(engine: sa.Engine) -> None:
+    online = StatusMessage(device_id="pi-a", state="online", reason="connected", ts=200.0)
+    # A last will carries its connect time, older than the birth message it follows.
+    lost = StatusMessage(device_id="pi-a", state="offline", reason="lost", ts=100.0)
+    Store(engine).write([received(online), received(lost)])
+    assert scalar(engine, "SELECT status_reason FROM devices") == "lost"
+
+
+def test_older_facts_do_not_replace_newer_ones(engine: sa.Engine) -> None:
+    facts = device_facts("pi-a")
+    new = FactsMessage(device_id="pi-a", facts=dataclasses.replace(facts, hostname="new"), ts=20.0)
+    old = FactsMessage(device_id="pi-a", facts=dataclasses.replace(facts, hostname="old"), ts=10.0)
+    Store(engine).write([received(new)])
+    Store(engine).write([received(old)])
+    assert scalar(engine, "SELECT hostname FROM devices") == "new"
+
+
+def test_rejections_are_counted_and_the_table_stays_bounded(engine: sa.Engine) -> None:
+    store = Store(engine, rejected_max_rows=5)
+    now = time.time()
+    for i in range(20):
+        store.write([refused(f"edgebench/v1/d{i}/status", b"\xffjunk", now + i, "payload: bad")])
+    for _ in range(3):
+        store.write([refused("edgebench/v1/d19/status", b"\xffjunk", now + 30, "payload: bad")])
+    assert count(engine, "rejected_messages") == 5
+    assert scalar(engine, "SELECT count FROM rejected_messages WHERE topic LIKE '%d19%'") == 4
+    assert scalar(engine, "SELECT min(topic) FROM rejected_messages") == "edgebench/v1/d15/status"
+
+
+def test_an_unstorable_message_is_rejected_and_the_rest_stored(engine: sa.Engine) -> None:
+    good = [received(m) for m in run_stream("pi-a", "r1", batches=1)]
+    # Valid by the contract (a number) but not a whole number for an integer column.
+    bad = SamplesMessage(device_id="pi-a", run_id="r1", seq=5, rows=[{"t": 9.0, "throttled": 0.5}])
+    outcome = Store(engine).write([*good, received(bad)])
+    assert outcome.rejected == 1 and outcome.accepted == len(good)
+    assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 9.0") == 0
