@@ -119,8 +119,8 @@ def run(ctx: click.Context, model: str | None, **opts: Any) -> None:
     try:
         _run(ctx, model, options, opts)
     except KeyboardInterrupt:
-        # Ctrl-C outside the measured loop (loading, resolving): nothing to save.
-        click.echo("edgebench: interrupted before the run started", err=True)
+        # Ctrl-C while loading or resolving the model: there is no result to save.
+        click.echo("edgebench: interrupted; no result to save", err=True)
         ctx.exit(EXIT_INTERRUPTED)
 
 

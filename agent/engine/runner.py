@@ -13,12 +13,12 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.engine import accuracy as acc
+from edgebench.agent.engine.assemble import RunInputs, RunState, assemble
 from edgebench.agent.engine.backends import LoadedModel, load_model
 from edgebench.agent.engine.events import (
     PHASE_ACCURACY,
@@ -27,24 +27,18 @@ from edgebench.agent.engine.events import (
     FanOut,
     RunListener,
 )
-from edgebench.agent.engine.inputs import ImageInputs, load_images, random_inputs
+from edgebench.agent.engine.inputs import load_images, random_inputs
 from edgebench.agent.engine.loop import PhaseResult, run_phase
-from edgebench.agent.engine.memory import peak_rss_mb, rss_mb
+from edgebench.agent.engine.memory import rss_mb
 from edgebench.agent.engine.options import RunOptions
-from edgebench.agent.engine.result_builder import model_info, no_window_power, run_config
-from edgebench.agent.engine.stats import ns_to_ms, summarize
+from edgebench.agent.engine.result_builder import model_info, run_config
 from edgebench.agent.engine.telemetry import Telemetry
-from edgebench.agent.engine.verdict import make_verdict
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.result import (
-    RESULT_SCHEMA_VERSION,
     Accuracy,
     DeviceFacts,
     MemoryInfo,
-    ModelInfo,
-    RunConfig,
     RunResult,
-    Timing,
 )
 
 __all__ = ["RunOptions", "run_benchmark"]
@@ -60,16 +54,6 @@ class ModelSpec(Protocol):
     source: Any
 
 
-@dataclasses.dataclass
-class _Inputs:
-    """The input tensors to cycle through, and the image accuracy-mode extras."""
-
-    tensors: list[list[Any]]
-    images: ImageInputs | None = None
-    labels: list[str] | None = None
-    expected: dict[str, str] | None = None
-
-
 def _as_spec(model: ModelSpec | Path | str) -> tuple[Path, str, Any]:
     """Accept a ResolvedModel or a plain path."""
     if isinstance(model, (str, Path)):
@@ -78,12 +62,12 @@ def _as_spec(model: ModelSpec | Path | str) -> tuple[Path, str, Any]:
     return Path(model.path), model.name, model.source
 
 
-def _prepare_inputs(options: RunOptions, loaded: LoadedModel, model_file: str) -> _Inputs:
+def _prepare_inputs(options: RunOptions, loaded: LoadedModel, model_file: str) -> RunInputs:
     """Random tensors, or decoded images (plus labels/expected in accuracy mode)."""
     if options.images is None:
-        return _Inputs(tensors=[random_inputs(loaded.input_details, options.seed)])
+        return RunInputs(tensors=[random_inputs(loaded.input_details, options.seed)])
     images = load_images(options.images, loaded.input_details)
-    prepared = _Inputs(tensors=[[tensor] for tensor in images.tensors], images=images)
+    prepared = RunInputs(tensors=[[tensor] for tensor in images.tensors], images=images)
     if options.labels is not None:
         shape = loaded.output_details[0]["shape"]
         prepared.labels = acc.load_labels(options.labels, int(shape[-1]))
@@ -123,29 +107,6 @@ def _classifier(loaded: LoadedModel) -> Any:
     return classify
 
 
-@dataclasses.dataclass
-class _Run:
-    """Everything one run carries from loading to the finished result."""
-
-    run_id: str
-    started_at: float
-    options: RunOptions
-    config: AgentConfig
-    facts: DeviceFacts
-    events: FanOut
-    loaded: LoadedModel
-    info: ModelInfo
-    cfg: RunConfig
-    inputs: _Inputs
-    sweep_id: str | None
-    warnings: list[str]
-    memory: MemoryInfo
-
-    def ticker(self, phase: str) -> Callable[[int, float], None]:
-        """Return an ``on_tick`` that reports progress of ``phase``."""
-        return lambda done, elapsed: self.events.progress(self.run_id, phase, done, elapsed)
-
-
 def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine seam
     model: ModelSpec | Path | str,
     options: RunOptions,
@@ -165,7 +126,7 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     loaded = load_model(options.backend, path, options.resolved_threads(), options.xnnpack)
     rss_after = rss_mb()
     warnings.extend(loaded.warnings)
-    run = _Run(
+    run = RunState(
         run_id=uuid.uuid4().hex,
         started_at=started_at,
         options=options,
@@ -197,62 +158,62 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     return result
 
 
-def _measure(run: _Run) -> RunResult:
-    """Warm up, measure with telemetry, run accuracy mode, and assemble the result."""
+def _measure(run: RunState) -> RunResult:
+    """Warm up, measure with telemetry, run accuracy mode, and assemble the result.
+
+    Ctrl-C anywhere in here (inside a phase, between phases, in a listener) ends the
+    run as ``interrupted`` with whatever was measured so far.
+    """
     options, events = run.options, run.events
     invoke = run.loaded.interpreter.invoke
     feed = _feeder(run.loaded, run.inputs.tensors)
     # Probe the samplers before warming up, so their set-up cost stays out of both phases.
     telemetry = Telemetry(run.config, run.facts, run.warnings)
-    warm = run_phase(
-        invoke,
-        min_runs=options.warmup_runs,
-        min_secs=options.warmup_secs,
-        max_secs=options.max_secs,
-        rate_hz=options.rate_hz,
-        feed=feed,
-        on_tick=run.ticker(PHASE_WARMUP),
-    )
-    events.progress(run.run_id, PHASE_WARMUP, warm.count, warm.duration_s)
-    measured = PhaseResult()
-    if not warm.interrupted:
-        measure_tick = run.ticker(PHASE_MEASURE)
+    warm = measured = PhaseResult()
+    accuracy = None
 
-        def on_tick(done: int, elapsed: float) -> None:
-            measure_tick(done, elapsed)
-            rows = telemetry.drain()
-            if rows:
-                events.samples(run.run_id, rows)
-
-        # The telemetry window is exactly the measured phase (the MLPerf power rule).
-        telemetry.start()
-        try:
-            measured = run_phase(
-                invoke,
-                min_runs=options.runs,
-                min_secs=options.min_secs,
-                max_secs=options.max_secs,
-                rate_hz=options.rate_hz,
-                feed=feed,
-                on_tick=on_tick,
-            )
-        finally:
-            telemetry.stop()
-        events.progress(run.run_id, PHASE_MEASURE, measured.count, measured.duration_s)
+    def on_tick(done: int, elapsed: float) -> None:
+        events.progress(run.run_id, PHASE_MEASURE, done, elapsed)
         rows = telemetry.drain()
         if rows:
             events.samples(run.run_id, rows)
-    interrupted = warm.interrupted or measured.interrupted
-    accuracy = None
-    if not interrupted:
-        try:
+
+    try:
+        warm = run_phase(
+            invoke,
+            min_runs=options.warmup_runs,
+            min_secs=options.warmup_secs,
+            max_secs=options.max_secs,
+            rate_hz=options.rate_hz,
+            feed=feed,
+            on_tick=run.ticker(PHASE_WARMUP),
+        )
+        if not warm.interrupted:
+            events.progress(run.run_id, PHASE_WARMUP, warm.count, warm.duration_s)
+            # The telemetry window is exactly the measured phase (the MLPerf power rule).
+            telemetry.start()
+            try:
+                measured = run_phase(
+                    invoke,
+                    min_runs=options.runs,
+                    min_secs=options.min_secs,
+                    max_secs=options.max_secs,
+                    rate_hz=options.rate_hz,
+                    feed=feed,
+                    on_tick=on_tick,
+                )
+            finally:
+                telemetry.stop()
+            on_tick(measured.count, measured.duration_s)
+        if not (warm.interrupted or measured.interrupted):
             accuracy = _accuracy(run)
-        except KeyboardInterrupt:
-            interrupted = True
-    return _assemble(run, warm, measured, telemetry, accuracy, interrupted=interrupted)
+        interrupted = warm.interrupted or measured.interrupted
+    except KeyboardInterrupt:
+        interrupted = True
+    return assemble(run, warm, measured, telemetry, accuracy, interrupted=interrupted)
 
 
-def _accuracy(run: _Run) -> Accuracy | None:
+def _accuracy(run: RunState) -> Accuracy | None:
     """Classify each image once (outside the measured window), if labels were given."""
     inputs = run.inputs
     if inputs.labels is None or inputs.images is None:
@@ -267,70 +228,3 @@ def _accuracy(run: _Run) -> Accuracy | None:
     )
     run.events.progress(run.run_id, PHASE_ACCURACY, result.images, 0.0)
     return result
-
-
-def _assemble(
-    run: _Run,
-    warm: PhaseResult,
-    measured: PhaseResult,
-    telemetry: Telemetry,
-    accuracy: Accuracy | None,
-    *,
-    interrupted: bool,
-) -> RunResult:
-    """Build the RunResult from the phases, the telemetry and the accuracy pass."""
-    options = run.options
-    latencies = ns_to_ms(measured.latencies_ns)
-    warm_ms = ns_to_ms(warm.latencies_ns)
-    duration = measured.duration_s
-    throughput = measured.count / duration if duration > 0 else 0.0
-    if telemetry.started:
-        power, energy = telemetry.power_and_energy(measured.count)
-    else:
-        power, energy = no_window_power("no measured phase (interrupted during warm-up)")
-    # Without a measured phase the window collapses to the end of the warm-up.
-    window_start = measured.start_epoch or warm.start_epoch + warm.duration_s
-    macs = run.info.macs
-    return RunResult(
-        schema_version=RESULT_SCHEMA_VERSION,
-        run_id=run.run_id,
-        status="interrupted" if interrupted else "complete",
-        started_at=run.started_at,
-        finished_at=time.time(),
-        device=run.facts,
-        model=run.info,
-        config=run.cfg,
-        timing=Timing(
-            init_ms=run.loaded.init_ms,
-            # benchmark_model's "first inference" is the first warm-up run.
-            first_inference_ms=(warm_ms or latencies or [0.0])[0],
-            warmup_mean_ms=summarize(warm_ms).mean,
-            warmup_count=warm.count,
-            measured_start=window_start,
-            measured_end=window_start + duration,
-            measured_duration_s=duration,
-            preprocess_ms=(
-                summarize(run.inputs.images.preprocess_ms) if run.inputs.images else None
-            ),
-        ),
-        latency_ms=summarize(latencies),
-        throughput_ips=throughput,
-        memory=dataclasses.replace(run.memory, peak_rss_mb=peak_rss_mb()),
-        verdict=make_verdict(
-            count=measured.count,
-            duration_s=duration,
-            min_runs=options.runs,
-            min_secs=options.min_secs,
-            throttle_reasons=telemetry.throttle_reasons(),
-            interrupted=interrupted,
-        ),
-        samples_summary=telemetry.summary(),
-        power=power,
-        energy=energy,
-        gops=2 * macs * throughput / 1e9 if macs and throughput else None,
-        sweep_id=run.sweep_id,
-        accuracy=accuracy,
-        latencies_ms=latencies,
-        samples=telemetry.samples(),
-        warnings=run.warnings,
-    )
