@@ -69,6 +69,12 @@ def test_profile_table_lists_every_profile() -> None:
         assert f"| `{key}` |" in table
 
 
+def test_docs_show_the_same_table() -> None:
+    from tests.conftest import ROOT
+
+    assert profile_table_markdown() in (ROOT / "docs" / "power.md").read_text()
+
+
 def test_estimate_session_on_a_pi4(monkeypatch, tmp_path) -> None:
     root = copy_board("pi4", tmp_path)
     config = dataclasses.replace(use_board(monkeypatch, "pi4", root), sample_hz=0.0)
