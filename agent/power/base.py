@@ -39,6 +39,11 @@ class PowerSource:
         """Take one reading (counter sources: mean power since the previous read)."""
         raise NotImplementedError
 
-    def energy_j(self) -> float | None:
-        """Energy counted since the source was set up, in joules (counter sources only)."""
+    def energy_split_j(self) -> tuple[float, float] | None:
+        """(CPU, RAM) joules counted since set-up; None unless ``is_counter``."""
         return None
+
+    def energy_j(self) -> float | None:
+        """Total joules counted since set-up; None unless ``is_counter``."""
+        split = self.energy_split_j()
+        return sum(split) if split is not None else None

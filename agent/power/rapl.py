@@ -110,10 +110,6 @@ class RaplSource(PowerSource):
             ram_w=ram_uj / 1e6 / dt if has_ram else None,
         )
 
-    def energy_j(self) -> float | None:
-        """Joules counted since set-up (package + dram)."""
-        return self._cpu_j + self._ram_j
-
     def energy_split_j(self) -> tuple[float, float]:
         """(CPU package, DRAM) joules counted since set-up."""
         return self._cpu_j, self._ram_j

@@ -131,11 +131,9 @@ class TelemetrySession:
         cpu0 = time.thread_time()
         row = self._read(force=True)
         if self._power is not None and self._power.power_source.is_counter:
-            energy = self._power.power_source.energy_j()
-            split = getattr(self._power.power_source, "energy_split_j", None)
-            ram = split()[1] if split else 0.0
-            if energy is not None:
-                self._counter.append((energy, ram))
+            split = self._power.power_source.energy_split_j()
+            if split is not None:
+                self._counter.append((split[0] + split[1], split[1]))
             if first:
                 # A counter's first figure covers the time before the window: drop it.
                 for key in self._power.units:
