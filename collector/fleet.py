@@ -1,0 +1,156 @@
+"""``edgebench fleet``: a fleet of one on this machine — broker, collector and an agent.
+
+Starts ingest (with the embedded broker unless a broker URL is configured) and the web
+server in this process, runs ``edgebench agent run --broker URL`` as a child process
+(the real agent, publishing through its outbox), waits until the collector has stored
+the run's result, prints the dashboard URL and the stored summary, then serves until
+Ctrl-C (or exits with ``--once``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from edgebench.collector.cli import (
+    _display_host,
+    _serve_until_signal,
+    load_config,
+    make_web_server,
+    start_ingest,
+)
+from edgebench.collector.embedded_broker import DEFAULT_PORT, port_is_free
+from edgebench.shared.errors import EdgebenchError
+
+RESULT_WAIT_S = 60.0
+
+
+def agent_command(
+    model: str | None, broker_url: str, json_path: Path, extra: list[str]
+) -> list[str]:
+    """Return the argv that runs one benchmark with the real agent CLI."""
+    exe = Path(sys.executable).parent / "edgebench"
+    base = [str(exe)] if exe.exists() else [sys.executable, "-c", _MAIN, "edgebench"]
+    args = ["agent", "run", "--broker", broker_url, "--json", str(json_path), "--quiet"]
+    return [*base, *args, *extra, *([model] if model else [])]
+
+
+_MAIN = "import sys; from edgebench.shared.cli import main; sys.argv[0] = 'edgebench'; main()"
+
+
+def _free_embedded_port() -> int:
+    """1883 when free (agents' default), otherwise any free port."""
+    if port_is_free("127.0.0.1", DEFAULT_PORT):
+        return DEFAULT_PORT
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_result(engine: Any, run_id: str, timeout_s: float = RESULT_WAIT_S) -> Any:
+    """Poll the database until ``run_id`` has its result; return the row or None."""
+    from sqlalchemy.orm import Session
+
+    from edgebench.collector import queries
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            run = queries.get_run(session, run_id)
+            if run is not None and run.result is not None:
+                session.expunge(run)
+                return run
+        time.sleep(0.2)
+    return None
+
+
+def format_run(run: Any) -> str:
+    """Return the stored run's summary as a few aligned lines."""
+
+    def num(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    lines = [
+        f"run        {run.run_id} on {run.device_id}: {run.status}, {run.verdict}",
+        f"model      {run.model_name} ({(run.model_sha256 or '')[:12]})",
+        f"backend    {run.backend} {run.backend_version}, {run.threads} threads, "
+        f"xnnpack {'on' if run.xnnpack else 'off'}",
+        f"latency    p50 {num(run.latency_p50_ms, '.2f')} ms, p90 "
+        f"{num(run.latency_p90_ms, '.2f')} ms, p99 {num(run.latency_p99_ms, '.2f')} ms",
+        f"throughput {num(run.throughput_ips, '.1f')} inferences/s",
+        f"energy     {num(run.mj_per_inference, '.2f')} mJ/inference "
+        f"({'measured' if run.energy_measured else 'estimated'})",
+        f"thermal    peak {num(run.peak_temp_c, '.1f')} °C, throttled: "
+        f"{'unknown' if run.throttled is None else 'yes' if run.throttled else 'no'}",
+    ]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("model", required=False)
+@click.option("--db", help="SQLAlchemy database URL [default: SQLite in the instance folder].")
+@click.option("--broker", help="Use this MQTT broker instead of the embedded one.")
+@click.option("--port", type=int, help="Dashboard port [default: 8080].")
+@click.option("--once", is_flag=True, help="Exit once the result is stored (for scripts).")
+@click.option(
+    "--agent-arg",
+    "agent_args",
+    multiple=True,
+    help="Extra option for 'agent run' (repeatable), e.g. --agent-arg=--runs=20.",
+)
+@click.pass_context
+def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
+    """Start a fleet of one: broker, collector and agent; run MODEL once (default workload)."""
+    config = load_config(ctx, {"db": opts["db"], "mqtt.url": opts["broker"], "port": opts["port"]})
+    embedded_port = None if config.mqtt.url else _free_embedded_port()
+    service = start_ingest(config, embedded_port)
+    try:
+        server = make_web_server(config, service)
+        web = threading.Thread(target=server.serve_forever, name="edgebench-web", daemon=True)
+        web.start()
+        url = f"http://{_display_host(config)}:{config.port}/"
+        click.echo(f"edgebench fleet: dashboard {url}")
+        run = _run_agent(service, model, list(opts["agent_args"]))
+        click.echo(format_run(run))
+        click.echo(f"edgebench fleet: stored in the collector; see {url}api/runs/{run.run_id}")
+        if not opts["once"]:
+            click.echo("edgebench fleet: serving until Ctrl-C")
+            stop = threading.Event()
+            _serve_until_signal(stop.wait, stop.set)
+        server.shutdown()
+    finally:
+        service.stop()
+
+
+def _run_agent(service: Any, model: str | None, extra: list[str]) -> Any:
+    """Run the agent once as a child process and return the stored run row."""
+    workdir = Path(tempfile.mkdtemp(prefix="edgebench-fleet-"))
+    try:
+        json_path = workdir / "result.json"
+        argv = agent_command(model, service.broker_url, json_path, extra)
+        shown = model or "(default workload)"
+        click.echo(f"edgebench fleet: agent run {shown} --broker {service.broker_url}")
+        done = subprocess.run(argv, check=False)
+        if done.returncode != 0 or not json_path.exists():
+            raise EdgebenchError(f"the agent run failed (exit status {done.returncode})")
+        run_id = json.loads(json_path.read_text())["run_id"]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    run = wait_for_result(service.engine, run_id)
+    if run is None:
+        raise EdgebenchError(
+            f"run {run_id} finished but its result did not reach the collector within "
+            f"{RESULT_WAIT_S:.0f}s; check the broker at {service.broker_url}"
+        )
+    return run
