@@ -76,6 +76,8 @@ class Sampler:
     def __init__(self) -> None:
         # Per instance, because some samplers learn their keys in setup (cpuN_util_pct).
         self.units: dict[str, str] = {}
+        # Where the readings come from, set by setup (shown by ``edgebench agent facts``).
+        self.source = ""
 
     def setup(self, ctx: SamplerContext) -> None:
         """Validate and probe the source; raise :class:`NoData` when it is absent."""

@@ -56,6 +56,7 @@ class CpuSampler(Sampler):
         if "cpu" not in rows:
             raise NoData(f"{self._path} is missing or has no cpu line")
         self.units = {util_key(name): "%" for name in rows}
+        self.source = f"{self._path} ({len(rows) - 1} cores)"
         # The first read only sets the baseline, so its utilisation is None.
         self._last: dict[str, tuple[int, int]] | None = None
 

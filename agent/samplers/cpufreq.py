@@ -75,6 +75,7 @@ class CpuFreqSampler(Sampler):
             raise NoData("no readable cpufreq scaling_cur_freq")
         self._key = "cpu_freq_req_mhz" if vcgencmd_clock_works(ctx) else "cpu_freq_mhz"
         self.units = {self._key: "MHz"}
+        self.source = f"cpufreq scaling_cur_freq ({len(self._dirs)} policies) as {self._key}"
 
     def sample(self) -> dict[str, float | None]:
         """Read every policy's scaling_cur_freq once."""
@@ -94,6 +95,7 @@ class ArmClockSampler(Sampler):
             raise NoData("vcgencmd measure_clock arm is not available")
         self._vc = ctx.vcgencmd
         self.units = {"cpu_freq_mhz": "MHz"}
+        self.source = "vcgencmd measure_clock arm (the real clock)"
 
     def sample(self) -> dict[str, float | None]:
         """Fork vcgencmd once."""

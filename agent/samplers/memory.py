@@ -47,6 +47,7 @@ class MemorySampler(Sampler):
         self._status = ctx.proc_root / "self" / "status"
         if "MemTotal" not in parse_kib_fields(read_text(self._meminfo) or ""):
             raise NoData(f"{self._meminfo} is missing or has no MemTotal")
+        self.source = f"{self._meminfo}, {self._status}"
         self.units = {"mem_used_mb": "MB", "mem_available_mb": "MB", "proc_rss_mb": "MB"}
 
     def sample(self) -> dict[str, float | None]:

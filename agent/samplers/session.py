@@ -49,7 +49,7 @@ def setup_samplers(ctx: SamplerContext) -> tuple[list[Sampler], dict[str, str]]:
             status[name] = f"error: {exc}"
             continue
         ready.append(sampler)
-        status[name] = "available: " + getattr(sampler, "source", ", ".join(sampler.units))
+        status[name] = "available: " + (sampler.source or ", ".join(sampler.units))
     return ready, status
 
 
