@@ -20,6 +20,7 @@ from edgebench.agent.modeltools.generator.cache import cached_build
 from edgebench.agent.modeltools.inspect import inspect_model
 from edgebench.shared.errors import EdgebenchError
 from tests.agent.generator.test_structure import _structure
+from tests.conftest import ROOT
 
 
 def test_same_config_gives_identical_bytes_and_seed_changes_only_weights(tmp_path: Path) -> None:
@@ -118,3 +119,29 @@ def test_every_supported_config_matches_published_cost(shared_dir: Path, tmp_pat
             assert len(params_seen) == 1, "parameters must not depend on resolution"
             assert macs_by_res == sorted(macs_by_res)
     assert checked == 38
+
+
+def test_bytes_identical_with_numpy_1_in_the_tflite_runtime_venv() -> None:
+    # Boards often run an older numpy (tflite-runtime needs numpy<2): same file there.
+    python = ROOT / ".venv-tflite" / "bin" / "python"
+    if not python.exists():
+        pytest.fail(f"{python} missing; see tests/agent/generator/test_runtime.py")
+    script = (
+        "import hashlib, numpy\n"
+        "from edgebench.agent.modeltools.generator.build import build_model_bytes, model_config\n"
+        "print(numpy.__version__)\n"
+        "for q in ('int8', 'uint8', 'float32'):\n"
+        "    c = model_config('mobilenet_v2', 0.35, 96, q, seed=2)\n"
+        "    print(hashlib.sha256(build_model_bytes(c)).hexdigest())\n"
+    )
+    out = subprocess.run(
+        [str(python), "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0].startswith("1.")
+    local = [
+        hashlib.sha256(
+            build_model_bytes(model_config("mobilenet_v2", 0.35, 96, q, seed=2))
+        ).hexdigest()
+        for q in ("int8", "uint8", "float32")
+    ]
+    assert out[1:] == local
