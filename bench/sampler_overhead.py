@@ -44,28 +44,20 @@ def main() -> int:
         session.start()
         phase = run_phase(invoke, min_runs=1, min_secs=args.secs, max_secs=args.secs + 60)
         session.stop()
-        return (
-            p50_ms(phase.latencies_ns),
-            session.sampler_cpu_s / phase.duration_s,
-            len(session.samples),
-        )
+        return phase.latencies_ns, session.sampler_cpu_s / phase.duration_s, len(session.samples)
 
     on: list[int] = []
     off: list[int] = []
     cpu: list[float] = []
     rows_total = 0
     for index in range(args.rounds):
+        # Alternate which goes first so drift (thermal, neighbours) hits both sides.
         for hz in (args.hz, 0.0) if index % 2 == 0 else (0.0, args.hz):
-            p50, cpu_per_s, rows = measure(hz)
-            (on if hz else off).append(p50)
+            latencies, cpu_per_s, rows = measure(hz)
+            (on if hz else off).extend(latencies)
             if hz:
                 cpu.append(cpu_per_s)
-                print(
-                    f"round {index + 1}: {hz:g} Hz p50 {p50:.3f} ms, {rows} rows,"
-                    f" sampler CPU {cpu_per_s * 1e3:.2f} ms/s"
-                )
-            else:
-                print(f"round {index + 1}: off   p50 {p50:.3f} ms")
+                rows_total += rows
     print(f"model {MODEL.name}, {loaded.threads} threads, {args.rounds} rounds x {args.secs:g} s")
     on_p50, off_p50 = p50_ms(on), p50_ms(off)
     print(f"{args.hz:g} Hz: {len(on)} runs, {rows_total} telemetry rows, p50 {on_p50:.4f} ms")
