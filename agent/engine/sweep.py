@@ -101,7 +101,8 @@ class Cooldown:
         target = self.baseline_c + self.tolerance_c
         start = time.monotonic()
         temp = self.read_temp_c()
-        while temp is not None and temp > target and time.monotonic() - start < self.max_secs:
+        # A failed read (None) is not "cool": keep polling, bounded by max_secs.
+        while (temp is None or temp > target) and time.monotonic() - start < self.max_secs:
             self.sleep(self.poll_s)
             temp = self.read_temp_c()
         return time.monotonic() - start, temp

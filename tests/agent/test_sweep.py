@@ -197,7 +197,10 @@ def test_cooldown_waits_until_near_the_starting_temperature(tmp_path: Path) -> N
     def cool() -> None:
         for value in (56000, 54000, 52500, 51500):
             time.sleep(0.1)
-            temp.write_text(f"{value}\n")
+            # Replace the file whole: a sysfs read never sees a half-written value.
+            staging = temp.with_name("temp.new")
+            staging.write_text(f"{value}\n")
+            os.replace(staging, temp)
 
     cooler = threading.Thread(target=cool)
     cooler.start()
@@ -217,3 +220,31 @@ def test_cooldown_gives_up_after_max_secs(tmp_path: Path) -> None:
     assert Cooldown(None).wait() == (0.0, None)
     no_sensor = load_agent_config(flags={"sys_root": tmp_path / "none", "vcgencmd": "/nonexistent"})
     assert thermal_reader(no_sensor, None) is None  # type: ignore[arg-type]
+
+
+def test_sweep_publishes_every_result_to_the_broker(
+    tmp_path: Path, agent_env: dict[str, str], mosquitto
+) -> None:
+    from edgebench.shared.messages import ResultMessage
+    from tests.agent.transport.conftest import Subscriber, wait_until
+
+    subscriber = Subscriber(mosquitto.port).start()
+    try:
+        out = tmp_path / "out"
+        args = ["agent", "sweep", "--alpha", "0.35", "--resolution", "96,128", "--threads", "1"]
+        extra = ["--broker", mosquitto.url, "--device-id", "sweep-dev", "--out", str(out)]
+        result = CliRunner().invoke(cli, [*args, *FAST, *extra], env=agent_env)
+        assert result.exit_code == 0, result.stderr
+        assert wait_until(lambda: len(subscriber.of_type("result")) >= 2)
+        published = {
+            m.result.run_id: m.result for m in subscriber.messages() if isinstance(m, ResultMessage)
+        }
+    finally:
+        subscriber.stop()
+    saved = {r.run_id: r for r in _results(out)}
+    assert set(published) == set(saved)
+    assert len({r.sweep_id for r in published.values()}) == 1
+    for run_id, r in published.items():
+        assert r.device.device_id == "sweep-dev"
+        assert r.sweep_id == saved[run_id].sweep_id
+        assert r.latency_ms == saved[run_id].latency_ms
