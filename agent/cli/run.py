@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -17,9 +18,20 @@ from edgebench.shared.errors import EdgebenchError
 EXIT_INTERRUPTED = 130
 
 
+def finite(value: Any) -> Any:
+    """Replace NaN/infinity (a sensor glitch) by None, recursively: JSON cannot hold them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite(item) for item in value]
+    return value
+
+
 def write_json_atomic(path: Path, document: dict[str, Any]) -> None:
     """Write JSON to ``path`` via a temp file and os.replace, so readers never see half."""
-    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    text = json.dumps(finite(document), indent=2, allow_nan=False) + "\n"
     directory = path.parent if str(path.parent) else Path()
     tmp_name = None
     try:

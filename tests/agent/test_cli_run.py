@@ -282,3 +282,64 @@ def test_progress_lines_stay_sparse_without_a_tty(models_dir, tmp_path):
     # Ticks come once a second, but without a TTY only phase changes and every 10 s print.
     assert 1 <= len(measure_lines) <= 2
     assert "\r" not in proc.stderr
+
+
+def test_live_progress_line_on_a_tty(models_dir, tmp_path):
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [
+                EDGEBENCH,
+                "agent",
+                "run",
+                str(models_dir / SMALL),
+                "--runs",
+                "1",
+                "--min-secs",
+                "1.5",
+                "--warmup-secs",
+                "0",
+                "--sample-hz",
+                "0",
+            ],
+            check=False,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            timeout=60,
+            env=env_for(tmp_path),
+        )
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO once the pty is drained and closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    tty_text = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, tty_text
+    # The live line is redrawn in place with a carriage return and an erase-line code.
+    assert "\r\x1b[2K  measure:" in tty_text
+    assert "Latency" in proc.stdout
+
+
+def test_json_writer_is_atomic_and_drops_non_finite_numbers(tmp_path):
+    from edgebench.agent.cli.run import write_json_atomic
+    from edgebench.shared.errors import EdgebenchError
+
+    target = tmp_path / "r.json"
+    write_json_atomic(target, {"a": float("nan"), "b": [1.5, float("inf")], "c": {"d": 2}})
+    assert json.loads(target.read_text()) == {"a": None, "b": [1.5, None], "c": {"d": 2}}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+    with pytest.raises(EdgebenchError, match="cannot write --json"):
+        write_json_atomic(tmp_path / "r.json" / "inside-a-file.json", {})
