@@ -6,6 +6,10 @@ count, alternating models in short rounds so drift (temperature, other load) hit
 equally. PASS when every pair's p50 ratio (generated / pretrained) lies in [0.9, 1.1].
 
     .venv/bin/python bench/generated_vs_pretrained.py [--threads 1] [--rounds 60] [--runs 5]
+
+With ``--structure`` it instead prints, without timing anything, how each generated model
+compares with its pretrained counterpart (all four reference files): operator sequence and
+output shapes, MACs, parameters and file size.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ PAIRS = (
     ("int8", "tf2_mobilenet_v2_1.0_224_ptq.tflite"),
 )
 LOW, HIGH = 0.9, 1.1
+# Reference file -> generated configuration with the same architecture and layout.
+TWINS = {
+    "mobilenet_v2_1.0_224_quant.tflite": ("mobilenet_v2", 1.0, 224, "uint8"),
+    "tf2_mobilenet_v2_1.0_224_ptq.tflite": ("mobilenet_v2", 1.0, 224, "int8"),
+    "mobilenet_v1_0.25_128_quant.tflite": ("mobilenet_v1", 0.25, 128, "uint8"),
+    "mobilenet_v1_0.5_160_quant.tflite": ("mobilenet_v1", 0.5, 160, "uint8"),
+}
 
 
 def _interpreter(path: Path, threads: int):  # noqa: ANN202 (LiteRT type is internal)
@@ -51,16 +62,75 @@ def _measure(it, runs: int) -> list[float]:  # noqa: ANN001
     return out
 
 
+def structure(cache: Path) -> int:
+    """Print the static comparison table; return 1 if any pair differs."""
+    from edgebench.agent.modeltools.generator.cache import cached_build
+    from edgebench.agent.modeltools.inspect import inspect_model
+
+    print(
+        "| pretrained file | generated | ops (same sequence+shapes) | M MACs gen / real "
+        "| params gen / real | MB gen / real |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    same_all = True
+    for reference, (arch, alpha, resolution, quant) in TWINS.items():
+        generated = cached_build(cache, arch, alpha, resolution, quant, 0)
+        mine, real = inspect_model(generated), inspect_model(MODELS / reference)
+        rows_mine = [(r.op, r.output_shape, r.macs, r.params) for r in mine.ops]
+        rows_real = [(r.op, r.output_shape, r.macs, r.params) for r in real.ops]
+        same = rows_mine == rows_real and mine.params == real.params and mine.macs == real.macs
+        same_all &= same
+        print(
+            f"| {reference} | {arch} {alpha}/{resolution} {quant} "
+            f"| {mine.op_count} / {real.op_count} {'same' if same else 'DIFFERENT'} "
+            f"| {mine.conv_fc_macs / 1e6:.2f} / {real.conv_fc_macs / 1e6:.2f} "
+            f"| {mine.params:,} / {real.params:,} "
+            f"| {mine.size_bytes / 1e6:.2f} / {real.size_bytes / 1e6:.2f} |"
+        )
+    published(cache)
+    print("PASS" if same_all else "FAIL")
+    return 0 if same_all else 1
+
+
+def published(cache: Path) -> None:
+    """Print generated MACs/params next to the slim tables (hardware.md §5), if present."""
+    import re
+
+    from edgebench.agent.modeltools.generator.cache import cached_build
+    from edgebench.agent.modeltools.inspect import inspect_model
+
+    reference = MODELS.parent / "reference" / "hardware.md"
+    if not reference.exists():
+        return
+    rows = re.findall(
+        r"\| (mobilenet_v2|MobileNet_v1)_([\d.]+)_(\d+) \| (\d+) \| ([\d.]+) \|",
+        reference.read_text(),
+    )
+    print()
+    print("| published model | M MACs published / generated | M params published / generated |")
+    print("| --- | --- | --- |")
+    for arch, alpha, resolution, macs, params in rows:
+        path = cached_build(cache, arch.lower(), float(alpha), int(resolution), "int8", 0)
+        report = inspect_model(path)
+        print(
+            f"| {arch}_{alpha}_{resolution} | {macs} / {report.conv_fc_macs / 1e6:.1f} "
+            f"| {params} / {report.params / 1e6:.3f} |"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--runs", type=int, default=5, help="invokes per model per round")
+    parser.add_argument("--structure", action="store_true", help="compare structure only")
     args = parser.parse_args()
 
     from edgebench.agent.modeltools.generator.cache import cached_build
 
     cache = Path(tempfile.mkdtemp(prefix="edgebench-bench-"))
+    if args.structure:
+        return structure(cache)
     ok = True
     print(
         f"# {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
