@@ -141,3 +141,40 @@ def test_both_protocol_versions_keep_the_session(tmp_path: Path, mosquitto, prot
     log = Path(mosquitto.log_path).read_text()
     # The broker saw a persistent session: clean session off (3.1.1) / clean start off (5).
     assert f"as edgebench-{DEVICE} (p{'5' if protocol == '5' else '2'}, c0" in log
+
+
+def _documented_acl() -> str:
+    """The ACL block from docs/mqtt-contract.md, so the documented ACL is the tested one."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "mqtt-contract.md").read_text()
+    section = doc.split("### Broker ACL", 1)[1]
+    return section.split("```", 2)[1].strip() + "\n"
+
+
+def test_documented_acl_lets_a_device_publish_its_own_topics_only(tmp_path: Path) -> None:
+    users = {DEVICE: "devpw", "other-dev": "otherpw", "collector": "colpw"}
+    pwfile = make_password_file(tmp_path / "pw", users)
+    acl = tmp_path / "acl"
+    acl.write_text(_documented_acl())
+    broker = MosquittoBroker(tmp_path / "broker", password_file=pwfile, acl_file=acl)
+    broker.start()
+    try:
+        sub = Subscriber(broker.port, username="collector", password="colpw").start()
+        agent = Agent(
+            tmp_path / "dev", broker.url, presence=True, username=DEVICE, password="devpw"
+        ).start()
+        ids = agent.send(3)
+        assert wait_until(lambda: len(sub.received) >= 4)  # online status + 3 events
+        assert {m.message_id for m in sub.messages()} >= set(ids)
+        agent.stop()
+        # Another device's credentials cannot write this device's topics.
+        impostor = Agent(
+            tmp_path / "imp", broker.url, protocol="5", username="other-dev", password="otherpw"
+        ).start()
+        impostor.send(2)
+        assert wait_until(lambda: impostor.outbox.count() == 0)  # refused, not retried forever
+        assert impostor.flusher.rejected == 2
+        impostor.stop()
+        assert not any(m.message_id not in ids and m.type != "status" for m in sub.messages())
+        sub.stop()
+    finally:
+        broker.stop()
