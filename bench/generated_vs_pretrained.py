@@ -132,10 +132,14 @@ def main() -> int:
     if args.structure:
         return structure(cache)
     ok = True
+    load = os.getloadavg()[0]
     print(
-        f"# {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
+        f"# {platform.machine()} cpus={os.cpu_count()} load={load:.1f} "
         f"threads={args.threads} rounds={args.rounds} runs/round={args.runs}"
     )
+    if load > (os.cpu_count() or 1):
+        # Other processes preempt interpreter threads; multi-threaded runs suffer most.
+        print("# warning: the machine is busy (load above core count); figures are noisy")
     print("| quant | generated p50 ms | pretrained p50 ms | ratio | verdict |")
     print("| --- | --- | --- | --- | --- |")
     for quant, reference in PAIRS:
