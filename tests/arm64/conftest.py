@@ -123,6 +123,23 @@ class Arm64Root:
             raise AssertionError(f"not JSON ({exc}): {out[-2000:]}") from None
 
 
+def _emulated_cpuinfo(cores: int) -> str:
+    """/proc/cpuinfo as an AArch64 kernel would show qemu's ``max`` CPU (MIDR 0x000f0510).
+
+    qemu-user 7.2 passes the host's x86 /proc/cpuinfo through. LiteRT's cpuinfo library
+    (AArch64 build) then crashes in ``allocate_tensors`` (SIGSEGV) once it also sees a real
+    /sys CPU topology, so the fixture covers /proc/cpuinfo with the file the emulated CPU
+    would have. On a real board the kernel writes an AArch64 one itself.
+    """
+    block = (
+        "processor\t: {n}\nBogoMIPS\t: 2000.00\nFeatures\t: fp asimd evtstrm aes pmull sha1"
+        " sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\n"
+        "CPU implementer\t: 0x00\nCPU architecture: 8\nCPU variant\t: 0x0\n"
+        "CPU part\t: 0x051\nCPU revision\t: 0\n\n"
+    )
+    return "".join(block.format(n=n) for n in range(cores))
+
+
 def _build_cache() -> tuple[Path, Path]:
     """Run scripts/arm64-root (builds the root and wheels when not cached) and parse its paths."""
     if os.geteuid() != 0:
@@ -138,7 +155,8 @@ def _build_cache() -> tuple[Path, Path]:
     if proc.returncode != 0:
         pytest.fail(f"scripts/arm64-root failed:\n{proc.stderr[-4000:]}", pytrace=False)
     paths = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
-    return Path(paths["ROOT"]), Path(paths["WHEELS"])
+    # Resolved, because mount points are compared with /proc/self/mountinfo's real paths.
+    return Path(paths["ROOT"]).resolve(), Path(paths["WHEELS"]).resolve()
 
 
 def _project_wheel(out: Path) -> Path:
@@ -177,7 +195,7 @@ def _install(env: Arm64Root, wheels: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def arm64() -> Iterator[Arm64Root]:
+def arm64(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arm64Root]:
     """The agent installed from wheels in an aarch64 Debian root with /proc and /sys mounted."""
     root, wheels = _build_cache()
     sessions = root / SESSIONS_IN_ROOT.lstrip("/")
@@ -188,16 +206,19 @@ def arm64() -> Iterator[Arm64Root]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         session = uuid.uuid4().hex[:12]
         env = Arm64Root(root=root, session=session, venv=f"{SESSIONS_IN_ROOT}/{session}/venv")
-        mounts = [root / "proc", root / "sys"]
+        # Outside the root, so removing the session folder never touches a mount source.
+        cpuinfo = tmp_path_factory.mktemp("arm64") / "cpuinfo"
+        cpuinfo.write_text(_emulated_cpuinfo(os.cpu_count() or 1))
+        mounts = [root / "proc", root / "sys", root / "proc/cpuinfo"]
         try:
             # Leftovers of a session that was killed before its teardown ran.
-            for point in mounts:
+            for point in reversed(mounts):
                 _umount_lazy(point)
             for stale in sessions.iterdir():
                 shutil.rmtree(stale)
             env.host_path(env.work).mkdir()
-            subprocess.run(["mount", "--bind", "/proc", str(root / "proc")], check=True)
-            subprocess.run(["mount", "--bind", "/sys", str(root / "sys")], check=True)
+            for source, point in zip(("/proc", "/sys", cpuinfo), mounts, strict=True):
+                subprocess.run(["mount", "--bind", str(source), str(point)], check=True)
             _install(env, wheels)
             yield env
         finally:
