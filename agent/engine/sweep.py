@@ -51,14 +51,15 @@ def expand_grid(
     """
     from edgebench.agent.modeltools.generator.build import model_config
 
-    points = []
+    points: list[SweepPoint] = []
     for alpha in alphas:
         for resolution in resolutions:
             config = model_config(arch, alpha, resolution, quant)
             points.extend(
                 SweepPoint(arch, config.alpha, resolution, quant, count) for count in threads
             )
-    return points
+    # "1,1.0" or a repeated thread count would measure the same thing twice.
+    return list(dict.fromkeys(points))
 
 
 @dataclass
