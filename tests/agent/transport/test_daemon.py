@@ -158,11 +158,12 @@ def test_killed_mid_flush_then_restarted_loses_nothing(tmp_path: Path, mosquitto
         assert wait_until(lambda: precious <= set(sub.by_id()), 30)
         assert daemon.signal(signal.SIGTERM) == 0
         delivered = [m.message_id for m in sub.messages() if m.message_id in set(ids)]
-        # Events are never lost. The daemon's own facts message did not fit into the full
-        # outbox, so the oldest telemetry made room: dropped, counted and reported.
+        # Events are never lost. If the daemon's first facts message found the outbox
+        # full, the oldest telemetry made room: dropped, counted and reported.
         missing = set(ids) - set(delivered)
         assert not missing & precious
-        assert len(missing) == sub.of_type("facts")[-1].outbox_dropped_samples == 1
+        reported = sub.of_type("facts")[-1].outbox_dropped_samples
+        assert len(missing) == reported <= 1
         # Resends after the kill (sent, not yet acknowledged) are few; the collector
         # drops them by message_id.
         assert 0 <= len(delivered) - len(set(delivered)) <= 200
