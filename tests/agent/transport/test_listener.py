@@ -115,3 +115,31 @@ def test_broker_down_close_returns_and_keeps_everything_then_daemonless_next_run
         sub.stop()
     finally:
         broker.stop()
+
+
+def test_agent_run_cli_publishes_the_same_result_it_writes(
+    tmp_path: Path, mosquitto, subscriber: Subscriber, models_dir: Path
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEBENCH_")}
+    env |= {"EDGEBENCH_STATE_DIR": str(tmp_path / "state"), "EDGEBENCH_SAMPLE_HZ": "20"}
+    out = tmp_path / "result.json"
+    cmd = [
+        str(Path(sys.executable).with_name("edgebench")),
+        "agent",
+        "run",
+        str(models_dir / "mobilenet_v1_0.25_128_quant.tflite"),
+        "--runs", "5", "--min-secs", "0.5", "--threads", "1", "-q",
+        "--broker", mosquitto.url, "--device-id", DEVICE, "--json", str(out),
+    ]  # fmt: skip
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=120)
+    assert Outbox.in_state_dir(tmp_path / "state", 1000).count() == 0
+    assert wait_until(lambda: subscriber.of_type("result"))
+    (msg,) = subscriber.of_type("result")
+    assert msg.result.to_dict() == json.loads(out.read_text())
+    kinds = [m.type for m in subscriber.messages() if getattr(m, "run_id", None) == msg.run_id]
+    assert kinds[0] == "run_started" and kinds[-2:] == ["run_finished", "result"]
