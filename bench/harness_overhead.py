@@ -8,6 +8,11 @@ is p50(all agent latencies) / p50(all bare latencies), pooled over many short
 alternating rounds so that disturbances from other processes hit both sides alike;
 the target is <= 1.02.
 
+Because latencies on a shared machine wander by more than 2 %, the script also
+reports a load-independent figure: the cost per run of each loop around a no-op
+callable (median of per-run times), and the agent's extra cost as a share of the
+model's p50.
+
     .venv/bin/python bench/harness_overhead.py [--rounds 40] [--secs 0.5] [--threads N]
 """
 
@@ -17,7 +22,7 @@ import argparse
 import sys
 import time
 
-from _common import MODEL, p50_ms, verdict
+from _common import MODEL, median, p50_ms, verdict
 
 
 def bare_loop(invoke: object, secs: float) -> list[int]:
@@ -32,6 +37,28 @@ def bare_loop(invoke: object, secs: float) -> list[int]:
         out.append(now - begin)
         if now >= end:
             return out
+
+
+def noop_cost_ns(runs: int = 200_000) -> tuple[float, float]:
+    """Median wall time per iteration of each loop around a no-op callable (ns)."""
+    from edgebench.agent.engine.loop import run_phase
+
+    def noop() -> None:
+        return None
+
+    bare_rounds, agent_rounds = [], []
+    for _ in range(5):
+        start = time.perf_counter_ns()
+        clock = time.perf_counter_ns
+        out: list[int] = []
+        for _ in range(runs):
+            begin = clock()
+            noop()
+            out.append(clock() - begin)
+        bare_rounds.append((time.perf_counter_ns() - start) / runs)
+        phase = run_phase(noop, min_runs=runs, min_secs=0.0, max_secs=600, on_tick=lambda d, e: 0)
+        agent_rounds.append((phase.end_ns - phase.start_ns) / runs)
+    return median(bare_rounds), median(agent_rounds)
 
 
 def main() -> int:
@@ -73,6 +100,12 @@ def main() -> int:
         f" XNNPACK applied {loaded.xnnpack_applied}, {args.rounds} rounds x {args.secs:g} s"
     )
     bare_p50, agent_p50 = p50_ms(bare), p50_ms(agent)
+    noop_bare, noop_agent = noop_cost_ns()
+    print(
+        f"loop cost per run around a no-op: bare {noop_bare:.0f} ns, agent {noop_agent:.0f} ns;"
+        f" the agent's extra {noop_agent - noop_bare:.0f} ns is"
+        f" {(noop_agent - noop_bare) / (bare_p50 * 1e6) * 100:.4f} % of the model's p50"
+    )
     print(f"bare:  {len(bare)} runs, p50 {bare_p50:.4f} ms")
     print(f"agent: {len(agent)} runs, p50 {agent_p50:.4f} ms ({len(ticks)} progress ticks)")
     return verdict("agent/bare p50 ratio", agent_p50 / bare_p50, 1.02)
