@@ -5,6 +5,13 @@ are both listeners. The engine calls every method from the thread that runs the
 benchmark (never from the sampling thread), so a listener needs no locking of its own.
 A listener must not block for long: ``progress`` is called about once a second from
 inside the measured phase (between two timed inferences, never inside one).
+
+Order for one run: ``run_started``, then ``progress`` (phases ``warmup``, ``measure``,
+``accuracy``) interleaved with ``samples`` batches, then exactly one of ``finished``
+(status complete or interrupted) or ``failed``. Errors found before the run starts
+(missing model, bad images or labels, bad options) raise EdgebenchError without any
+event, so a listener never sees ``failed`` for a run it was not told had started.
+``close`` is called by whoever created the listener (one listener may serve many runs).
 """
 
 from __future__ import annotations
