@@ -81,7 +81,7 @@ class BatchPlan:
     finished: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    samples: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[tuple[Any, ...]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     accepted: int = 0
 

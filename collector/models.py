@@ -46,6 +46,8 @@ SAMPLE_INT_COLUMNS = (
     "throttled_now",
     "soft_temp_limit",
 )
+# Column order of the tuples ``convert.sample_rows`` returns.
+SAMPLE_COLUMNS = ("run_id", "t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS, "extra")
 
 # Stable constraint names, so Alembic (and SQLite batch migrations) can refer to them.
 NAMING_CONVENTION = {

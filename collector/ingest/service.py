@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from edgebench.collector.config import CollectorConfig
 
 log = logging.getLogger(__name__)
+
+SWITCH_INTERVAL_S = 0.0001
 
 
 def database_url(config: CollectorConfig) -> str:
@@ -45,6 +48,7 @@ class IngestService:
         on_commit: Callable[[list[Received], float], None] | None = None,
     ) -> None:
         self.embedded: EmbeddedBroker | None = None
+        self._switch_interval = sys.getswitchinterval()
         if not config.mqtt.url:
             self.embedded = EmbeddedBroker("127.0.0.1", embedded_port)
             config = replace(config, mqtt=replace(config.mqtt, url=self.embedded.url))
@@ -74,6 +78,11 @@ class IngestService:
 
     def start(self) -> None:
         """Upgrade the schema, start the embedded broker if any, then writer and subscriber."""
+        # The writer releases the GIL for every row SQLite steps through and must win it
+        # back from the busy paho thread: at the default 5 ms switch interval that convoy
+        # halves throughput (bench/ingest_throughput.py). Undone in stop().
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
         db.upgrade(self.engine)
         if self.embedded is not None:
             self.embedded.start()
@@ -94,6 +103,7 @@ class IngestService:
             self.embedded.stop()
         if self._own_engine:
             self.engine.dispose()
+        sys.setswitchinterval(self._switch_interval)
 
     def health(self) -> dict[str, Any]:
         """Return ingest counters and state for /healthz."""

@@ -20,6 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from edgebench.collector.batch import Received, refused
+from edgebench.collector.ingest.fastpath import decode_samples
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import decode_message
 from edgebench.shared.topics import TopicLayout
@@ -38,7 +39,8 @@ MAX_RECEIVE_MAXIMUM = 65_535
 def receive(topic: str, payload: bytes, layout: TopicLayout, now: float) -> Received:
     """Validate one PUBLISH into a :class:`Received` (never raises)."""
     try:
-        return Received(topic, now, len(payload), message=decode_message(topic, payload, layout))
+        msg = decode_samples(topic, payload, layout) or decode_message(topic, payload, layout)
+        return Received(topic, now, len(payload), message=msg)
     except SchemaError as exc:
         return refused(topic, payload, now, str(exc))
     except Exception as exc:  # a validator bug must not stop ingest

@@ -1,0 +1,303 @@
+"""Collector ingest throughput and lag: simulated agents → Mosquitto → one collector.
+
+Three measurements in one run, on this machine:
+
+1. **Sustained throughput**: publisher processes push a backlog of telemetry batches
+   (``--rows`` rows per samples message, as the agent batches them) as fast as they can;
+   stored samples per second is taken over the middle 60 % of the stored rows.
+2. **Lag**: ``--devices`` devices each publish one 1-row samples message per second
+   (1 Hz sampling); lag is commit time minus the message's ``ts`` (publish time).
+3. **Raw ceiling**: the same sample rows inserted straight into a fresh database with
+   the same schema (Alembic head), batch size and pragmas, with ``sqlite3.executemany``.
+
+The collector runs in this process (``IngestService``: paho subscriber with manual acks,
+queue, writer thread, SQLite in WAL), over MQTT 5 so the broker may keep more than 20
+unacknowledged messages in flight. Each publisher process speaks for many devices over one
+connection (topics and payloads are per device; only the TCP connection is shared).
+
+Run: ``.venv/bin/python bench/ingest_throughput.py`` (needs ``mosquitto`` on PATH).
+Exit status 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATE = 20_000.0
+TARGET_LAG_P95_S = 1.0
+TARGET_CEILING_SHARE = 0.5
+
+
+def samples_payload(device: str, run_id: str, seq: int, rows: list[dict]) -> bytes:
+    """Return a samples message exactly as the contract defines it (validated by the collector)."""
+    msg = {
+        "schema_version": 1,
+        "message_id": uuid.uuid4().hex,
+        "type": "samples",
+        "device_id": device,
+        "ts": time.time(),
+        "run_id": run_id,
+        "seq": seq,
+        "rows": rows,
+    }
+    return json.dumps(msg, separators=(",", ":")).encode()
+
+
+def sample_row(t: float, i: int) -> dict:
+    """One telemetry row with the metric keys a Raspberry Pi agent reports."""
+    return {
+        "t": t,
+        "cpu_util_pct": 50.0 + i % 40,
+        "cpu0_util_pct": 48.0,
+        "cpu1_util_pct": 52.0,
+        "cpu_freq_mhz": 1800.0,
+        "temp_c": 55.0 + (i % 10) * 0.1,
+        "throttled": 0,
+        "under_voltage": 0,
+        "freq_capped": 0,
+        "throttled_now": 0,
+        "soft_temp_limit": 0,
+        "mem_used_mb": 812.0,
+        "mem_available_mb": 3100.0,
+        "proc_rss_mb": 61.0,
+        "power_w": 5.1,
+    }
+
+
+def _client(port: int, name: str):  # noqa: ANN202 - paho is imported in the child
+    import paho.mqtt.client as paho
+
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=name)
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def backlog_publisher(port: int, worker: int, messages: int, rows: int, go: mp.Event) -> None:
+    """Publish ``messages`` pre-built samples batches as fast as the broker takes them."""
+    client = _client(port, f"bench-pub-{worker}")
+    topic_root = "edgebench/v1"
+    payloads = []
+    for m in range(messages):
+        device = f"dev-{worker}-{m % 50}"
+        run_id = f"run-{worker}-{m % 50}"
+        t0 = 1_000.0 + m * rows
+        batch = [sample_row(t0 + i, i) for i in range(rows)]
+        topic = f"{topic_root}/{device}/runs/{run_id}/samples"
+        payloads.append((topic, samples_payload(device, run_id, m, batch)))
+    go.wait()
+    infos = [client.publish(t, p, qos=1) for t, p in payloads]
+    for info in infos:
+        info.wait_for_publish(120)
+    client.disconnect()
+    client.loop_stop()
+
+
+def paced_publisher(port: int, worker: int, devices: int, seconds: float, go: mp.Event) -> None:
+    """Each device publishes one 1-row samples message per second, spread over the second."""
+    client = _client(port, f"bench-paced-{worker}")
+    names = [(f"lag-{worker}-{d}", f"lagrun-{worker}-{d}") for d in range(devices)]
+    go.wait()
+    start = time.monotonic()
+    tick = 0
+    while time.monotonic() - start < seconds:
+        for d, (device, run_id) in enumerate(names):
+            due = start + tick + d / devices
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            row = [sample_row(time.time(), d)]
+            payload = samples_payload(device, run_id, tick, row)
+            client.publish(f"edgebench/v1/{device}/runs/{run_id}/samples", payload, qos=1)
+        tick += 1
+    time.sleep(1.0)
+    client.disconnect()
+    client.loop_stop()
+
+
+class Probe:
+    """Collects (commit time, rows stored) points and publish→commit lags from the writer."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lags: list[float] = []
+        self.record_lag = False
+
+    def on_commit(self, batch: list, committed_at: float) -> None:
+        if not self.record_lag:
+            return
+        lags = [committed_at - item.message.ts for item in batch if item.message is not None]
+        with self.lock:
+            self.lags.extend(lags)
+
+
+def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
+    from edgebench.collector.config import load_collector_config
+    from edgebench.collector.ingest.service import IngestService
+
+    flags = {
+        "db": f"sqlite:///{workdir / 'collector.sqlite'}",
+        "mqtt.url": f"mqtt://127.0.0.1:{port}",
+        "mqtt.protocol": "5",
+    }
+    service = IngestService(load_collector_config(None, flags), on_commit=probe.on_commit)
+    service.start()
+    if not service.wait_connected(15):
+        raise SystemExit("collector did not connect to mosquitto")
+    return service
+
+
+def measure_backlog(service, port: int, args: argparse.Namespace) -> float:  # noqa: ANN001
+    ctx = mp.get_context("spawn")
+    go = ctx.Event()
+    per_worker = args.messages // args.publishers
+    procs = [
+        ctx.Process(target=backlog_publisher, args=(port, w, per_worker, args.rows, go))
+        for w in range(args.publishers)
+    ]
+    for p in procs:
+        p.start()
+    time.sleep(3.0)  # publishers build their payloads before the clock starts
+    total = per_worker * args.publishers * args.rows
+    start_count = service.writer.stats.snapshot()["samples_inserted"]
+    points: list[tuple[float, int]] = []
+    go.set()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        stored = service.writer.stats.snapshot()["samples_inserted"] - start_count
+        points.append((time.monotonic(), stored))
+        if stored >= total:
+            break
+        time.sleep(0.05)
+    for p in procs:
+        p.join(60)
+    lo = next(p for p in points if p[1] >= 0.2 * total)
+    hi = next(p for p in points if p[1] >= 0.8 * total)
+    rate = (hi[1] - lo[1]) / (hi[0] - lo[0])
+    print(f"backlog: {total} samples in {per_worker * args.publishers} messages of {args.rows}")
+    print(f"  sustained stored rate: {rate:,.0f} samples/s (middle 60% of the rows)")
+    return rate
+
+
+def measure_lag(service, port: int, probe: Probe, args: argparse.Namespace) -> float:  # noqa: ANN001
+    ctx = mp.get_context("spawn")
+    go = ctx.Event()
+    per_worker = args.devices // 2
+    procs = [
+        ctx.Process(target=paced_publisher, args=(port, w, per_worker, args.seconds, go))
+        for w in range(2)
+    ]
+    for p in procs:
+        p.start()
+    time.sleep(2.0)
+    go.set()
+    time.sleep(2.0)  # skip the first ticks (connections warming up)
+    probe.record_lag = True
+    for p in procs:
+        p.join(args.seconds + 30)
+    probe.record_lag = False
+    lags = sorted(probe.lags)
+    p50 = statistics.median(lags)
+    p95 = lags[int(0.95 * (len(lags) - 1))]
+    print(f"lag: {args.devices} devices at 1 Hz for {args.seconds:.0f} s, {len(lags)} messages")
+    print(f"  publish->commit lag p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms")
+    return p95
+
+
+def measure_ceiling(workdir: Path, rows: int, batch_size: int) -> float:
+    """Insert ``rows`` sample rows straight into the same schema with sqlite3.executemany."""
+    from edgebench.collector import db
+    from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
+
+    path = workdir / "ceiling.sqlite"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    engine.dispose()
+    conn = sqlite3.connect(path)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    runs = [f"run-{i}" for i in range(50)]
+    conn.execute("INSERT INTO devices (device_id, first_seen, last_seen) VALUES ('d', 0, 0)")
+    conn.executemany(
+        "INSERT INTO runs (run_id, device_id, status, received_at, updated_at) "
+        "VALUES (?, 'd', 'running', 0, 0)",
+        [(r,) for r in runs],
+    )
+    conn.commit()
+    cols = ["run_id", "t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS, "extra"]
+    # Column names are constants from models.py; values are bound parameters.
+    columns, marks = ", ".join(cols), ", ".join("?" * len(cols))
+    sql = f"INSERT INTO samples ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+    extra = json.dumps({"cpu0_util_pct": 48.0, "cpu1_util_pct": 52.0})
+    data = []
+    for n in range(rows):
+        row = sample_row(1_000.0 + n, n)
+        values = [row[c] for c in (*SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS)]
+        data.append((runs[n % 50], row["t"], *values, extra))
+    start = time.perf_counter()
+    for i in range(0, rows, batch_size):
+        conn.executemany(sql, data[i : i + batch_size])
+        conn.commit()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    rate = rows / elapsed
+    print(f"raw SQLite ceiling: {rate:,.0f} samples/s ({rows} rows, batches of {batch_size})")
+    return rate
+
+
+def main() -> int:
+    from tests.brokers import MosquittoBroker
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--messages", type=int, default=8_000, help="backlog messages in all")
+    parser.add_argument("--rows", type=int, default=50, help="rows per samples message")
+    parser.add_argument("--devices", type=int, default=1_000)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="edgebench-bench-") as tmp:
+        workdir = Path(tmp)
+        broker = MosquittoBroker(workdir / "mosquitto")
+        broker.start()
+        probe = Probe()
+        service = start_collector(workdir, broker.port, probe)
+        try:
+            rate = measure_backlog(service, broker.port, args)
+            lag_p95 = measure_lag(service, broker.port, probe, args)
+            health = service.health()
+        finally:
+            service.stop()
+            broker.stop()
+        ceiling = measure_ceiling(workdir, 200_000, service.config.batch_size)
+    print(f"collector: {health['batches']} batches, {health['rejected']} rejected")
+    checks = [
+        (rate >= TARGET_RATE, f"sustained rate {rate:,.0f} samples/s >= {TARGET_RATE:,.0f}"),
+        (lag_p95 < TARGET_LAG_P95_S, f"lag p95 {lag_p95 * 1000:.0f} ms < 1000 ms"),
+        (
+            rate >= TARGET_CEILING_SHARE * ceiling,
+            f"stored rate is {rate / ceiling:.0%} of the raw ceiling (target >= 50%)",
+        ),
+        (health["rejected"] == 0, "no valid message rejected"),
+    ]
+    for ok, text in checks:
+        print(f"{'PASS' if ok else 'FAIL'}: {text}")
+    return 0 if all(ok for ok, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

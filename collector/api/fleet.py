@@ -1,0 +1,151 @@
+"""API views for devices and runs: the fleet, run lists (filters, pages, CSV), run detail.
+
+Everything the dashboard pages show is available here as JSON; the pages and these views
+call the same query functions (``collector.listing``, ``collector.series``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, request
+
+from edgebench.collector import listing, queries, series
+from edgebench.collector.api import bp
+from edgebench.collector.api.serialize import device_dict, run_dict
+from edgebench.collector.db import get_session
+from edgebench.collector.export import runs_csv
+from edgebench.collector.runfilter import BadQuery, parse_run_filter
+
+
+@bp.errorhandler(BadQuery)
+def bad_query(exc: BadQuery) -> tuple[dict[str, Any], int]:
+    """Answer a bad query parameter with 400 and the reason."""
+    return {"error": "Bad Request", "message": str(exc)}, 400
+
+
+def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    """Read a bounded integer query parameter (BadQuery otherwise)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadQuery(f"query parameter {name!r} must be an integer, not {raw[:40]!r}") from None
+    if not minimum <= value <= maximum:
+        raise BadQuery(f"query parameter {name!r} must be between {minimum} and {maximum}")
+    return value
+
+
+def fleet_args() -> dict[str, Any]:
+    """Read the fleet's filter and sort parameters (shared with the fleet page)."""
+    status = request.args.get("status") or None
+    if status not in (None, "online", "offline"):
+        raise BadQuery("query parameter 'status' must be 'online' or 'offline'")
+    sort = request.args.get("sort") or "device_id"
+    if sort not in listing.DEVICE_SORTS:
+        raise BadQuery(f"query parameter 'sort' must be one of {', '.join(listing.DEVICE_SORTS)}")
+    order = request.args.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        raise BadQuery("query parameter 'order' must be 'asc' or 'desc'")
+    board = request.args.get("board") or None
+    q = (request.args.get("q") or "").strip()[:100] or None
+    return {"status": status, "board": board, "q": q, "sort": sort, "order": order}
+
+
+@bp.get("/devices")
+def devices() -> dict[str, Any]:
+    """List devices with online state, facts summary and their most recent run."""
+    items = listing.fleet(get_session(), **fleet_args())
+    return {"items": items, "total": len(items)}
+
+
+@bp.get("/devices/<device_id>")
+def device(device_id: str) -> dict[str, Any]:
+    """One device: full facts, recent runs and per-model trends of latency and energy."""
+    session = get_session()
+    row = queries.get_device(session, device_id)
+    if row is None:
+        abort(404, f"no device {device_id!r}")
+    recent = listing.list_runs(session, parse_run_filter({"device": device_id, "limit": "20"}))
+    return device_dict(row, facts=True) | {
+        "online": row.status == "online",
+        "runs": recent,
+        "run_count": listing.count_runs(session, parse_run_filter({"device": device_id})),
+        "trends": listing.device_trends(session, device_id),
+    }
+
+
+def _runs_page() -> dict[str, Any]:
+    session = get_session()
+    flt = parse_run_filter(request.args)
+    total = listing.count_runs(session, flt)
+    return {
+        "items": listing.list_runs(session, flt),
+        "total": total,
+        "limit": flt.limit,
+        "offset": flt.offset,
+        "page": flt.page,
+        "pages": max(1, -(-total // flt.limit)),
+    }
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/runs")
+def runs() -> Any:
+    """List runs with filters (device, board, model, backend, threads, verdict, dates), paged."""
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise BadQuery("query parameter 'format' must be 'json' or 'csv'")
+    if fmt == "csv":
+        return runs_export()
+    return _runs_page()
+
+
+@bp.get("/runs.csv")
+def runs_export() -> Response:
+    """The runs list (same filters; up to 1000 per page) as CSV."""
+    flt = parse_run_filter(request.args, default_limit=1000)
+    return _csv(runs_csv(listing.list_runs(get_session(), flt)), "edgebench-runs.csv")
+
+
+@bp.get("/runs/<run_id>")
+def run(run_id: str) -> dict[str, Any]:
+    """One run: summary columns, the full result document and derived views of it."""
+    row = queries.get_run(get_session(), run_id)
+    if row is None:
+        abort(404, f"no run {run_id!r}")
+    out = run_dict(row, result=True)
+    result = row.result or {}
+    out["derived"] = {
+        "latency_histogram": series.latency_histogram(result.get("latencies_ms") or []),
+        "latency_timeline": series.latency_timeline(result, series.DEFAULT_MAX_POINTS),
+    }
+    return out
+
+
+@bp.get("/runs/<run_id>/samples")
+def run_samples(run_id: str) -> dict[str, Any]:
+    """A run's telemetry in time order, min/max-downsampled to ``max_points`` rows."""
+    max_points = int_arg("max_points", series.DEFAULT_MAX_POINTS, 2, series.MAX_POINTS_LIMIT)
+    session = get_session()
+    if not listing.run_exists(session, run_id):
+        abort(404, f"no run {run_id!r}")
+    rows = series.load_samples(session, run_id)
+    items = series.downsample(rows, max_points)
+    return {
+        "run_id": run_id,
+        "total": len(rows),
+        "max_points": max_points,
+        "downsampled": len(items) < len(rows),
+        "throttle_spans": series.throttle_spans(rows),
+        "items": items,
+    }
