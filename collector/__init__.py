@@ -48,12 +48,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    """Attach blueprints, /healthz and (if configured) basic auth."""
+    """Attach blueprints, /healthz, /metrics and (if configured) basic auth."""
     from edgebench.collector.api import bp as api_bp
     from edgebench.collector.dashboard import bp as dashboard_bp
+    from edgebench.collector.metrics import bp as metrics_bp
 
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(metrics_bp)
     app.add_url_rule("/healthz", "healthz", _healthz)
     if app.config.get("DASHBOARD_USERNAME"):
         app.before_request(_require_basic_auth)

@@ -1,4 +1,4 @@
-"""The JSON API blueprint (mounted at ``/api``); routes live in ``routes.py``."""
+"""The JSON API blueprint (mounted at ``/api``); views live in the modules imported below."""
 
 from __future__ import annotations
 
@@ -6,4 +6,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from edgebench.collector.api import errors, routes  # noqa: E402, F401 - registers on bp
+# Imported for their side effect: each module registers its views on ``bp``.
+from edgebench.collector.api import (  # noqa: E402, F401
+    compare,
+    errors,
+    events,
+    fleet,
+    openapi,
+    routes,
+)

@@ -50,7 +50,7 @@ def compare() -> Any:
 
 @bp.get("/compare.csv")
 def compare_export() -> Response:
-    """The comparison as CSV: one line per run or group, each metric and its ratio."""
+    """Return the comparison as CSV: one line per run or group, each metric and its ratio."""
     table = comparison_from_args(request.args)
     return Response(
         compare_csv(table),

@@ -112,7 +112,7 @@ def runs() -> Any:
 
 @bp.get("/runs.csv")
 def runs_export() -> Response:
-    """The runs list (same filters; up to 1000 per page) as CSV."""
+    """Return the runs list (same filters; up to 1000 per page) as CSV."""
     flt = parse_run_filter(request.args, default_limit=1000)
     return _csv(runs_csv(listing.list_runs(get_session(), flt)), "edgebench-runs.csv")
 
@@ -134,7 +134,7 @@ def run(run_id: str) -> dict[str, Any]:
 
 @bp.get("/runs/<run_id>/samples")
 def run_samples(run_id: str) -> dict[str, Any]:
-    """A run's telemetry in time order, min/max-downsampled to ``max_points`` rows."""
+    """Return a run's telemetry in time order, min/max-downsampled to ``max_points`` rows."""
     max_points = int_arg("max_points", series.DEFAULT_MAX_POINTS, 2, series.MAX_POINTS_LIMIT)
     session = get_session()
     if not listing.run_exists(session, run_id):
