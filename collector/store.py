@@ -41,6 +41,7 @@ _SQLITE_INSERT_SAMPLES = (
     f"INSERT INTO samples ({_COLUMNS}) VALUES ({_MARKS}) ON CONFLICT DO NOTHING"  # noqa: S608
 )
 _IN_CHUNK = 500
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 devices = Device.__table__
 runs = Run.__table__
@@ -182,9 +183,8 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             # The hot path: straight to sqlite3.executemany (bench/ingest_throughput.py).
             extra = len(SAMPLE_COLUMNS) - 1
-            params = [
-                (*r[:extra], None if r[extra] is None else json.dumps(r[extra])) for r in rows
-            ]
+            dumps = _compact_json
+            params = [(*r[:extra], None if r[extra] is None else dumps(r[extra])) for r in rows]
             result = conn.exec_driver_sql(_SQLITE_INSERT_SAMPLES, params)
         else:
             result = conn.execute(
