@@ -20,18 +20,22 @@ RESULT_SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class LatencySummary:
-    """Distribution of one latency series in milliseconds (population std, nearest-rank pct)."""
+    """Distribution of one latency series in milliseconds (population std, nearest-rank pct).
+
+    With ``count == 0`` (nothing was measured, e.g. interrupted during warm-up) every
+    statistic is None rather than a misleading zero.
+    """
 
     count: int
-    mean: float
-    std: float
-    min: float
-    max: float
-    p50: float
-    p90: float
-    p95: float
-    p99: float
-    p999: float
+    mean: float | None
+    std: float | None
+    min: float | None
+    max: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    p999: float | None
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,10 @@ class Timing:
     """Phases of the run, as ``benchmark_model`` reports them."""
 
     init_ms: float
-    first_inference_ms: float
-    warmup_mean_ms: float
+    # None when no inference ran at all (interrupted before the first one finished).
+    first_inference_ms: float | None
+    # None when there was no warm-up run.
+    warmup_mean_ms: float | None
     warmup_count: int
     measured_start: float
     measured_end: float

@@ -101,7 +101,7 @@ def assemble(
         timing=Timing(
             init_ms=run.loaded.init_ms,
             # benchmark_model's "first inference" is the first warm-up run.
-            first_inference_ms=(warm_ms or latencies or [0.0])[0],
+            first_inference_ms=(warm_ms or latencies or [None])[0],
             warmup_mean_ms=summarize(warm_ms).mean,
             warmup_count=warm.count,
             measured_start=window_start,

@@ -37,11 +37,13 @@ def format_summary(result: RunResult) -> str:
         f"Inputs     {cfg.input_source}"
         + (f" from {cfg.images_dir}" if cfg.images_dir else f" (seed {cfg.seed})")
         + (f", paced at {cfg.rate_hz:g} Hz" if cfg.rate_hz else ""),
-        f"Timing     init {timing.init_ms:.2f} ms, first inference {timing.first_inference_ms:.3f}"
-        f" ms, warm-up {timing.warmup_count} runs mean {timing.warmup_mean_ms:.3f} ms",
+        f"Timing     init {timing.init_ms:.2f} ms, first inference"
+        f" {_fmt(timing.first_inference_ms, '.3f', ' ms')}, warm-up {timing.warmup_count} runs"
+        f" mean {_fmt(timing.warmup_mean_ms, '.3f', ' ms')}",
     ]
     if timing.preprocess_ms is not None:
-        lines.append(f"Preprocess {timing.preprocess_ms.mean:.3f} ms mean per image (not timed)")
+        mean = _fmt(timing.preprocess_ms.mean, ".3f", " ms")
+        lines.append(f"Preprocess {mean} mean per image (not timed)")
     if lat.count:
         lines.append(
             f"Latency    {lat.count} runs in {timing.measured_duration_s:.2f} s: mean"
@@ -105,7 +107,8 @@ def format_oneline(result: RunResult) -> str:
     """Return a one-line result (for --quiet)."""
     lat = result.latency_ms
     return (
-        f"{result.model.name}: p50 {lat.p50:.3f} ms, p90 {lat.p90:.3f} ms,"
+        f"{result.model.name}: p50 {_fmt(lat.p50, '.3f', ' ms')},"
+        f" p90 {_fmt(lat.p90, '.3f', ' ms')},"
         f" {result.throughput_ips:.2f} inf/s, {result.verdict.status} ({result.status})"
     )
 

@@ -21,10 +21,11 @@ def percentile_index(count: int, permille: int) -> int:
 
 
 def summarize(values_ms: Sequence[float]) -> LatencySummary:
-    """Summarize a series in milliseconds; an empty series gives count 0 and zeros."""
+    """Summarize a series in milliseconds; an empty series gives count 0 and no statistics."""
     count = len(values_ms)
     if count == 0:
-        return LatencySummary(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        # A zero would read as "infinitely fast" on a dashboard; None says "not measured".
+        return LatencySummary(0, None, None, None, None, None, None, None, None, None)
     ordered = sorted(values_ms)
     mean = math.fsum(ordered) / count
     # Population standard deviation, as benchmark_model's Stat reports it.

@@ -40,7 +40,8 @@ def test_single_value_and_empty():
     one = summarize([3.5])
     assert (one.count, one.min, one.p50, one.p999, one.std) == (1, 3.5, 3.5, 3.5, 0.0)
     empty = summarize([])
-    assert empty.count == 0 and empty.mean == 0.0
+    assert empty.count == 0
+    assert (empty.mean, empty.std, empty.min, empty.max, empty.p50, empty.p999) == (None,) * 6
 
 
 def test_ns_to_ms():
