@@ -39,7 +39,7 @@ options:
     description: Remove logins from the file that are not in O(users).
     type: bool
     default: true
-  mosquitto_passwd:
+  program:
     description: The C(mosquitto_passwd) program.
     type: path
     default: mosquitto_passwd
@@ -131,15 +131,19 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "users": {"type": "list", "elements": "dict", "required": True, "no_log": True},
+            "users": {"type": "list", "elements": "dict", "required": True},
             "prune": {"type": "bool", "default": True},
-            "mosquitto_passwd": {"type": "path", "default": "mosquitto_passwd"},
+            "program": {"type": "path", "default": "mosquitto_passwd"},
         },
         add_file_common_args=True,
         supports_check_mode=True,
     )
     path = module.params["path"]
     users = module.params["users"]
+    # Mask the passwords, not the whole list: the login names must stay readable in results.
+    module.no_log_values.update(
+        u["password"] for u in users if isinstance(u.get("password"), str) and u["password"]
+    )
     for user in users:
         name, password = user.get("username"), user.get("password")
         if not isinstance(name, str) or not name or ":" in name or any(c in name for c in "\n\r"):
@@ -151,7 +155,7 @@ def main() -> None:
     changed = bool(added or updated or removed) or not os.path.exists(path)
     result = {"added": added, "updated": updated, "removed": removed}
     if changed and not module.check_mode:
-        program = module.get_bin_path(module.params["mosquitto_passwd"], required=True)
+        program = module.get_bin_path(module.params["program"], required=True)
         passwords = {u["username"]: u["password"] for u in users}
         directory = os.path.dirname(path) or "."
         fd, tmp = tempfile.mkstemp(prefix=".passwd-", dir=directory)

@@ -1,0 +1,1 @@
+"""Tests of the Ansible roles and playbooks against SSH test hosts on this machine."""

@@ -1,0 +1,344 @@
+"""A fleet of SSH test hosts (one server, two boards) and the way to run the playbooks on it.
+
+:class:`FleetLab` builds the edgebench wheel on the controller, keeps a wheelhouse of its
+dependencies cached across runs, starts three sshd test hosts, writes an inventory with
+throwaway passwords and per-host install roots, and runs ``ansible-playbook`` with a
+private ``ansible.cfg``. :meth:`FleetLab.teardown` stops everything the playbooks started
+(by the pid files the roles write), the sshd listeners and the SSH ControlMaster helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.ansible.sshhosts import SshHost, free_port, make_client_key, pid_alive, stop_pid
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_DIR = ROOT / "ansible"
+VENV_BIN = Path(sys.executable).parent
+CACHE = Path(os.environ.get("EDGEBENCH_TEST_CACHE", Path.home() / ".cache" / "edgebench-tests"))
+PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "-q")
+PLAYBOOKS = ("site.yml", "collector.yml", "agents.yml", "benchmark.yml")
+SERVER, BOARD_A, BOARD_B = "server", "board-a", "board-b"
+ADDRESSES = {SERVER: "127.0.0.2", BOARD_A: "127.0.0.3", BOARD_B: "127.0.0.4"}
+RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+@dataclass
+class PlaybookRun:
+    """The outcome of one ansible-playbook run, with the per-host PLAY RECAP parsed."""
+
+    returncode: int
+    output: str
+    recap: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def changed_hosts(self) -> dict[str, int]:
+        """Hosts whose recap shows changed > 0, with the count."""
+        return {h: r["changed"] for h, r in self.recap.items() if r["changed"]}
+
+
+def parse_recap(output: str) -> dict[str, dict[str, int]]:
+    """Parse ``PLAY RECAP`` lines into ``{host: {ok, changed, unreachable, failed}}``."""
+    recap: dict[str, dict[str, int]] = {}
+    in_recap = False
+    for line in output.splitlines():
+        if line.startswith("PLAY RECAP"):
+            in_recap = True
+            continue
+        match = RECAP_RE.match(line) if in_recap else None
+        if match:
+            host, ok, changed, unreachable, failed = match.groups()
+            recap[host] = {
+                "ok": int(ok),
+                "changed": int(changed),
+                "unreachable": int(unreachable),
+                "failed": int(failed),
+            }
+    return recap
+
+
+def build_wheel(dest: Path) -> Path:
+    """Build the edgebench wheel from this checkout into ``dest`` and return its path."""
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [*PIP_WHEEL, "--no-deps", "--no-build-isolation", "-w", str(dest), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dest.glob("edgebench-*.whl")
+    return wheel
+
+
+def wheelhouse(wheel: Path) -> Path:
+    """Return a directory of wheels for edgebench[agent,collector]'s dependencies.
+
+    Cached under ``EDGEBENCH_TEST_CACHE`` (default ~/.cache/edgebench-tests): later runs
+    resolve offline from it and reach PyPI only when a dependency is missing.
+    """
+    house = CACHE / "wheelhouse"
+    house.mkdir(parents=True, exist_ok=True)
+    spec = f"edgebench[agent,collector] @ {wheel.as_uri()}"
+    # pip wheel, not download: a dependency published only as an sdist is built once here,
+    # so the targets install from wheels alone (--no-index, no build tools needed).
+    base = [*PIP_WHEEL, "-w", house]
+    offline = subprocess.run(
+        [*base, "--no-index", "--find-links", house, spec],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if offline.returncode != 0:
+        subprocess.run([*base, spec], check=True, capture_output=True, text=True)
+    # The wheel under test is installed from its own path, never from the cache.
+    for stale in house.glob("edgebench-*.whl"):
+        stale.unlink()
+    return house
+
+
+class FleetLab:
+    """Three SSH test hosts and everything needed to run the playbooks against them."""
+
+    def __init__(self, model: Path) -> None:
+        # Not under pytest's tmp_path: its parents are mode 0700, and the service users
+        # (mosquitto, edgebench, edgebench-collector) must reach their install roots.
+        self.base = Path(tempfile.mkdtemp(prefix="ebans-", dir="/tmp"))
+        self.base.chmod(0o755)
+        self.model = model
+        self.passwords = {
+            BOARD_A: secrets.token_urlsafe(18),
+            BOARD_B: secrets.token_urlsafe(18),
+            "collector": secrets.token_urlsafe(18),
+            "dashboard": secrets.token_urlsafe(18),
+        }
+        self.hosts: dict[str, SshHost] = {}
+        self.broker_port = free_port(ADDRESSES[SERVER])
+        self.collector_port = free_port(ADDRESSES[SERVER])
+        self.inventory = self.base / "inventory.yml"
+        self.config = self.base / "ansible.cfg"
+        self.env = self._environment()
+        self.wheel: Path | None = None
+        self.wheelhouse: Path | None = None
+
+    # Paths of what the roles install, per host.
+    def root(self, host: str) -> Path:
+        """The install root of ``host`` (the roles' *_root variable)."""
+        return self.base / "hosts" / host / "root"
+
+    def pid_files(self) -> list[Path]:
+        """Pid files the roles write for background processes (service manager none)."""
+        return sorted((self.base / "hosts").glob("*/root/run/*.pid"))
+
+    def collector_db(self) -> Path:
+        """The collector's SQLite database."""
+        return self.root(SERVER) / "var/lib/edgebench-collector/edgebench.db"
+
+    def api(self, path: str) -> str:
+        """URL of the collector API."""
+        return f"http://{ADDRESSES[SERVER]}:{self.collector_port}/api{path}"
+
+    @property
+    def broker(self) -> tuple[str, int]:
+        """Address and port of the broker."""
+        return ADDRESSES[SERVER], self.broker_port
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "ANSIBLE_CONFIG": str(self.config),
+                "ANSIBLE_HOME": str(self.base / "ansible-home"),
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_FORCE_COLOR": "0",
+                "LC_ALL": "C.UTF-8",
+                "LANG": "C.UTF-8",
+                "PATH": f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}",
+            }
+        )
+        return env
+
+    def start(self) -> None:
+        """Build the wheel and wheelhouse, start the SSH hosts, write config and inventory."""
+        self.wheel = build_wheel(self.base / "dist")
+        self.wheelhouse = wheelhouse(self.wheel)
+        keys = self.base / "keys"
+        keys.mkdir()
+        client_key = make_client_key(keys)
+        authorized = keys / "authorized_keys"
+        authorized.write_text(client_key.with_suffix(".pub").read_text())
+        for name, address in ADDRESSES.items():
+            host = SshHost(name, address, self.base / "sshd" / name, authorized)
+            self.hosts[name] = host
+            host.start()
+        self._write_config()
+        self._write_inventory(client_key)
+
+    def _write_config(self) -> None:
+        for sub in ("ansible-local", "ansible-remote", "cp", "ansible-home"):
+            (self.base / sub).mkdir(exist_ok=True)
+        self.config.write_text(
+            "\n".join(
+                [
+                    "[defaults]",
+                    f"roles_path = {ANSIBLE_DIR / 'roles'}",
+                    f"inventory = {self.inventory}",
+                    f"local_tmp = {self.base / 'ansible-local'}",
+                    f"remote_tmp = {self.base / 'ansible-remote'}",
+                    "host_key_checking = False",
+                    "interpreter_python = /usr/bin/python3",
+                    "forks = 10",
+                    "retry_files_enabled = False",
+                    "[ssh_connection]",
+                    "pipelining = True",
+                    f"control_path_dir = {self.base / 'cp'}",
+                    "ssh_args = -o ControlMaster=auto -o ControlPersist=120s",
+                    "",
+                ]
+            )
+        )
+
+    def _write_inventory(self, client_key: Path) -> None:
+        assert self.wheel is not None and self.wheelhouse is not None
+        install = {
+            "install_from": "wheel",
+            "wheel": str(self.wheel),
+            "pip_find_links": [str(self.wheelhouse)],
+            "pip_no_index": True,
+            # python3-venv is installed on this machine; leave apt alone (three "hosts"
+            # running apt on one machine would fight over the dpkg lock).
+            "system_packages": [],
+        }
+        server_root = str(self.root(SERVER))
+        broker_url = f"mqtt://{ADDRESSES[SERVER]}:{self.broker_port}"
+        common = {
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(client_key),
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no "
+            "-o UserKnownHostsFile=/dev/null",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            "edgebench_service_manager": "none",
+        }
+        server = {
+            "ansible_host": ADDRESSES[SERVER],
+            "ansible_port": self.hosts[SERVER].port,
+            "mosquitto_root": server_root,
+            "mosquitto_packages": [],
+            "mosquitto_bind_address": ADDRESSES[SERVER],
+            "mosquitto_port": self.broker_port,
+            "mosquitto_collector_password": self.passwords["collector"],
+            "edgebench_collector_root": server_root,
+            "edgebench_collector_host": ADDRESSES[SERVER],
+            "edgebench_collector_port": self.collector_port,
+            "edgebench_collector_mqtt_url": broker_url,
+            "edgebench_collector_mqtt_password": self.passwords["collector"],
+            "edgebench_collector_dashboard_username": "admin",
+            "edgebench_collector_dashboard_password": self.passwords["dashboard"],
+            **{f"edgebench_collector_{k}": v for k, v in install.items()},
+        }
+        boards = {}
+        for name in (BOARD_A, BOARD_B):
+            boards[name] = {
+                "ansible_host": ADDRESSES[name],
+                "ansible_port": self.hosts[name].port,
+                "edgebench_agent_root": str(self.root(name)),
+                "edgebench_agent_mqtt_url": broker_url,
+                "edgebench_agent_mqtt_password": self.passwords[name],
+                "edgebench_agent_model_files": [str(self.model)],
+                "edgebench_agent_sample_hz": 5,
+                # The test machine has no vcgencmd; the samplers report "no data".
+                "edgebench_agent_status_interval_s": 5,
+                **{f"edgebench_agent_{k}": v for k, v in install.items()},
+            }
+        inventory = {
+            "all": {
+                "vars": common,
+                "children": {
+                    "edgebench_server": {"hosts": {SERVER: server}},
+                    "edgebench_boards": {
+                        "children": {
+                            "pi5": {"hosts": {BOARD_A: boards[BOARD_A]}},
+                            "pi4": {"hosts": {BOARD_B: boards[BOARD_B]}},
+                        }
+                    },
+                },
+            }
+        }
+        # JSON is YAML; no PyYAML needed to write it.
+        self.inventory.write_text(json.dumps(inventory, indent=2))
+
+    def playbook(self, name: str, *args: str, timeout_s: float = 600) -> PlaybookRun:
+        """Run ``ansible-playbook`` on one of the project's playbooks; never raises on failure."""
+        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), name, *args]
+        proc = subprocess.run(
+            cmd,
+            check=False,
+            cwd=ANSIBLE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+        output = proc.stdout + proc.stderr
+        log = self.base / "logs"
+        log.mkdir(exist_ok=True)
+        index = len(list(log.iterdir()))
+        (log / f"{index:02d}-{name}.log").write_text(output)
+        return PlaybookRun(proc.returncode, output, parse_recap(proc.stdout))
+
+    def tool(self, *cmd: str, timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run an Ansible tool (ansible-lint, ansible-playbook ...) in the lab environment."""
+        return subprocess.run(
+            [str(VENV_BIN / cmd[0]), *cmd[1:]],
+            check=False,
+            cwd=ANSIBLE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+
+    def teardown(self) -> None:
+        """Stop every process the lab started (by pid), then the SSH hosts and helpers."""
+        for pid_file in self.pid_files():
+            try:
+                pid = int(pid_file.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            stop_pid(pid)
+        self._stop_control_masters()
+        for host in self.hosts.values():
+            host.stop()
+        self._stop_control_masters()
+
+    def _stop_control_masters(self) -> None:
+        """Ask each ControlMaster to exit, then stop any left by pid (matched on our dir)."""
+        sockets = self.base / "cp"
+        for sock in sockets.glob("*") if sockets.is_dir() else []:
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "unused"],
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+        marker = str(sockets).encode()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker in cmdline and pid_alive(int(proc.name)):
+                stop_pid(int(proc.name))
+
+    def remove(self) -> None:
+        """Delete the lab's directory (after teardown)."""
+        shutil.rmtree(self.base, ignore_errors=True)

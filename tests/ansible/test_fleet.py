@@ -1,0 +1,303 @@
+"""site.yml and benchmark.yml against three real SSH test hosts: deploy, benchmark, rerun.
+
+The tests run in file order on one fleet (module-scoped fixture): deploy with site.yml,
+benchmark both boards through the broker and the collector, rerun site.yml and expect no
+change, try to cross the ACL with one board's login, check the preflight failures, and
+finally tear down and check that nothing is left running.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import pwd
+import sqlite3
+import stat
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from edgebench.shared.messages import StatusMessage, encode_message
+from edgebench.shared.topics import TopicLayout
+from tests.ansible.conftest import SMALL_MODEL
+from tests.ansible.fleet import BOARD_A, BOARD_B, SERVER, FleetLab
+from tests.ansible.sshhosts import pid_alive, wait_for_port
+
+pytestmark = pytest.mark.slow
+
+BOARDS = (BOARD_A, BOARD_B)
+LAYOUT = TopicLayout("edgebench")
+
+
+def _pid(path: Path) -> int:
+    return int(path.read_text().split()[0])
+
+
+def _service_pids(fleet: FleetLab) -> dict[str, int]:
+    """``{"server/mosquitto": pid, ...}`` from the pid files the roles wrote."""
+    return {f"{p.parts[-4]}/{p.stem}": _pid(p) for p in fleet.pid_files()}
+
+
+def _uid_of(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no Uid line for pid {pid}")
+
+
+def _get(fleet: FleetLab, path: str, auth: bool = True) -> tuple[int, dict]:
+    request = urllib.request.Request(fleet.api(path))
+    if auth:
+        token = base64.b64encode(f"admin:{fleet.passwords['dashboard']}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
+def _wait_devices_online(fleet: FleetLab, timeout_s: float = 60) -> dict[str, dict]:
+    deadline = time.monotonic() + timeout_s
+    devices: dict[str, dict] = {}
+    while time.monotonic() < deadline:
+        _, body = _get(fleet, "/devices")
+        devices = {d["device_id"]: d for d in body.get("items", [])}
+        if all(devices.get(b, {}).get("status") == "online" for b in BOARDS):
+            return devices
+        time.sleep(0.5)
+    raise AssertionError(f"boards not online in the collector: {devices}")
+
+
+def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
+    run = fleet.playbook("site.yml")
+    assert run.returncode == 0, run.output[-5000:]
+    assert set(run.recap) == {SERVER, *BOARDS}
+    assert all(r["failed"] == 0 and r["unreachable"] == 0 for r in run.recap.values())
+
+    pids = _service_pids(fleet)
+    assert set(pids) == {
+        "server/mosquitto",
+        "server/edgebench-collector",
+        f"{BOARD_A}/edgebench-agent",
+        f"{BOARD_B}/edgebench-agent",
+    }
+    for name, pid in pids.items():
+        assert pid_alive(pid), name
+    # Each service runs as its own unprivileged account, never as root.
+    users = {
+        "server/mosquitto": "mosquitto",
+        "server/edgebench-collector": "edgebench-collector",
+        f"{BOARD_A}/edgebench-agent": "edgebench",
+        f"{BOARD_B}/edgebench-agent": "edgebench",
+    }
+    for name, user in users.items():
+        assert _uid_of(pids[name]) == pwd.getpwnam(user).pw_uid, name
+    assert "video" in {g for g in _groups_of("edgebench")}
+
+    assert wait_for_port(*fleet.broker)
+    # The API answers with the dashboard login and refuses without it.
+    assert _get(fleet, "/runs")[0] == 200
+    assert _get(fleet, "/runs", auth=False)[0] == 401
+    _wait_devices_online(fleet)
+
+    # Secrets: config files are 0640 root:<service group>; the password file holds hashes.
+    server = fleet.root(SERVER)
+    for path in (
+        server / "etc/edgebench/collector.toml",
+        server / "etc/mosquitto/edgebench.passwd",
+        fleet.root(BOARD_A) / "etc/edgebench/agent.toml",
+    ):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == 0o640, (path, oct(mode))
+    passwd = (server / "etc/mosquitto/edgebench.passwd").read_text()
+    logins = dict(line.split(":", 1) for line in passwd.split())
+    assert set(logins) == {"edgebench-collector", BOARD_A, BOARD_B}
+    assert all(h.startswith("$7$") for h in logins.values())
+    assert fleet.passwords[BOARD_A] not in passwd
+    acl = (server / "etc/mosquitto/edgebench.acl").read_text()
+    assert f"user {BOARD_A}\ntopic write edgebench/v1/{BOARD_A}/status" in acl
+    assert f"topic read edgebench/v1/{BOARD_B}/cmd" in acl
+
+
+def _groups_of(user: str) -> list[str]:
+    out = subprocess.run(["id", "-nG", user], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        f"{SERVER}/mosquitto.service",
+        f"{SERVER}/edgebench-collector.service",
+        f"{BOARD_A}/edgebench-agent.service",
+        f"{BOARD_B}/edgebench-agent.service",
+    ],
+)
+def test_rendered_units_pass_systemd_analyze_verify(fleet: FleetLab, unit: str) -> None:
+    host, name = unit.split("/")
+    path = fleet.root(host) / "etc/systemd/system" / name
+    assert path.is_file(), "run after the site.yml test"
+    text = path.read_text()
+    assert "NoNewPrivileges=yes" in text and "ProtectSystem=strict" in text
+    check = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0, check.stderr
+    assert check.stderr == ""
+
+
+def test_benchmark_playbook_gets_both_results_into_the_collector(fleet: FleetLab) -> None:
+    options = {"runs": 20, "warmup_runs": 2}
+    run = fleet.playbook(
+        "benchmark.yml",
+        "-e",
+        json.dumps(
+            {
+                "edgebench_benchmark_model": SMALL_MODEL,
+                "edgebench_benchmark_options": options,
+                "edgebench_benchmark_timeout_s": 240,
+                "edgebench_benchmark_poll_s": 2,
+            }
+        ),
+    )
+    assert run.returncode == 0, run.output[-5000:]
+    assert set(run.recap) == set(BOARDS)
+
+    # The results are in the collector's database ...
+    with sqlite3.connect(fleet.collector_db()) as db:
+        rows = db.execute(
+            "SELECT device_id, status, model_name, result FROM runs ORDER BY device_id"
+        ).fetchall()
+    assert [r[0] for r in rows] == sorted(BOARDS)
+    for device_id, status, model_name, result in rows:
+        assert status == "complete", device_id
+        assert model_name == SMALL_MODEL.removesuffix(".tflite")
+        document = json.loads(result)
+        assert document["device"]["device_id"] == device_id
+    # ... and in its API, per device.
+    for board in BOARDS:
+        code, body = _get(fleet, f"/runs?device={board}")
+        assert code == 200
+        assert [item["device_id"] for item in body["items"]] == [board]
+        assert body["items"][0]["throughput_ips"] > 0
+
+
+def test_second_site_run_changes_nothing(fleet: FleetLab) -> None:
+    before = _service_pids(fleet)
+    run = fleet.playbook("site.yml")
+    assert run.returncode == 0, run.output[-5000:]
+    assert set(run.recap) == {SERVER, *BOARDS}
+    assert run.changed_hosts() == {}, run.output[-8000:]
+    # No handler fired: every service kept its process.
+    assert _service_pids(fleet) == before
+
+
+def _client(fleet: FleetLab, username: str, password: str, client_id: str) -> mqtt.Client:
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+    )
+    client.username_pw_set(username, password)
+    connected = threading.Event()
+    client.on_connect = lambda c, u, f, rc, p: connected.set() if not rc.is_failure else None
+    client.connect(*fleet.broker)
+    client.loop_start()
+    assert connected.wait(10), f"{username} could not log in"
+    return client
+
+
+def test_a_board_cannot_publish_or_read_another_boards_topics(fleet: FleetLab) -> None:
+    received: list[tuple[str, bytes]] = []
+    collector = _client(fleet, "edgebench-collector", fleet.passwords["collector"], "acl-watch")
+    collector.on_message = lambda c, u, m: received.append((m.topic, m.payload))
+    collector.subscribe("edgebench/v1/#", qos=1)
+    board_a = _client(fleet, BOARD_A, fleet.passwords[BOARD_A], "acl-board-a")
+    a_got: list[str] = []
+    board_a.on_message = lambda c, u, m: a_got.append(m.topic)
+    board_a.subscribe(LAYOUT.command(BOARD_B), qos=1)
+    time.sleep(0.5)
+    try:
+        forged = StatusMessage(
+            device_id=BOARD_B, state="offline", reason="shutdown", edgebench_version="forged"
+        )
+        denied = board_a.publish(LAYOUT.status(BOARD_B), encode_message(forged), qos=1)
+        denied.wait_for_publish(10)
+        allowed = board_a.publish(LAYOUT.run_events(BOARD_A, "acl-probe"), b"{}", qos=1)
+        allowed.wait_for_publish(10)
+        # The collector may command board B; board A must not see it.
+        collector.publish(LAYOUT.command(BOARD_B), b'{"probe": true}', qos=1).wait_for_publish(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("acl-probe" in t for t, _ in received):
+            time.sleep(0.1)
+        time.sleep(1)
+    finally:
+        for client in (board_a, collector):
+            client.disconnect()
+            client.loop_stop()
+    topics = [t for t, _ in received]
+    # The allowed publish arrived, so the watcher works; the forged one never did.
+    assert LAYOUT.run_events(BOARD_A, "acl-probe") in topics
+    assert LAYOUT.status(BOARD_B) not in [t for t, p in received if b"forged" in p]
+    assert a_got == []
+    # The collector still has board B online with its real version.
+    devices = _wait_devices_online(fleet, timeout_s=10)
+    assert devices[BOARD_B]["edgebench_version"] != "forged"
+
+
+@pytest.mark.parametrize(
+    ("probe", "message"),
+    [
+        ({"machine": "armv7l"}, "32-bit ARM OS (armv7l): there is no LiteRT"),
+        ({"python": "3.9.2"}, "is Python 3.9.2; edgebench needs 3.11 or newer"),
+        ({"free_mb": 12}, "has 12 MB free at"),
+    ],
+)
+def test_preflight_stops_unsupported_boards_with_a_clear_message(
+    fleet: FleetLab, probe: dict, message: str
+) -> None:
+    facts = {"machine": "aarch64", "python": "3.11.2", "venv": True, "free_mb": 9999}
+    facts.update(probe, measured_path="/")
+    fake = fleet.base / f"fake-python-{next(iter(probe))}"
+    # Stands in for the board's python3: answers the role's probe like an old board would.
+    fake.write_text(f"#!/bin/sh\necho '{json.dumps(facts)}'\n")
+    fake.chmod(0o755)
+    run = fleet.playbook(
+        "agents.yml",
+        "-l",
+        BOARD_A,
+        "--tags",
+        "edgebench_agent_preflight",
+        "-e",
+        f"edgebench_agent_python={fake}",
+    )
+    assert run.returncode != 0
+    assert run.recap[BOARD_A]["failed"] == 1
+    assert message in " ".join(run.output.split()), run.output[-3000:]
+
+
+def test_teardown_leaves_nothing_running(fleet: FleetLab) -> None:
+    pids = list(_service_pids(fleet).values()) + [h.pid for h in fleet.hosts.values() if h.pid]
+    assert pids
+    fleet.teardown()
+    for pid in pids:
+        assert not pid_alive(pid), pid
+    marker = str(fleet.base).encode()
+    leftovers = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "cmdline").read_bytes() and pid_alive(int(proc.name)):
+                    leftovers.append(proc.name)
+            except OSError:
+                continue
+    assert leftovers == []
