@@ -11,28 +11,30 @@ folder, even when a test or the set-up failed.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.arm64.chroot import (
+    CLASSIFIER,
+    LOCK,
+    SESSIONS_IN_ROOT,
+    SMALL,
+    Arm64Root,
+    emulated_cpuinfo,
+    umount_lazy,
+)
 from tests.conftest import ROOT as PROJECT
 
 SCRIPT = PROJECT / "scripts" / "arm64-root"
-LOCK = Path(__file__).with_name("requirements-arm64.txt")
 # Exit status of scripts/arm64-root when the machine cannot run arm64 code at all.
 CANNOT = 3
-# Where the session folders live inside the root (the rest of the root is never modified).
-SESSIONS_IN_ROOT = "/srv/edgebench-test"
-# Generous: everything runs under instruction-level emulation on a loaded 2-core machine.
-TIMEOUT_S = 600
 PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q")
 
 
@@ -41,103 +43,6 @@ def _fail_or_skip(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"arm64 check cannot run on this CI machine: {message}", pytrace=False)
     pytest.skip(f"arm64 check needs root, qemu-user-static, debootstrap, binfmt_misc: {message}")
-
-
-def _mount_points() -> set[str]:
-    """Every mount point of this process's mount namespace."""
-    with open("/proc/self/mountinfo") as f:
-        return {line.split()[4] for line in f}
-
-
-def _umount_lazy(path: Path) -> None:
-    """Detach a mount if present; lazy, so a process still inside cannot block teardown."""
-    if str(path) in _mount_points():
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-@dataclass(frozen=True)
-class Arm64Root:
-    """One session's view of the arm64 root: run commands in it and map paths."""
-
-    root: Path
-    session: str
-    venv: str
-
-    def host_path(self, in_root: str) -> Path:
-        """The host path of a path as the chroot sees it."""
-        return self.root / in_root.lstrip("/")
-
-    @property
-    def work(self) -> str:
-        """This session's folder, as the chroot sees it."""
-        return f"{SESSIONS_IN_ROOT}/{self.session}"
-
-    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        """A clean environment: nothing of the host's (PIP_*, EDGEBENCH_*) leaks in."""
-        base = {
-            "PATH": f"{self.venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": f"{self.work}/home",
-            "LANG": "C.UTF-8",
-            "XDG_STATE_HOME": f"{self.work}/state",
-            "XDG_CACHE_HOME": f"{self.work}/cache",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        }
-        return {**base, **(extra or {})}
-
-    def run(
-        self,
-        args: Sequence[str],
-        *,
-        env: dict[str, str] | None = None,
-        check: bool = True,
-        timeout_s: float = TIMEOUT_S,
-    ) -> subprocess.CompletedProcess[str]:
-        """Run a command inside the root; on failure, show its output in the assertion."""
-        proc = subprocess.run(
-            ["chroot", str(self.root), *args],
-            env=self.env(env),
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"in arm64 root: {' '.join(args)} exited {proc.returncode}\n"
-                f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
-            )
-        return proc
-
-    def edgebench(
-        self, *args: str, env: dict[str, str] | None = None, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """Run the installed ``edgebench`` console script inside the root."""
-        return self.run([f"{self.venv}/bin/edgebench", *args], env=env, check=check)
-
-    def edgebench_json(self, *args: str, env: dict[str, str] | None = None) -> dict:
-        """Run ``edgebench ... --json`` inside the root and parse what it printed."""
-        out = self.edgebench(*args, "--json", env=env).stdout
-        try:
-            return json.loads(out)
-        except json.JSONDecodeError as exc:
-            raise AssertionError(f"not JSON ({exc}): {out[-2000:]}") from None
-
-
-def _emulated_cpuinfo(cores: int) -> str:
-    """/proc/cpuinfo as an AArch64 kernel would show qemu's ``max`` CPU (MIDR 0x000f0510).
-
-    qemu-user 7.2 passes the host's x86 /proc/cpuinfo through. LiteRT's cpuinfo library
-    (AArch64 build) then crashes in ``allocate_tensors`` (SIGSEGV) once it also sees a real
-    /sys CPU topology, so the fixture covers /proc/cpuinfo with the file the emulated CPU
-    would have. On a real board the kernel writes an AArch64 one itself.
-    """
-    block = (
-        "processor\t: {n}\nBogoMIPS\t: 2000.00\nFeatures\t: fp asimd evtstrm aes pmull sha1"
-        " sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\n"
-        "CPU implementer\t: 0x00\nCPU architecture: 8\nCPU variant\t: 0x0\n"
-        "CPU part\t: 0x051\nCPU revision\t: 0\n\n"
-    )
-    return "".join(block.format(n=n) for n in range(cores))
 
 
 def _build_cache() -> tuple[Path, Path]:
@@ -208,12 +113,12 @@ def arm64(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arm64Root]:
         env = Arm64Root(root=root, session=session, venv=f"{SESSIONS_IN_ROOT}/{session}/venv")
         # Outside the root, so removing the session folder never touches a mount source.
         cpuinfo = tmp_path_factory.mktemp("arm64") / "cpuinfo"
-        cpuinfo.write_text(_emulated_cpuinfo(os.cpu_count() or 1))
+        cpuinfo.write_text(emulated_cpuinfo(os.cpu_count() or 1))
         mounts = [root / "proc", root / "sys", root / "proc/cpuinfo"]
         try:
             # Leftovers of a session that was killed before its teardown ran.
             for point in reversed(mounts):
-                _umount_lazy(point)
+                umount_lazy(point)
             for stale in sessions.iterdir():
                 shutil.rmtree(stale)
             env.host_path(env.work).mkdir()
@@ -223,5 +128,18 @@ def arm64(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arm64Root]:
             yield env
         finally:
             for point in reversed(mounts):
-                _umount_lazy(point)
+                umount_lazy(point)
             shutil.rmtree(env.host_path(env.work), ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def arm64_data(arm64: Arm64Root, models_dir: Path, images_dir: Path) -> str:
+    """Copy the models, labels and one photo (in a folder of its own) into the root."""
+    work = arm64.host_path(arm64.work)
+    (work / "models").mkdir()
+    for name in (SMALL, CLASSIFIER, "imagenet_labels.txt"):
+        shutil.copy2(models_dir / name, work / "models" / name)
+    (work / "images" / "cat").mkdir(parents=True)
+    shutil.copy2(images_dir / "cat.bmp", work / "images" / "cat" / "cat.bmp")
+    shutil.copy2(images_dir / "expected_top1.csv", work / "images" / "expected_top1.csv")
+    return arm64.work
