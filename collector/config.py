@@ -22,6 +22,8 @@ class CollectorConfig:
     batch_size: int = 2000
     commit_interval_s: float = 0.25
     rejected_max_rows: int = 10_000
+    # Port of the embedded MQTT broker started when mqtt.url is empty (0 = any free port).
+    embedded_broker_port: int = 1883
     # Optional HTTP basic auth for the dashboard and API.
     dashboard_username: str | None = None
     dashboard_password: str | None = None
@@ -32,6 +34,8 @@ class CollectorConfig:
         errors = self.mqtt.validate()
         if not 0 < self.port < 65536:
             errors.append(f"port: {self.port} is not a TCP port")
+        if not 0 <= self.embedded_broker_port < 65536:
+            errors.append(f"embedded_broker_port: {self.embedded_broker_port} is not a TCP port")
         if self.queue_max < 100 or self.batch_size < 1:
             errors.append("queue_max must be >= 100 and batch_size >= 1")
         if (self.dashboard_username is None) != (self.dashboard_password is None):
