@@ -100,14 +100,19 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     raise ValueError(f"{where}: unsupported config type {inner!r}")
 
 
-def _apply(obj: Any, values: Mapping[str, Any], where: str, errors: list[str]) -> Any:
-    """Return ``obj`` with ``values`` applied, recursing into nested dataclass sections."""
+def _apply(
+    obj: Any, values: Mapping[str, Any], where: str, errors: list[str], *, env: bool = False
+) -> Any:
+    """Return ``obj`` with ``values`` applied, recursing into nested dataclass sections.
+
+    ``env`` makes error messages name the real variable (``EDGEBENCH_POWER__IDLE_W``).
+    """
     hints = _field_types(type(obj))
     changes: dict[str, Any] = {}
     names = {f.name for f in dataclasses.fields(obj)}
     for key, value in values.items():
         name = key.replace("-", "_")
-        path = f"{where}{key}"
+        path = f"{where}{key.upper()}" if env else f"{where}{key}"
         if name not in names:
             errors.append(f"{path}: unknown setting")
             continue
@@ -116,7 +121,9 @@ def _apply(obj: Any, values: Mapping[str, Any], where: str, errors: list[str]) -
             if not isinstance(value, Mapping):
                 errors.append(f"{path}: expected a table of settings")
                 continue
-            changes[name] = _apply(current, value, f"{path}.", errors)
+            changes[name] = _apply(
+                current, value, f"{path}__" if env else f"{path}.", errors, env=env
+            )
             continue
         try:
             changes[name] = _coerce(value, hints[name], path)
@@ -184,12 +191,14 @@ def load_config(
             errors.append(f"{file}: [{section}] must be a table")
         else:
             obj = _apply(obj, own, f"{file}: {section}.", errors)
-    obj = _apply(obj, _env_values(obj, env), "environment EDGEBENCH_", errors)
+    obj = _apply(obj, _env_values(obj, env), ENV_PREFIX, errors, env=True)
     if flags:
         given = {k: v for k, v in flags.items() if v is not None}
         obj = _apply(obj, _nest_flags(given), "option ", errors)
     validate = getattr(obj, "validate", None)
-    if not errors and callable(validate):
+    if callable(validate):
+        # Fields that failed to parse kept their (valid) defaults, so validating now
+        # still reports every other problem in the same message.
         errors.extend(validate())
     if errors:
         raise ConfigError("invalid configuration: " + "; ".join(errors))
