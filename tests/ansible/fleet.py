@@ -30,6 +30,7 @@ PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "-q")
 PLAYBOOKS = ("site.yml", "collector.yml", "agents.yml", "benchmark.yml")
 SERVER, BOARD_A, BOARD_B = "server", "board-a", "board-b"
 ADDRESSES = {SERVER: "127.0.0.2", BOARD_A: "127.0.0.3", BOARD_B: "127.0.0.4"}
+GENERATED_MODEL = "gen-mobilenet_v1_0.25_128_int8"
 RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 
@@ -64,6 +65,38 @@ def parse_recap(output: str) -> dict[str, dict[str, int]]:
                 "failed": int(failed),
             }
     return recap
+
+
+def make_tls_files(directory: Path, address: str) -> dict[str, Path]:
+    """Create a throwaway CA and a server certificate for ``address`` (openssl)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {n: directory / f"{n}.pem" for n in ("ca", "ca-key", "server", "server-key")}
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl = ["openssl", "req", *ec, "-days", "2"]
+    ca_out = ["-keyout", str(files["ca-key"]), "-out", str(files["ca"])]
+    subprocess.run(
+        [*openssl, "-x509", "-subj", "/CN=edgebench test CA", *ca_out],
+        check=True,
+        capture_output=True,
+    )
+    csr = directory / "server.csr"
+    subprocess.run(
+        [*openssl, "-keyout", files["server-key"], "-out", csr, "-subj", f"/CN={address}"],
+        check=True,
+        capture_output=True,
+    )
+    ext = directory / "server.ext"
+    ext.write_text(
+        f"subjectAltName=IP:{address}\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
+    )
+    sign = ["openssl", "x509", "-req", "-CAcreateserial", "-days", "2", "-extfile", ext]
+    subprocess.run(
+        [*sign, "-in", csr, "-CA", files["ca"], "-CAkey", files["ca-key"], "-out", files["server"]],
+        check=True,
+        capture_output=True,
+    )
+    return files
 
 
 def build_wheel(dest: Path) -> Path:
@@ -122,6 +155,8 @@ class FleetLab:
         self.hosts: dict[str, SshHost] = {}
         self.broker_port = free_port(ADDRESSES[SERVER])
         self.collector_port = free_port(ADDRESSES[SERVER])
+        self.broker_tls_port = free_port(ADDRESSES[SERVER])
+        self.tls: dict[str, Path] = {}
         self.inventory = self.base / "inventory.yml"
         self.config = self.base / "ansible.cfg"
         self.env = self._environment()
@@ -169,6 +204,7 @@ class FleetLab:
         """Build the wheel and wheelhouse, start the SSH hosts, write config and inventory."""
         self.wheel = build_wheel(self.base / "dist")
         self.wheelhouse = wheelhouse(self.wheel)
+        self.tls = make_tls_files(self.base / "tls", ADDRESSES[SERVER])
         keys = self.base / "keys"
         keys.mkdir()
         client_key = make_client_key(keys)
@@ -233,6 +269,11 @@ class FleetLab:
             "mosquitto_packages": [],
             "mosquitto_bind_address": ADDRESSES[SERVER],
             "mosquitto_port": self.broker_port,
+            "mosquitto_tls_enabled": True,
+            "mosquitto_tls_port": self.broker_tls_port,
+            "mosquitto_tls_cert_src": str(self.tls["server"]),
+            "mosquitto_tls_key_src": str(self.tls["server-key"]),
+            "mosquitto_tls_ca_src": str(self.tls["ca"]),
             "mosquitto_collector_password": self.passwords["collector"],
             "edgebench_collector_root": server_root,
             "edgebench_collector_host": ADDRESSES[SERVER],
@@ -252,11 +293,20 @@ class FleetLab:
                 "edgebench_agent_mqtt_url": broker_url,
                 "edgebench_agent_mqtt_password": self.passwords[name],
                 "edgebench_agent_model_files": [str(self.model)],
+                # A generated catalog model: built on the board, offline.
+                "edgebench_agent_catalog_models": [GENERATED_MODEL],
                 "edgebench_agent_sample_hz": 5,
+                # Both boards share this machine's /etc/passwd: create accounts in turn.
+                "edgebench_agent_accounts_throttle": 1,
                 # The test machine has no vcgencmd; the samplers report "no data".
                 "edgebench_agent_status_interval_s": 5,
                 **{f"edgebench_agent_{k}": v for k, v in install.items()},
             }
+        # Board B talks to the broker over TLS, verifying it against the test CA.
+        boards[BOARD_B]["edgebench_agent_mqtt_url"] = (
+            f"mqtts://{ADDRESSES[SERVER]}:{self.broker_tls_port}"
+        )
+        boards[BOARD_B]["edgebench_agent_mqtt_tls_ca_src"] = str(self.tls["ca"])
         inventory = {
             "all": {
                 "vars": common,

@@ -26,7 +26,7 @@ import pytest
 from edgebench.shared.messages import StatusMessage, encode_message
 from edgebench.shared.topics import TopicLayout
 from tests.ansible.conftest import SMALL_MODEL
-from tests.ansible.fleet import BOARD_A, BOARD_B, SERVER, FleetLab
+from tests.ansible.fleet import BOARD_A, BOARD_B, GENERATED_MODEL, SERVER, FleetLab
 from tests.ansible.sshhosts import pid_alive, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -102,6 +102,7 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
     assert "video" in {g for g in _groups_of("edgebench")}
 
     assert wait_for_port(*fleet.broker)
+    assert wait_for_port(fleet.broker[0], fleet.broker_tls_port)
     # The API answers with the dashboard login and refuses without it.
     assert _get(fleet, "/runs")[0] == 200
     assert _get(fleet, "/runs", auth=False)[0] == 401
@@ -121,6 +122,16 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
     assert set(logins) == {"edgebench-collector", BOARD_A, BOARD_B}
     assert all(h.startswith("$7$") for h in logins.values())
     assert fleet.passwords[BOARD_A] not in passwd
+    # Board B's agent reaches the broker only through the TLS listener, with the test CA.
+    agent_b = (fleet.root(BOARD_B) / "etc/edgebench/agent.toml").read_text()
+    assert f'url = "mqtts://{fleet.broker[0]}:{fleet.broker_tls_port}"' in agent_b
+    assert "tls_ca = " in agent_b
+    # The generated catalog model was built on each board, as the agent's user.
+    for board in BOARDS:
+        built = list((fleet.root(board) / "var/cache/edgebench-agent").rglob("*.tflite"))
+        assert built, board
+        assert all(p.stat().st_uid == pwd.getpwnam("edgebench").pw_uid for p in built)
+        assert GENERATED_MODEL in (fleet.root(board) / "etc/edgebench/agent.toml").read_text()
     acl = (server / "etc/mosquitto/edgebench.acl").read_text()
     assert f"user {BOARD_A}\ntopic write edgebench/v1/{BOARD_A}/status" in acl
     assert f"topic read edgebench/v1/{BOARD_B}/cmd" in acl
