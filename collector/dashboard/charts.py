@@ -11,7 +11,12 @@ from typing import Any
 # Time-series panels on the run page: (id, title, unit, [(sample key, label)]).
 RUN_PANELS = (
     ("cpu", "CPU utilisation", "%", [("cpu_util_pct", "CPU")]),
-    ("freq", "CPU frequency", "MHz", [("cpu_freq_mhz", "actual"), ("cpu_freq_req_mhz", "requested")]),
+    (
+        "freq",
+        "CPU frequency",
+        "MHz",
+        [("cpu_freq_mhz", "actual"), ("cpu_freq_req_mhz", "requested")],
+    ),
     ("temp", "Temperature", "°C", [("temp_c", "SoC")]),
     (
         "power",
@@ -62,7 +67,12 @@ def run_charts(
             panels.append(
                 {"id": panel_id, "title": title, "unit": unit, "note": "", "datasets": datasets}
             )
-    xs = [p[0] for panel in panels for d in panel["datasets"] for p in (d["points"][0], d["points"][-1])]
+    xs = [
+        p[0]
+        for panel in panels
+        for d in panel["datasets"]
+        for p in (d["points"][0], d["points"][-1])
+    ]
     return {
         "panels": panels,
         "xmin": min(xs, default=0.0),
@@ -103,7 +113,7 @@ def trend_charts(trends: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 def compare_charts(table: dict[str, Any]) -> dict[str, Any]:
     """Return one bar chart per comparison row (labels are the column labels)."""
-    labels = [c["label"] for c in table["columns"]]
+    labels = short_labels([c["label"] for c in table["columns"]])
     bars = [
         {
             "id": row["key"],
@@ -114,3 +124,12 @@ def compare_charts(table: dict[str, Any]) -> dict[str, Any]:
         for row in table["rows"]
     ]
     return {"labels": labels, "bars": bars}
+
+
+def short_labels(labels: list[str]) -> list[str]:
+    """Drop the `` · ``-separated parts every label shares, so bar labels stay short."""
+    parts = [label.split(" · ") for label in labels]
+    if len(parts) < 2 or len({len(p) for p in parts}) != 1:
+        return labels
+    keep = [i for i in range(len(parts[0])) if len({p[i] for p in parts}) > 1]
+    return [" · ".join(p[i] for i in keep) or label for p, label in zip(parts, labels, strict=True)]

@@ -47,7 +47,7 @@ def not_found(exc: Any) -> tuple[str, int]:
 
 @bp.get("/")
 def fleet() -> str:
-    """The fleet: every device, its state, facts summary and last result."""
+    """Show the fleet: every device, its state, facts summary and last result."""
     session = get_session()
     args = fleet_args()
     return render_template(
@@ -80,7 +80,7 @@ def device(device_id: str) -> str:
 
 @bp.get("/runs")
 def runs() -> str:
-    """Runs with filters and pages; tick runs to compare them."""
+    """List runs with filters and pages; tick runs to compare them."""
     session = get_session()
     flt = parse_run_filter(request.args)
     total = listing.count_runs(session, flt)

@@ -70,7 +70,9 @@
           x: {type: "linear", min: opts.xmin, max: opts.xmax,
               title: {display: !!opts.xtitle, text: opts.xtitle},
               ticks: opts.dates ? {callback: function (v) { return utc(v).slice(0, 10); }} : {}},
-          y: {title: {display: !!opts.unit, text: opts.unit}}
+          // A fixed axis width lines the x axes of stacked panels up exactly.
+          y: {title: {display: !!opts.unit, text: opts.unit},
+              afterFit: function (axis) { axis.width = 64; }}
         },
         plugins: {legend: {display: datasets.length > 1}, throttle: {spans: opts.spans || []}}
       },

@@ -1,0 +1,232 @@
+"""The dashboard in real headless Chromium (Playwright) against the real app over HTTP.
+
+Needs ``/usr/bin/chromium`` (Debian package ``chromium``) and the ``playwright`` Python
+package; never ``playwright install``. Data arrives through the real ingest path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.collector.dashboard.conftest import Fleet, Server, screenshot_dir
+from tests.collector.dashboard.dashdata import BOARDS, XSS, run_messages
+from tests.collector.helpers import wait_until
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs the Debian chromium package"
+)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One headless Chromium for the module (XDG dirs in a temp dir, not under ~)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    home = tmp_path_factory.mktemp("chromium-home")
+    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture()
+def page(browser) -> Iterator[object]:
+    """A fresh context and page per test; fails the test on any JS error or dialog."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    dialogs: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+    assert not dialogs, f"dialogs fired: {dialogs}"
+
+
+def drawn_pixels(pg, selector: str) -> int:
+    """Count non-transparent pixels on a canvas (via getImageData)."""
+    return pg.evaluate(
+        """(sel) => {
+            const c = document.querySelector(sel);
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+            return n;
+        }""",
+        selector,
+    )
+
+
+def shot(pg, output_dir: Path, name: str) -> None:
+    pg.screenshot(path=str(screenshot_dir(output_dir) / f"{name}.png"), full_page=True)
+
+
+def test_fleet_page_lists_devices(page, server: Server, output_dir: Path) -> None:
+    page.goto(server.url + "/")
+    rows = page.locator("#fleet-table tbody tr")
+    assert rows.count() == len(BOARDS)
+    ids = page.locator("#fleet-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.deviceId)"
+    )
+    assert sorted(ids) == sorted(b[0] for b in BOARDS)
+    offline = page.locator('tr[data-device-id="pizero-lab-01"] td[data-field="status"]')
+    assert offline.inner_text() == "offline"
+    assert "Raspberry Pi 5" in page.locator('tr[data-device-id="pi5-lab-01"]').inner_text()
+    shot(page, output_dir, "fleet")
+
+
+def test_hostile_device_strings_are_text(page, server: Server, output_dir: Path) -> None:
+    page.goto(server.url + "/")
+    row = page.locator('tr[data-device-id="xss-device"]')
+    assert XSS in row.inner_text()  # shown literally, as text
+    assert row.locator("script").count() == 0 and row.locator("b").count() == 0
+    page.goto(server.url + "/devices/xss-device")
+    assert XSS in page.locator("section.facts").inner_text()
+    assert page.locator("section.facts script").count() == 0
+    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    shot(page, output_dir, "device-xss")
+
+
+def test_run_page_draws_charts(page, server: Server, fleet: Fleet, output_dir: Path) -> None:
+    run_id = "pi4-lab-01-mobilenet_v1-4t-1-0"  # hot, throttled, INVALID
+    page.goto(f"{server.url}/runs/{run_id}")
+    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    for chart in ("histogram", "series-latency", "series-temp", "series-cpu", "series-freq"):
+        assert drawn_pixels(page, f'canvas[data-chart="{chart}"]') > 500, chart
+    assert page.locator(".badge.bad", has_text="INVALID").count() >= 1
+    assert "thermal throttling" in page.locator("ul.reasons").inner_text()
+    assert page.locator("#energy-kind").inner_text() == "estimated"
+    assert "Throttled during" in page.content()
+    # The histogram's numbers are in the table beside it and add up to the latency count.
+    counts = page.locator("#histogram-table tbody td.n").all_inner_texts()
+    assert sum(int(c) for c in counts) == 300
+    shot(page, output_dir, "run")
+
+
+def test_device_page_draws_trends(page, server: Server, output_dir: Path) -> None:
+    page.goto(server.url + "/devices/pi5-lab-01")
+    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    assert drawn_pixels(page, 'canvas[data-chart="trend-latency"]') > 500
+    assert drawn_pixels(page, 'canvas[data-chart="trend-energy"]') > 500
+    assert page.locator("#runs-table tbody tr").count() == 12
+    shot(page, output_dir, "device")
+
+
+def test_compare_from_selection_and_shared_link(
+    page, server: Server, output_dir: Path, shared_dir: Path
+) -> None:
+    page.goto(server.url + "/runs?model=mobilenet_v2_1.0_224_quant&threads=4&verdict=VALID")
+    boxes = page.locator('#runs-table input[name="run"]')
+    picked = []
+    for i in range(min(4, boxes.count())):
+        boxes.nth(i).check()
+        picked.append(boxes.nth(i).get_attribute("value"))
+    assert len(picked) == 4
+    page.get_by_role("button", name="Compare selected").click()
+    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    assert page.url.endswith("/compare?runs=" + "%2C".join(picked)) or picked[0] in page.url
+    headers = page.locator("#compare-table thead th[data-column]").evaluate_all(
+        "ths => ths.map(t => t.dataset.column)"
+    )
+    assert headers == picked
+    p50 = page.locator('tr[data-metric="latency_p50_ms"] td')
+    assert (
+        p50.count() == 4 and page.locator('tr[data-metric="latency_p50_ms"] td.best').count() >= 1
+    )
+    assert drawn_pixels(page, 'canvas[data-chart="bar-latency_p50_ms"]') > 500
+    # Make the second run the baseline, then open the shared link in a fresh page.
+    page.locator("#compare-table thead a", has_text="make baseline").first.click()
+    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    assert "baseline=" + picked[1] in page.url
+    link = page.locator("#share-link").get_attribute("href")
+    table = page.locator("#compare-table").inner_text()
+    shot(page, output_dir, "compare")
+    fresh = page.context.new_page()
+    fresh.goto(server.url + link)
+    assert fresh.locator("#compare-table").inner_text() == table
+    base = fresh.locator('tr[data-metric="latency_p50_ms"] td').nth(1).inner_text()
+    assert "×1.00" in base
+    fresh.close()
+
+
+def test_result_over_mqtt_appears_live(
+    page, server: Server, fleet: Fleet, output_dir: Path
+) -> None:
+    page.goto(server.url + "/runs")
+    page.wait_for_function("document.body.dataset.liveState === 'open'")
+    spec = BOARDS[1]
+    msgs = run_messages(
+        spec, ("mobilenet_v1_0.25_128_quant", 14_000_000), 2, 7, seed=int(time.time())
+    )
+    run_id = msgs[0].run_id
+    # The new run starts later than every stored one, so it belongs on top of page 1.
+    msgs = [_shift(m, 86_400 * 30) for m in msgs]
+    fleet.publish(spec[0], msgs)
+    row = page.locator(f'#runs-table tbody tr[data-run-id="{run_id}"]')
+    row.wait_for(timeout=10_000)
+    wait_until(lambda: "VALID" in row.inner_text(), 10, "result shown in the row")
+    assert page.locator("#runs-table tbody tr").first.get_attribute("data-run-id") == run_id
+    assert int(page.evaluate("document.body.dataset.liveEvents")) >= 1
+    shot(page, output_dir, "runs-live")
+
+
+def _shift(msg, seconds: float):
+    """Move a message's run in time (started event and result) by ``seconds``."""
+    import dataclasses
+
+    from edgebench.shared.messages import ResultMessage, RunStartedMessage
+
+    if isinstance(msg, RunStartedMessage):
+        return dataclasses.replace(msg, ts=msg.ts + seconds)
+    if isinstance(msg, ResultMessage):
+        r = msg.result
+        return dataclasses.replace(
+            msg,
+            result=dataclasses.replace(
+                r, started_at=r.started_at + seconds, finished_at=r.finished_at + seconds
+            ),
+        )
+    return msg
+
+
+def test_compare_screenshot_for_readme(page, server: Server, output_dir: Path) -> None:
+    """Four boards side by side on MobileNetV2 at 4 threads; saved for the README."""
+    runs = ",".join(f"{b[0]}-mobilenet_v2-4t-0-0" for b in BOARDS[:4])
+    page.goto(f"{server.url}/compare?runs={runs}&baseline={BOARDS[0][0]}-mobilenet_v2-4t-0-0")
+    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    assert page.locator("#compare-table thead th[data-column]").count() == 4
+    shot(page, output_dir, "compare-boards")
+    if os.environ.get("EDGEBENCH_UPDATE_SCREENSHOTS"):
+        docs_img = Path(__file__).resolve().parents[2] / "docs" / "img"
+        docs_img.mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshot_dir(output_dir) / "compare-boards.png", docs_img / "compare.png")
