@@ -157,6 +157,11 @@ def test_rendered_units_pass_systemd_analyze_verify(fleet: FleetLab, unit: str) 
     assert path.is_file(), "run after the site.yml test"
     text = path.read_text()
     assert "NoNewPrivileges=yes" in text and "ProtectSystem=strict" in text
+    if "agent" in name:
+        # vcgencmd needs /dev/vchiq or /dev/vcio: nothing may close /dev for the agent.
+        closing = ("PrivateDevices=", "ProtectClock=", "DeviceAllow=", "DevicePolicy=")
+        assert not [line for line in text.splitlines() if line.startswith(closing)]
+        assert "SupplementaryGroups=video" in text
     check = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", str(path)],
         check=False,
