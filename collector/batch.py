@@ -39,6 +39,8 @@ class Received:
 
     ``token`` is opaque to storage: the writer hands it back to the subscriber once the
     batch holding this message is committed, and only then is the message acknowledged.
+    ``rows`` are a samples message's table rows when the decoder already built them
+    (``ingest/fastpath.py``); otherwise planning converts ``message.rows``.
     """
 
     topic: str
@@ -48,6 +50,7 @@ class Received:
     error: str | None = None
     excerpt: str = ""
     token: Any = None
+    rows: list[tuple[Any, ...]] | None = None
 
 
 def excerpt_of(payload: bytes) -> str:
@@ -140,12 +143,14 @@ def _plan_message(plan: BatchPlan, msg: Message, item: Received, owners: dict[st
         }
     elif owner != msg.device_id:
         raise SchemaError(f"run_id: run {run_id!r} belongs to another device")
-    _plan_run_message(plan, msg, item.received_at)
+    _plan_run_message(plan, msg, item)
 
 
-def _plan_run_message(plan: BatchPlan, msg: Message, now: float) -> None:
+def _plan_run_message(plan: BatchPlan, msg: Message, item: Received) -> None:
+    now = item.received_at
     if isinstance(msg, SamplesMessage):
-        plan.samples.extend(convert.sample_rows(msg.run_id, msg.rows))
+        rows = item.rows if item.rows is not None else convert.sample_rows(msg.run_id, msg.rows)
+        plan.samples.extend(rows)
     elif isinstance(msg, ResultMessage):
         row = convert.result_row(msg)
         row["b_run_id"] = row.pop("run_id")

@@ -6,6 +6,7 @@ Pure functions, no database: each returns plain dicts keyed by column name, read
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
@@ -165,11 +166,13 @@ def throttled(result: RunResult) -> bool | None:
 def sample_rows(run_id: str, rows: list[dict[str, float | None]]) -> list[tuple[Any, ...]]:
     """Return ``samples`` rows (tuples in SAMPLE_COLUMNS order); SchemaError if one is unusable.
 
-    Tuples rather than dicts, and ints passed through without a call: this runs for every
-    telemetry row, the hottest loop in ingest.
+    Tuples rather than dicts, ints passed through without a call, and ``extra`` already
+    encoded as compact JSON text (what the SQLite column holds): this runs for every
+    telemetry row the fast path (``ingest/fastpath.py``) could not build itself.
     """
     out: list[tuple[Any, ...]] = []
-    keys = _SAMPLE_KEYS
+    keys = SAMPLE_KEYS
+    dumps = _compact_json
     for i, row in enumerate(rows):
         get = row.get
         t = get("t")
@@ -180,13 +183,32 @@ def sample_rows(run_id: str, rows: list[dict[str, float | None]]) -> list[tuple[
             if value is not None and type(value) is not int:
                 ints[j] = _flag(value, i, SAMPLE_INT_COLUMNS[j])
         extra = {k: v for k, v in row.items() if k not in keys}
-        out.append(
-            (run_id, float(t), *[get(key) for key in SAMPLE_FLOAT_COLUMNS], *ints, extra or None)
-        )
+        floats = [get(key) for key in SAMPLE_FLOAT_COLUMNS]
+        out.append((run_id, float(t), *floats, *ints, dumps(extra) if extra else None))
     return out
 
 
-_SAMPLE_KEYS = frozenset({"t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS})
+SAMPLE_KEYS = frozenset({"t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS})
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def int_column(values: list[Any]) -> list[Any] | None:
+    """Values of an integer column with whole floats made ints, or None if one is not whole.
+
+    The column-at-a-time twin of :func:`_flag` for the fast path (which has already
+    refused booleans, text and magnitudes of 2**63 and more).
+    """
+    if float not in set(map(type, values)):
+        return values
+    out: list[Any] = []
+    for value in values:
+        if type(value) is not float:
+            out.append(value)
+        elif abs(value) >= _INT_LIMIT or value != int(value):
+            return None
+        else:
+            out.append(int(value))
+    return out
 
 
 def _flag(value: float | None, index: int, key: str) -> int | None:

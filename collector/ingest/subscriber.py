@@ -39,8 +39,10 @@ MAX_RECEIVE_MAXIMUM = 65_535
 def receive(topic: str, payload: bytes, layout: TopicLayout, now: float) -> Received:
     """Validate one PUBLISH into a :class:`Received` (never raises)."""
     try:
-        msg = decode_samples(topic, payload, layout) or decode_message(topic, payload, layout)
-        return Received(topic, now, len(payload), message=msg)
+        fast = decode_samples(topic, payload, layout)
+        if fast is not None:
+            return Received(topic, now, len(payload), message=fast[0], rows=fast[1])
+        return Received(topic, now, len(payload), message=decode_message(topic, payload, layout))
     except SchemaError as exc:
         return refused(topic, payload, now, str(exc))
     except Exception as exc:  # a validator bug must not stop ingest
