@@ -200,4 +200,4 @@ def test_pages_answer_404_and_400_with_reason(client: FlaskClient) -> None:
 def test_compare_page_turns_ticked_runs_into_a_shareable_link(client: FlaskClient) -> None:
     response = client.get("/compare?run=a1&run=b2")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/compare?runs=a1%2Cb2")
+    assert response.headers["Location"].endswith("/compare?runs=a1,b2")
