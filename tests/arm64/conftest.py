@@ -66,11 +66,11 @@ def _build_cache() -> tuple[Path, Path]:
 
 def _project_wheel(out: Path) -> Path:
     """Build this checkout's wheel on the host (it changes every run, so never cached)."""
-    subprocess.run(
-        [*PIP_WHEEL, "-w", str(out), str(PROJECT)],
-        check=True,
-        capture_output=True,
+    proc = subprocess.run(
+        [*PIP_WHEEL, "-w", str(out), str(PROJECT)], capture_output=True, text=True, check=False
     )
+    if proc.returncode != 0:
+        pytest.fail(f"building the project wheel failed:\n{proc.stderr[-3000:]}", pytrace=False)
     (wheel,) = out.glob("edgebench-*.whl")
     return wheel
 
