@@ -298,7 +298,6 @@ class FleetLab:
                 "edgebench_agent_sample_hz": 5,
                 # Both boards share this machine's /etc/passwd: create accounts in turn.
                 "edgebench_agent_accounts_throttle": 1,
-                # The test machine has no vcgencmd; the samplers report "no data".
                 "edgebench_agent_status_interval_s": 5,
                 **{f"edgebench_agent_{k}": v for k, v in install.items()},
             }
