@@ -227,6 +227,6 @@ def test_compare_screenshot_for_readme(page, server: Server, output_dir: Path) -
     assert page.locator("#compare-table thead th[data-column]").count() == 4
     shot(page, output_dir, "compare-boards")
     if os.environ.get("EDGEBENCH_UPDATE_SCREENSHOTS"):
-        docs_img = Path(__file__).resolve().parents[2] / "docs" / "img"
+        docs_img = Path(__file__).resolve().parents[3] / "docs" / "img"
         docs_img.mkdir(parents=True, exist_ok=True)
         shutil.copy(screenshot_dir(output_dir) / "compare-boards.png", docs_img / "compare.png")
