@@ -128,8 +128,9 @@ class Timing:
 class MemoryInfo:
     """Resident set size of the agent process around model load and at its peak."""
 
-    rss_before_load_mb: float
-    rss_after_load_mb: float
+    # None where the current RSS cannot be read (no /proc, e.g. a bare chroot).
+    rss_before_load_mb: float | None
+    rss_after_load_mb: float | None
     peak_rss_mb: float
 
 

@@ -19,14 +19,21 @@ def _status_kb(key: str) -> float | None:
     return None
 
 
-def rss_mb() -> float:
-    """Return the current resident set size in MB (MiB, 2^20 bytes, like /proc)."""
+def rss_mb() -> float | None:
+    """Return the current resident set size in MB (MiB, 2^20 bytes, like /proc), or None.
+
+    None where no source can tell (no /proc mounted, e.g. a bare chroot): the result says
+    "unknown" rather than guessing.
+    """
     kb = _status_kb("VmRSS")
     if kb is not None:
         return kb / 1024
     import psutil
 
-    return psutil.Process().memory_info().rss / 2**20
+    try:
+        return psutil.Process().memory_info().rss / 2**20
+    except (psutil.Error, OSError):
+        return None
 
 
 def peak_rss_mb() -> float:

@@ -57,8 +57,8 @@ def format_summary(result: RunResult) -> str:
     lines.append(f"Throughput {result.throughput_ips:.2f} inferences/s{gops}")
     mem = result.memory
     lines.append(
-        f"Memory     RSS {mem.rss_before_load_mb:.1f} MB before load,"
-        f" {mem.rss_after_load_mb:.1f} MB after, peak {mem.peak_rss_mb:.1f} MB"
+        f"Memory     RSS {_fmt(mem.rss_before_load_mb, '.1f', ' MB')} before load,"
+        f" {_fmt(mem.rss_after_load_mb, '.1f', ' MB')} after, peak {mem.peak_rss_mb:.1f} MB"
     )
     shown = [
         f"{key} {_fmt(s.mean)}/{_fmt(s.max)}{s.unit and ' ' + s.unit}"

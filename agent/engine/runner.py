@@ -126,6 +126,8 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     loaded = load_model(options.backend, path, options.resolved_threads(), options.xnnpack)
     rss_after = rss_mb()
     warnings.extend(loaded.warnings)
+    if rss_after is None:
+        warnings.append("RSS is unreadable here (no /proc?): memory before/after load unknown")
     run = RunState(
         run_id=uuid.uuid4().hex,
         started_at=started_at,
