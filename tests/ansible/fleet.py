@@ -11,130 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.ansible.artifacts import ROOT, build_wheel, make_tls_files, wheelhouse
+from tests.ansible.recap import PlaybookRun, parse_recap
 from tests.ansible.sshhosts import SshHost, free_port, make_client_key, pid_alive, stop_pid
 
-ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = ROOT / "ansible"
 VENV_BIN = Path(sys.executable).parent
-CACHE = Path(os.environ.get("EDGEBENCH_TEST_CACHE", Path.home() / ".cache" / "edgebench-tests"))
-PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "-q")
 PLAYBOOKS = ("site.yml", "collector.yml", "agents.yml", "benchmark.yml")
 SERVER, BOARD_A, BOARD_B = "server", "board-a", "board-b"
 ADDRESSES = {SERVER: "127.0.0.2", BOARD_A: "127.0.0.3", BOARD_B: "127.0.0.4"}
 GENERATED_MODEL = "gen-mobilenet_v1_0.25_128_int8"
-RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
-
-
-@dataclass
-class PlaybookRun:
-    """The outcome of one ansible-playbook run, with the per-host PLAY RECAP parsed."""
-
-    returncode: int
-    output: str
-    recap: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def changed_hosts(self) -> dict[str, int]:
-        """Hosts whose recap shows changed > 0, with the count."""
-        return {h: r["changed"] for h, r in self.recap.items() if r["changed"]}
-
-
-def parse_recap(output: str) -> dict[str, dict[str, int]]:
-    """Parse ``PLAY RECAP`` lines into ``{host: {ok, changed, unreachable, failed}}``."""
-    recap: dict[str, dict[str, int]] = {}
-    in_recap = False
-    for line in output.splitlines():
-        if line.startswith("PLAY RECAP"):
-            in_recap = True
-            continue
-        match = RECAP_RE.match(line) if in_recap else None
-        if match:
-            host, ok, changed, unreachable, failed = match.groups()
-            recap[host] = {
-                "ok": int(ok),
-                "changed": int(changed),
-                "unreachable": int(unreachable),
-                "failed": int(failed),
-            }
-    return recap
-
-
-def make_tls_files(directory: Path, address: str) -> dict[str, Path]:
-    """Create a throwaway CA and a server certificate for ``address`` (openssl)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    files = {n: directory / f"{n}.pem" for n in ("ca", "ca-key", "server", "server-key")}
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    openssl = ["openssl", "req", *ec, "-days", "2"]
-    ca_out = ["-keyout", str(files["ca-key"]), "-out", str(files["ca"])]
-    subprocess.run(
-        [*openssl, "-x509", "-subj", "/CN=edgebench test CA", *ca_out],
-        check=True,
-        capture_output=True,
-    )
-    csr = directory / "server.csr"
-    subprocess.run(
-        [*openssl, "-keyout", files["server-key"], "-out", csr, "-subj", f"/CN={address}"],
-        check=True,
-        capture_output=True,
-    )
-    ext = directory / "server.ext"
-    ext.write_text(
-        f"subjectAltName=IP:{address}\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
-    )
-    sign = ["openssl", "x509", "-req", "-CAcreateserial", "-days", "2", "-extfile", ext]
-    subprocess.run(
-        [*sign, "-in", csr, "-CA", files["ca"], "-CAkey", files["ca-key"], "-out", files["server"]],
-        check=True,
-        capture_output=True,
-    )
-    return files
-
-
-def build_wheel(dest: Path) -> Path:
-    """Build the edgebench wheel from this checkout into ``dest`` and return its path."""
-    dest.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [*PIP_WHEEL, "--no-deps", "--no-build-isolation", "-w", str(dest), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = dest.glob("edgebench-*.whl")
-    return wheel
-
-
-def wheelhouse(wheel: Path) -> Path:
-    """Return a directory of wheels for edgebench[agent,collector]'s dependencies.
-
-    Cached under ``EDGEBENCH_TEST_CACHE`` (default ~/.cache/edgebench-tests): later runs
-    resolve offline from it and reach PyPI only when a dependency is missing.
-    """
-    house = CACHE / "wheelhouse"
-    house.mkdir(parents=True, exist_ok=True)
-    spec = f"edgebench[agent,collector] @ {wheel.as_uri()}"
-    # pip wheel, not download: a dependency published only as an sdist is built once here,
-    # so the targets install from wheels alone (--no-index, no build tools needed).
-    base = [*PIP_WHEEL, "-w", house]
-    offline = subprocess.run(
-        [*base, "--no-index", "--find-links", house, spec],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if offline.returncode != 0:
-        subprocess.run([*base, spec], check=True, capture_output=True, text=True)
-    # The wheel under test is installed from its own path, never from the cache.
-    for stale in house.glob("edgebench-*.whl"):
-        stale.unlink()
-    return house
 
 
 class FleetLab:

@@ -8,23 +8,19 @@ finally tear down and check that nothing is left running.
 
 from __future__ import annotations
 
-import base64
 import json
 import pwd
 import sqlite3
 import stat
 import subprocess
-import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from edgebench.shared.messages import StatusMessage, encode_message
 from edgebench.shared.topics import TopicLayout
+from tests.ansible import probes
 from tests.ansible.conftest import SMALL_MODEL
 from tests.ansible.fleet import BOARD_A, BOARD_B, GENERATED_MODEL, SERVER, FleetLab
 from tests.ansible.sshhosts import pid_alive, wait_for_port
@@ -35,53 +31,13 @@ BOARDS = (BOARD_A, BOARD_B)
 LAYOUT = TopicLayout("edgebench")
 
 
-def _pid(path: Path) -> int:
-    return int(path.read_text().split()[0])
-
-
-def _service_pids(fleet: FleetLab) -> dict[str, int]:
-    """``{"server/mosquitto": pid, ...}`` from the pid files the roles wrote."""
-    return {f"{p.parts[-4]}/{p.stem}": _pid(p) for p in fleet.pid_files()}
-
-
-def _uid_of(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("Uid:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no Uid line for pid {pid}")
-
-
-def _get(fleet: FleetLab, path: str, auth: bool = True) -> tuple[int, dict]:
-    request = urllib.request.Request(fleet.api(path))
-    if auth:
-        token = base64.b64encode(f"admin:{fleet.passwords['dashboard']}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, {}
-
-
-def _wait_devices_online(fleet: FleetLab, timeout_s: float = 60) -> dict[str, dict]:
-    deadline = time.monotonic() + timeout_s
-    devices: dict[str, dict] = {}
-    while time.monotonic() < deadline:
-        _, body = _get(fleet, "/devices")
-        devices = {d["device_id"]: d for d in body.get("items", [])}
-        if all(devices.get(b, {}).get("status") == "online" for b in BOARDS):
-            return devices
-        time.sleep(0.5)
-    raise AssertionError(f"boards not online in the collector: {devices}")
-
-
 def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
     run = fleet.playbook("site.yml")
     assert run.returncode == 0, run.output[-5000:]
     assert set(run.recap) == {SERVER, *BOARDS}
     assert all(r["failed"] == 0 and r["unreachable"] == 0 for r in run.recap.values())
 
-    pids = _service_pids(fleet)
+    pids = probes.service_pids(fleet)
     assert set(pids) == {
         "server/mosquitto",
         "server/edgebench-collector",
@@ -98,15 +54,15 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
         f"{BOARD_B}/edgebench-agent": "edgebench",
     }
     for name, user in users.items():
-        assert _uid_of(pids[name]) == pwd.getpwnam(user).pw_uid, name
-    assert "video" in {g for g in _groups_of("edgebench")}
+        assert probes.uid_of(pids[name]) == pwd.getpwnam(user).pw_uid, name
+    assert "video" in {g for g in probes.groups_of("edgebench")}
 
     assert wait_for_port(*fleet.broker)
     assert wait_for_port(fleet.broker[0], fleet.broker_tls_port)
     # The API answers with the dashboard login and refuses without it.
-    assert _get(fleet, "/runs")[0] == 200
-    assert _get(fleet, "/runs", auth=False)[0] == 401
-    _wait_devices_online(fleet)
+    assert probes.get(fleet, "/runs")[0] == 200
+    assert probes.get(fleet, "/runs", auth=False)[0] == 401
+    probes.wait_devices_online(fleet)
 
     # Secrets: config files are 0640 root:<service group>; the password file holds hashes.
     server = fleet.root(SERVER)
@@ -135,11 +91,6 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
     acl = (server / "etc/mosquitto/edgebench.acl").read_text()
     assert f"user {BOARD_A}\ntopic write edgebench/v1/{BOARD_A}/status" in acl
     assert f"topic read edgebench/v1/{BOARD_B}/cmd" in acl
-
-
-def _groups_of(user: str) -> list[str]:
-    out = subprocess.run(["id", "-nG", user], capture_output=True, text=True, check=True)
-    return out.stdout.split()
 
 
 @pytest.mark.parametrize(
@@ -203,41 +154,30 @@ def test_benchmark_playbook_gets_both_results_into_the_collector(fleet: FleetLab
         assert document["device"]["device_id"] == device_id
     # ... and in its API, per device.
     for board in BOARDS:
-        code, body = _get(fleet, f"/runs?device={board}")
+        code, body = probes.get(fleet, f"/runs?device={board}")
         assert code == 200
         assert [item["device_id"] for item in body["items"]] == [board]
         assert body["items"][0]["throughput_ips"] > 0
 
 
 def test_second_site_run_changes_nothing(fleet: FleetLab) -> None:
-    before = _service_pids(fleet)
+    before = probes.service_pids(fleet)
     run = fleet.playbook("site.yml")
     assert run.returncode == 0, run.output[-5000:]
     assert set(run.recap) == {SERVER, *BOARDS}
     assert run.changed_hosts() == {}, run.output[-8000:]
     # No handler fired: every service kept its process.
-    assert _service_pids(fleet) == before
-
-
-def _client(fleet: FleetLab, username: str, password: str, client_id: str) -> mqtt.Client:
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-    )
-    client.username_pw_set(username, password)
-    connected = threading.Event()
-    client.on_connect = lambda c, u, f, rc, p: connected.set() if not rc.is_failure else None
-    client.connect(*fleet.broker)
-    client.loop_start()
-    assert connected.wait(10), f"{username} could not log in"
-    return client
+    assert probes.service_pids(fleet) == before
 
 
 def test_a_board_cannot_publish_or_read_another_boards_topics(fleet: FleetLab) -> None:
     received: list[tuple[str, bytes]] = []
-    collector = _client(fleet, "edgebench-collector", fleet.passwords["collector"], "acl-watch")
+    collector = probes.client(
+        fleet, "edgebench-collector", fleet.passwords["collector"], "acl-watch"
+    )
     collector.on_message = lambda c, u, m: received.append((m.topic, m.payload))
     collector.subscribe("edgebench/v1/#", qos=1)
-    board_a = _client(fleet, BOARD_A, fleet.passwords[BOARD_A], "acl-board-a")
+    board_a = probes.client(fleet, BOARD_A, fleet.passwords[BOARD_A], "acl-board-a")
     a_got: list[str] = []
     board_a.on_message = lambda c, u, m: a_got.append(m.topic)
     board_a.subscribe(LAYOUT.command(BOARD_B), qos=1)
@@ -266,7 +206,7 @@ def test_a_board_cannot_publish_or_read_another_boards_topics(fleet: FleetLab) -
     assert LAYOUT.status(BOARD_B) not in [t for t, p in received if b"forged" in p]
     assert a_got == []
     # The collector still has board B online with its real version.
-    devices = _wait_devices_online(fleet, timeout_s=10)
+    devices = probes.wait_devices_online(fleet, timeout_s=10)
     assert devices[BOARD_B]["edgebench_version"] != "forged"
 
 
@@ -302,7 +242,9 @@ def test_preflight_stops_unsupported_boards_with_a_clear_message(
 
 
 def test_teardown_leaves_nothing_running(fleet: FleetLab) -> None:
-    pids = list(_service_pids(fleet).values()) + [h.pid for h in fleet.hosts.values() if h.pid]
+    pids = list(probes.service_pids(fleet).values()) + [
+        h.pid for h in fleet.hosts.values() if h.pid
+    ]
     assert pids
     fleet.teardown()
     for pid in pids:
