@@ -40,7 +40,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.update(test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["DATABASE"] == db.default_url(Path(app.instance_path)):
+        # Only the default SQLite file lives in the instance folder; with a configured
+        # database the folder may be unwritable (a root-owned venv) and is not needed.
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
     _register(app)

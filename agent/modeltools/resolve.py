@@ -62,8 +62,13 @@ def resolve_model(spec: str | None, config: AgentConfig) -> ResolvedModel:
 
 def _looks_like_path(spec: str) -> bool:
     """Tell whether a spec is a path: it exists or is written like one."""
+    try:
+        exists = Path(spec).expanduser().exists()
+    except OSError:
+        # e.g. the working directory is unreadable: decide by the spelling alone.
+        exists = False
     return (
-        Path(spec).expanduser().exists()
+        exists
         or os.sep in spec
         or (os.altsep is not None and os.altsep in spec)
         or spec.endswith(".tflite")

@@ -136,3 +136,17 @@ def test_generated_name(config: AgentConfig) -> None:
     resolved = resolve_model("gen-mobilenet_v1_0.25_128_uint8", config)
     assert (resolved.name, resolved.source) == ("gen-mobilenet_v1_0.25_128_uint8", "generated")
     assert resolved.path.is_relative_to(config.cache_dir)
+
+
+def test_catalog_name_resolves_when_the_working_directory_is_unreadable(tmp_path, monkeypatch):
+    # A service user whose cwd it may not read (Ansible runs fetches like that).
+    from pathlib import Path as _Path
+
+    from edgebench.agent.modeltools import resolve
+
+    def unreadable(self: _Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(_Path, "exists", unreadable)
+    assert resolve._looks_like_path("gen-mobilenet_v2_1.0_224_int8") is False
+    assert resolve._looks_like_path("models/x.tflite") is True
