@@ -105,8 +105,8 @@ def read_entries(path: str) -> dict[str, str]:
     if not os.path.exists(path):
         return entries
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
+        for raw in handle:
+            line = raw.strip()
             if line and not line.startswith("#") and ":" in line:
                 user, _, encoded = line.partition(":")
                 entries[user] = encoded
