@@ -201,3 +201,17 @@ def test_compare_page_turns_ticked_runs_into_a_shareable_link(client: FlaskClien
     response = client.get("/compare?run=a1&run=b2")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/compare?runs=a1,b2")
+
+
+@pytest.mark.parametrize("path", ["/api/nope", "/api", "/api/runs/x/samples/y"])
+def test_unknown_api_paths_are_json_404(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404 and response.is_json
+    assert response.get_json()["error"] == "Not Found"
+
+
+def test_wrong_method_on_api_is_json_405_with_allow(client: FlaskClient) -> None:
+    response = client.post("/api/runs")
+    assert response.status_code == 405 and response.is_json
+    assert "GET" in response.headers["Allow"]
+    assert client.get("/nope").status_code == 404  # pages keep their HTML 404
