@@ -9,12 +9,16 @@ the views turn that into a 400 response.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+# Far beyond any real table, and within SQLite's 64-bit integers after multiplying by a limit.
+MAX_OFFSET = 1_000_000_000
+MAX_PAGE = 1_000_000
 VERDICTS = ("VALID", "INVALID")
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
 # Sortable run columns (query value -> column name); all are summary columns of ``runs``.
@@ -83,9 +87,9 @@ def _format_param(name: str, value: Any) -> str:
 def parse_run_filter(args: Mapping[str, str], *, default_limit: int = DEFAULT_LIMIT) -> RunFilter:
     """Build a :class:`RunFilter` from query parameters; raise BadQuery for a bad one."""
     limit = _int(args, "limit", default_limit, minimum=1, maximum=MAX_LIMIT)
-    offset = _int(args, "offset", 0, minimum=0)
+    offset = _int(args, "offset", 0, minimum=0, maximum=MAX_OFFSET)
     if "page" in args and args.get("page"):
-        offset = (_int(args, "page", 1, minimum=1) - 1) * limit
+        offset = (_int(args, "page", 1, minimum=1, maximum=MAX_PAGE) - 1) * limit
     sort = _text(args, "sort") or "started_at"
     if sort not in RUN_SORTS:
         raise BadQuery(f"query parameter 'sort' must be one of {', '.join(RUN_SORTS)}")
@@ -161,9 +165,13 @@ def parse_time(args: Mapping[str, str], name: str, *, end_of_day: bool = False) 
     if raw is None:
         return None
     try:
-        return float(raw)
+        seconds = float(raw)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):
+            raise BadQuery(f"query parameter {name!r} must be a finite time, not {raw[:40]!r}")
+        return seconds
     try:
         parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:

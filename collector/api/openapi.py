@@ -12,7 +12,7 @@ from typing import Any
 from flask import url_for
 
 from edgebench.collector.api import bp
-from edgebench.collector.runfilter import RUN_SORTS, RUN_STATUSES
+from edgebench.collector.runfilter import MAX_OFFSET, MAX_PAGE, RUN_SORTS, RUN_STATUSES
 from edgebench.shared.version import __version__
 
 NUM = {"type": ["number", "null"]}
@@ -176,8 +176,12 @@ RUN_FILTERS = [
     _param("sort", {"enum": list(RUN_SORTS)}, "Sort column (default started_at)."),
     _param("order", {"enum": ["asc", "desc"]}, "Sort direction (default desc)."),
     _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size."),
-    _param("offset", {"type": "integer", "minimum": 0}, "Rows to skip."),
-    _param("page", {"type": "integer", "minimum": 1}, "1-based page (overrides offset)."),
+    _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "Rows to skip."),
+    _param(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        "1-based page (overrides offset).",
+    ),
 ]
 COMPARE_PARAMS = [
     _param("runs", {"type": "string"}, "Comma list of run ids, in column order."),
@@ -282,7 +286,7 @@ def document() -> dict[str, Any]:
         ),
         "/rejected": _op(
             "Recently rejected messages",
-            [_param("limit", {"type": "integer"}, "Rows.")],
+            [_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Rows.")],
             _json(
                 _object(
                     {

@@ -94,6 +94,10 @@ def test_runs_filters_and_pages(client: FlaskClient) -> None:
         ("verdict=maybe", "verdict"),
         ("order=sideways", "order"),
         ("format=xml", "format"),
+        ("page=99999999999999999999", "page"),
+        ("offset=99999999999999999999", "offset"),
+        ("since=1e400", "since"),
+        ("until=nan", "until"),
     ],
 )
 def test_bad_run_parameters_are_400_with_reason(client: FlaskClient, query: str, word: str) -> None:
@@ -215,3 +219,8 @@ def test_wrong_method_on_api_is_json_405_with_allow(client: FlaskClient) -> None
     assert response.status_code == 405 and response.is_json
     assert "GET" in response.headers["Allow"]
     assert client.get("/nope").status_code == 404  # pages keep their HTML 404
+
+
+def test_rejected_limit_is_bounded(client: FlaskClient) -> None:
+    assert "limit" in get(client, "/api/rejected?limit=-5", 400)["message"]
+    assert "limit" in get(client, "/api/rejected?limit=x", 400)["message"]
