@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgebench.agent.engine.native_stderr import native_info_to_log
 from edgebench.shared.errors import EdgebenchError
 
 # backend name -> (interpreter module, distribution name for the version, pip name)
@@ -97,13 +98,8 @@ def xnnpack_applied(interpreter: Any) -> bool | None:
     return any(op.get("op_name") == "DELEGATE" for op in ops)
 
 
-def load_model(backend: str, path: Path, threads: int, xnnpack: bool) -> LoadedModel:
-    """Build and allocate an interpreter for ``path``; time it as benchmark_model's init."""
-    _check_model_file(path)
-    module, version = _import_runtime(backend)
-    resolver = module.OpResolverType
-    resolver_type = resolver.AUTO if xnnpack else resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    start = time.perf_counter_ns()
+def _build(module: Any, runtime: str, path: Path, threads: int, resolver_type: Any) -> Any:
+    """Construct and allocate the interpreter, turning runtime errors into one line."""
     try:
         interpreter = module.Interpreter(
             model_path=str(path),
@@ -118,10 +114,23 @@ def load_model(backend: str, path: Path, threads: int, xnnpack: bool) -> LoadedM
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise EdgebenchError(
-            f"{path.name} loads but cannot be prepared by {backend} {version}:"
+            f"{path.name} loads but cannot be prepared by {runtime}:"
             f" {_first_line(exc)}; the model needs an op or feature this runtime lacks"
         ) from None
-    init_ms = (time.perf_counter_ns() - start) / 1e6
+    return interpreter
+
+
+def load_model(backend: str, path: Path, threads: int, xnnpack: bool) -> LoadedModel:
+    """Build and allocate an interpreter for ``path``; time it as benchmark_model's init."""
+    _check_model_file(path)
+    module, version = _import_runtime(backend)
+    resolver = module.OpResolverType
+    resolver_type = resolver.AUTO if xnnpack else resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    # The runtime prints "INFO: Created ... XNNPACK delegate" on fd 2 while preparing.
+    with native_info_to_log(backend):
+        start = time.perf_counter_ns()
+        interpreter = _build(module, f"{backend} {version}", path, threads, resolver_type)
+        init_ms = (time.perf_counter_ns() - start) / 1e6
     applied = xnnpack_applied(interpreter)
     warnings = []
     if applied is None:

@@ -39,11 +39,13 @@ def agent_run(tmp_path: Path, *args: str, exe: str = EDGEBENCH, timeout: float =
     )
 
 
-def assert_one_line_error(proc, *needles: str) -> None:
+def assert_one_line_error(proc, *needles: str, alone: bool = True) -> None:
     assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("edgebench: error:")]
     assert len(errors) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
+    if alone:  # nothing else either: no usage block, no runtime chatter (the INFO line)
+        assert proc.stderr.splitlines() == errors, proc.stderr
     for needle in needles:
         assert needle in errors[0], errors[0]
 
@@ -119,8 +121,8 @@ def test_valid_run_with_sampling_and_threads(models_dir, tmp_path):
     if doc["verdict"]["status"] == "INVALID":  # only throttling may spoil it here
         assert list(doc["verdict"]["checks"].values()).count(False) == 1
         assert doc["verdict"]["checks"]["no_throttling"] is False
-    # --quiet: no progress, a one-line result.
-    assert "measure:" not in proc.stderr
+    # --quiet: no progress and no runtime chatter (LiteRT's XNNPACK INFO line), one-line result.
+    assert proc.stderr == ""
     assert len(proc.stdout.strip().splitlines()) == 1
 
 
@@ -213,7 +215,7 @@ def test_corrupt_image_and_wrong_labels(models_dir, images_dir, tmp_path):
 def test_unwritable_json_still_prints_the_result(models_dir, tmp_path):
     target = tmp_path / "no" / "such" / "dir" / "out.json"
     proc = agent_run(tmp_path, str(models_dir / SMALL), *QUICK, "--json", str(target))
-    assert_one_line_error(proc, "cannot write --json")
+    assert_one_line_error(proc, "cannot write --json", alone=False)  # after the progress
     assert "Latency" in proc.stdout
     assert not target.exists()
     assert not list(tmp_path.glob("**/*.tmp"))
