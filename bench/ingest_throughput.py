@@ -145,7 +145,7 @@ class Probe:
             self.lags.extend(lags)
 
 
-def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
+def start_collector(workdir: Path, port: int, probe: Probe, decoders: int):  # noqa: ANN201
     from edgebench.collector.config import load_collector_config
     from edgebench.collector.ingest.service import IngestService
 
@@ -154,7 +154,8 @@ def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
         "mqtt.url": f"mqtt://127.0.0.1:{port}",
         "mqtt.protocol": "5",
     }
-    service = IngestService(load_collector_config(None, flags), on_commit=probe.on_commit)
+    config = load_collector_config(None, flags)
+    service = IngestService(config, on_commit=probe.on_commit, decoders=decoders)
     service.start()
     if not service.wait_connected(15):
         raise SystemExit("collector did not connect to mosquitto")
@@ -268,6 +269,12 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=50, help="rows per samples message")
     parser.add_argument("--devices", type=int, default=1_000)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--decoders",
+        type=int,
+        default=0,
+        help="collector decoder processes (0: in the MQTT thread)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="edgebench-bench-") as tmp:
@@ -275,7 +282,7 @@ def main() -> int:
         broker = MosquittoBroker(workdir / "mosquitto")
         broker.start()
         probe = Probe()
-        service = start_collector(workdir, broker.port, probe)
+        service = start_collector(workdir, broker.port, probe, args.decoders)
         try:
             rate = measure_backlog(service, broker.port, args)
             lag_p95 = measure_lag(service, broker.port, probe, args)

@@ -28,6 +28,14 @@ def _broker_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def _workers_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=0),
+        help="Decoder processes for ingest; 0 decodes in the MQTT thread [default: 0].",
+    )(f)
+
+
 def load_config(ctx: click.Context, flags: dict[str, object]) -> CollectorConfig:
     """Build the collector config from the root --config file, environment and ``flags``."""
     from edgebench.collector.config import load_collector_config
@@ -46,13 +54,13 @@ def collector() -> None:
 @_broker_option
 @click.option("--host", help="Address the web server binds [default: 127.0.0.1].")
 @click.option("--port", type=int, help="Web server port [default: 8080].")
+@_workers_option
 @click.pass_context
-def serve(
-    ctx: click.Context, db: str | None, broker: str | None, host: str | None, port: int | None
-) -> None:
+def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -> None:
     """Run ingest and the dashboard/API in one process until Ctrl-C."""
-    config = load_config(ctx, {"db": db, "mqtt.url": broker, "host": host, "port": port})
-    service = start_ingest(config)
+    flags = {"db": db, "mqtt.url": broker, "host": opts["host"], "port": opts["port"]}
+    config = load_config(ctx, flags)
+    service = start_ingest(config, workers=opts["workers"])
     try:
         server = make_web_server(config, service)
         click.echo(f"edgebench collector: dashboard http://{_display_host(config)}:{config.port}/")
@@ -64,11 +72,12 @@ def serve(
 @collector.command()
 @_db_option
 @_broker_option
+@_workers_option
 @click.pass_context
-def ingest(ctx: click.Context, db: str | None, broker: str | None) -> None:
+def ingest(ctx: click.Context, db: str | None, broker: str | None, workers: int | None) -> None:
     """Run MQTT ingest only (no web server) until Ctrl-C."""
     config = load_config(ctx, {"db": db, "mqtt.url": broker})
-    service = start_ingest(config)
+    service = start_ingest(config, workers=workers)
     stop = threading.Event()
     try:
         _serve_until_signal(stop.wait, stop.set)
@@ -101,15 +110,17 @@ def db_upgrade(ctx: click.Context, db: str | None, revision: str) -> None:
     click.echo(f"database {engine.url.render_as_string()}: revision {before} -> {after}")
 
 
-def start_ingest(config: CollectorConfig, embedded_port: int | None = None) -> IngestService:
-    """Start ingest (embedded broker if no URL) and say where it listens."""
-    from edgebench.collector.embedded_broker import DEFAULT_PORT
+def start_ingest(config: CollectorConfig, workers: int | None = None) -> IngestService:
+    """Start ingest (embedded broker if no URL; ``workers`` decoder processes), say where."""
     from edgebench.collector.ingest.service import IngestService, database_url
 
-    service = IngestService(config, embedded_port=embedded_port or DEFAULT_PORT)
+    # --workers, else the config's ingest_workers (a field the config may not have yet).
+    count = int(getattr(config, "ingest_workers", 0) or 0) if workers is None else workers
+    service = IngestService(config, decoders=count)
     service.start()
     kind = "embedded broker" if service.embedded is not None else "broker"
-    click.echo(f"edgebench collector: {kind} {service.broker_url}, database {database_url(config)}")
+    where = f"{kind} {service.broker_url}, database {database_url(config)}"
+    click.echo(f"edgebench collector: {where}" + (f", {count} decoder processes" if count else ""))
     return service
 
 

@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 1883
 START_TIMEOUT_S = 15.0
+PORT_OPTION = "embedded_broker_port (EDGEBENCH_EMBEDDED_BROKER_PORT)"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -34,11 +42,12 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 class EmbeddedBroker:
-    """Runs an ``amqtt`` broker on ``host:port`` until :meth:`stop`."""
+    """Runs an ``amqtt`` broker on ``host:port`` until :meth:`stop` (port 0: any free one)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
         self.host = host
-        self.port = port
+        # Chosen now, not at bind time: clients are configured with the URL before start().
+        self.port = port or free_port(host)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broker: Any = None
         self._thread: threading.Thread | None = None
@@ -54,8 +63,9 @@ class EmbeddedBroker:
         """Start the broker thread and wait until it accepts connections."""
         if not port_is_free(self.host, self.port):
             raise EdgebenchError(
-                f"cannot start the embedded MQTT broker: {self.host}:{self.port} is in use; "
-                "set mqtt.url to use the broker already running there"
+                f"cannot start the embedded MQTT broker: port {self.port} on {self.host} is in "
+                f"use; set {PORT_OPTION} to a free port (0 = any), or mqtt.url to use the "
+                "broker already running there"
             )
         self._thread = threading.Thread(target=self._run, name="edgebench-broker", daemon=True)
         self._thread.start()

@@ -28,7 +28,6 @@ from edgebench.collector.cli import (
     make_web_server,
     start_ingest,
 )
-from edgebench.collector.embedded_broker import DEFAULT_PORT, port_is_free
 from edgebench.shared.errors import EdgebenchError
 
 RESULT_WAIT_S = 60.0
@@ -45,17 +44,6 @@ def agent_command(
 
 
 _MAIN = "import sys; from edgebench.shared.cli import main; sys.argv[0] = 'edgebench'; main()"
-
-
-def _free_embedded_port() -> int:
-    """1883 when free (agents' default), otherwise any free port."""
-    if port_is_free("127.0.0.1", DEFAULT_PORT):
-        return DEFAULT_PORT
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_result(engine: Any, run_id: str, timeout_s: float = RESULT_WAIT_S) -> Any:
@@ -113,8 +101,8 @@ def format_run(run: Any) -> str:
 def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
     """Start a fleet of one: broker, collector and agent; run MODEL once (default workload)."""
     config = load_config(ctx, {"db": opts["db"], "mqtt.url": opts["broker"], "port": opts["port"]})
-    embedded_port = None if config.mqtt.url else _free_embedded_port()
-    service = start_ingest(config, embedded_port)
+    # The embedded broker (no broker URL) listens on config.embedded_broker_port.
+    service = start_ingest(config)
     try:
         server = make_web_server(config, service)
         web = threading.Thread(target=server.serve_forever, name="edgebench-web", daemon=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgebench.collector import db
 from edgebench.collector.batch import Received
-from edgebench.collector.embedded_broker import DEFAULT_PORT, EmbeddedBroker
+from edgebench.collector.embedded_broker import EmbeddedBroker
 from edgebench.collector.ingest.subscriber import Subscriber
 from edgebench.collector.ingest.writer import Writer
 from edgebench.collector.store import Store
@@ -44,13 +44,20 @@ class IngestService:
         config: CollectorConfig,
         *,
         engine: Engine | None = None,
-        embedded_port: int = DEFAULT_PORT,
+        embedded_port: int | None = None,
         on_commit: Callable[[list[Received], float], None] | None = None,
+        decoders: int = 0,
     ) -> None:
+        """Build the parts; nothing runs until :meth:`start`.
+
+        ``embedded_port`` overrides ``config.embedded_broker_port``; ``decoders`` > 0
+        decodes in that many processes (ingest/decoders.py) instead of the MQTT thread.
+        """
         self.embedded: EmbeddedBroker | None = None
         self._switch_interval = sys.getswitchinterval()
         if not config.mqtt.url:
-            self.embedded = EmbeddedBroker("127.0.0.1", embedded_port)
+            port = config.embedded_broker_port if embedded_port is None else embedded_port
+            self.embedded = EmbeddedBroker("127.0.0.1", port)
             config = replace(config, mqtt=replace(config.mqtt, url=self.embedded.url))
         self.config = config
         self._own_engine = engine is None
@@ -61,6 +68,7 @@ class IngestService:
             config.mqtt.client_id or config.client_id,
             self.inbox,
             receive_maximum=config.queue_max,
+            decoders=decoders,
         )
         self.writer = Writer(
             Store(self.engine, config.rejected_max_rows),
@@ -83,9 +91,15 @@ class IngestService:
         # halves throughput (bench/ingest_throughput.py). Undone in stop().
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
-        db.upgrade(self.engine)
-        if self.embedded is not None:
-            self.embedded.start()
+        try:
+            db.upgrade(self.engine)
+            if self.embedded is not None:
+                self.embedded.start()
+        except BaseException:
+            sys.setswitchinterval(self._switch_interval)
+            if self._own_engine:
+                self.engine.dispose()
+            raise
         self.writer.start()
         self.subscriber.start()
         log.info("ingest started: broker %s", self.broker_url)
@@ -112,6 +126,8 @@ class IngestService:
             "embedded_broker": self.embedded is not None,
             "connected": self.subscriber.connected.is_set(),
             "queue_depth": self.inbox.qsize(),
+            "decoders": 0 if (d := self.subscriber.decoders) is None else d.count,
+            "decoding": 0 if d is None else d.qsize(),
             "writer_alive": self.writer.is_alive(),
             **self.writer.stats.snapshot(),
         }

@@ -20,6 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from edgebench.collector.batch import Received, refused
+from edgebench.collector.ingest.decoders import Decoders
 from edgebench.collector.ingest.fastpath import decode_samples
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import decode_message
@@ -59,6 +60,7 @@ class Subscriber:
         client_id: str,
         inbox: queue.Queue[Received],
         receive_maximum: int = MAX_RECEIVE_MAXIMUM,
+        decoders: int = 0,
     ) -> None:
         self.mqtt = mqtt
         self.client_id = client_id
@@ -72,6 +74,10 @@ class Subscriber:
         self._generation = 0
         self._stopping = threading.Event()
         self._client = self._make_client()
+        # Decoder processes (ingest/decoders.py), or None to decode in the MQTT thread.
+        self.decoders = (
+            Decoders(decoders, mqtt.topic_prefix, self._put, self._stopping) if decoders else None
+        )
 
     def _make_client(self) -> Any:
         import paho.mqtt.client as paho
@@ -110,6 +116,8 @@ class Subscriber:
             props.SessionExpiryInterval = self.mqtt.session_expiry_s
             props.ReceiveMaximum = self.receive_maximum
             kwargs = {"clean_start": False, "properties": props}
+        if self.decoders is not None:
+            self.decoders.start()
         self._client.connect_async(
             self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s, **kwargs
         )
@@ -125,6 +133,8 @@ class Subscriber:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
+        if self.decoders is not None:
+            self.decoders.stop()
 
     def acknowledge(self, tokens: list[Any]) -> None:
         """Acknowledge stored messages (called by the writer after each commit)."""
@@ -173,8 +183,12 @@ class Subscriber:
             topic = message.topic
         except UnicodeDecodeError:
             topic = repr(message._topic)[:500]  # the raw bytes, for the record
+        token = (message.mid, message.qos, self._generation)
+        if self.decoders is not None:
+            self.decoders.submit(topic, payload, now, token)
+            return
         item = receive(topic, payload, self.layout, now)
-        item.token = (message.mid, message.qos, self._generation)
+        item.token = token
         self._put(item)
 
     def _put(self, item: Received) -> None:

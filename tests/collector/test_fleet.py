@@ -28,7 +28,12 @@ def test_embedded_broker_ingest(make_config, start_ingest, engine) -> None:
 
 def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'fleet.sqlite'}"
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    # Port 0: any free port for the embedded broker (1883 may be taken on a shared machine).
+    env = {
+        **os.environ,
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "EDGEBENCH_EMBEDDED_BROKER_PORT": "0",
+    }
     env.pop("EDGEBENCH_MQTT__URL", None)
     argv = [
         str(Path(sys.executable).parent / "edgebench"),

@@ -1,0 +1,97 @@
+"""Ingest with decoder processes: same guarantees as decoding in the MQTT thread."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+
+import sqlalchemy as sa
+
+from edgebench.shared.messages import StatusMessage
+from tests.collector.helpers import Publisher, run_stream, wait_until
+from tests.collector.test_fuzz import malformed
+from tests.collector.test_ingest import assert_exactly, stored
+
+
+def test_decoders_store_every_message_once_through_a_broker_restart(
+    mosquitto, engine, make_config, start_ingest
+) -> None:
+    service = start_ingest(make_config(mosquitto.url), engine=engine, decoders=2)
+    assert service.health()["decoders"] == 2
+    pub = Publisher(mosquitto.port, "pi-a")
+    msgs = run_stream("pi-a", "run-1", batches=40)
+    pub.publish(msgs[:20])
+    pub.wait_acked()
+    mosquitto.stop()
+    pub.publish(msgs[20:30])  # queued by paho while the broker is down
+    mosquitto.start()
+    pub.publish(msgs[30:])
+    pub.wait_acked()
+    wait_until(lambda: stored(engine, 201, 1), what="all samples stored")
+    assert_exactly(engine, {"run-1": 40})
+    assert service.health()["rejected"] == 0
+    pub.close()
+
+
+def test_decoded_messages_are_stored_in_arrival_order(
+    mosquitto, engine, make_config, start_ingest
+) -> None:
+    """Status is last-one-wins: three decoders must not reorder a device's messages."""
+    service = start_ingest(make_config(mosquitto.url), engine=engine, decoders=3)
+    pub = Publisher(mosquitto.port, "pi-o")
+    states = [("online", "connected"), ("offline", "shutdown")] * 150
+    pub.publish(
+        StatusMessage(device_id="pi-o", state=s, reason=r, ts=1000.0 + i)  # type: ignore[arg-type]
+        for i, (s, r) in enumerate(states)
+    )
+    pub.wait_acked()
+    wait_until(lambda: service.health()["accepted"] >= len(states), what="every status stored")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT status, status_ts FROM devices")).one()
+    assert tuple(row) == ("offline", 1000.0 + len(states) - 1)
+    pub.close()
+
+
+def test_a_killed_decoder_is_replaced_and_loses_nothing(
+    mosquitto, engine, make_config, start_ingest
+) -> None:
+    service = start_ingest(make_config(mosquitto.url), engine=engine, decoders=1)
+    decoders = service.subscriber.decoders
+    pub = Publisher(mosquitto.port, "pi-k")
+    msgs = run_stream("pi-k", "run-k", batches=30)
+    pub.publish(msgs[:10])
+    pub.wait_acked()
+    wait_until(lambda: service.health()["accepted"] >= 10, what="first messages")
+    victim = decoders._procs[0]
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(10)
+    pub.publish(msgs[10:])
+    pub.wait_acked()
+    wait_until(lambda: stored(engine, 151, 1), what="the rest stored")
+    assert_exactly(engine, {"run-k": 30})
+    assert decoders._procs[0] is not victim and decoders._procs[0].is_alive()
+    assert service.health()["rejected"] == 0
+    pub.close()
+
+
+def test_malformed_input_through_decoders_is_rejected_and_counted(
+    mosquitto, engine, make_config, start_ingest
+) -> None:
+    service = start_ingest(make_config(mosquitto.url), engine=engine, decoders=2)
+    rng = random.Random(99)
+    bad = [malformed(rng, i) for i in range(300)]
+    hostile = Publisher(mosquitto.port, "pi-f")
+    honest = Publisher(mosquitto.port, "pi-ok")
+    for topic, payload in bad:
+        hostile.publish_raw(topic, payload)
+    honest.publish(run_stream("pi-ok", "run-ok", batches=5))
+    hostile.wait_acked(60)
+    honest.wait_acked(60)
+    wait_until(lambda: service.health()["messages"] >= len(bad) + 7, 60, "all processed")
+    health = service.health()
+    assert (health["rejected"], health["accepted"]) == (len(bad), 7)
+    assert health["writer_alive"] and health["connected"]
+    assert_exactly(engine, {"run-ok": 5})
+    hostile.close()
+    honest.close()
