@@ -86,6 +86,15 @@ def drawn_pixels(pg, selector: str) -> int:
     )
 
 
+def wait_body(pg, name: str, value: str) -> None:
+    """Wait until <body data-NAME="VALUE">.
+
+    A selector wait, not wait_for_function: the page's CSP (no 'unsafe-eval') blocks the
+    eval that Playwright's polling predicate uses once the condition is not met at once.
+    """
+    pg.wait_for_selector(f'body[data-{name}="{value}"]', state="attached")
+
+
 def shot(pg, output_dir: Path, name: str) -> None:
     pg.screenshot(path=str(screenshot_dir(output_dir) / f"{name}.png"), full_page=True)
 
@@ -112,14 +121,14 @@ def test_hostile_device_strings_are_text(page, server: Server, output_dir: Path)
     page.goto(server.url + "/devices/xss-device")
     assert XSS in page.locator("section.facts").inner_text()
     assert page.locator("section.facts script").count() == 0
-    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    wait_body(page, "charts-drawn", "yes")
     shot(page, output_dir, "device-xss")
 
 
 def test_run_page_draws_charts(page, server: Server, fleet: Fleet, output_dir: Path) -> None:
     run_id = "pi4-lab-01-mobilenet_v1-4t-1-0"  # hot, throttled, INVALID
     page.goto(f"{server.url}/runs/{run_id}")
-    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    wait_body(page, "charts-drawn", "yes")
     for chart in ("histogram", "series-latency", "series-temp", "series-cpu", "series-freq"):
         assert drawn_pixels(page, f'canvas[data-chart="{chart}"]') > 500, chart
     assert page.locator(".badge.bad", has_text="INVALID").count() >= 1
@@ -134,7 +143,7 @@ def test_run_page_draws_charts(page, server: Server, fleet: Fleet, output_dir: P
 
 def test_device_page_draws_trends(page, server: Server, output_dir: Path) -> None:
     page.goto(server.url + "/devices/pi5-lab-01")
-    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    wait_body(page, "charts-drawn", "yes")
     assert drawn_pixels(page, 'canvas[data-chart="trend-latency"]') > 500
     assert drawn_pixels(page, 'canvas[data-chart="trend-energy"]') > 500
     assert page.locator("#runs-table tbody tr").count() == 12
@@ -152,7 +161,7 @@ def test_compare_from_selection_and_shared_link(
         picked.append(boxes.nth(i).get_attribute("value"))
     assert len(picked) == 4
     page.get_by_role("button", name="Compare selected").click()
-    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    wait_body(page, "charts-drawn", "yes")
     assert page.url == server.url + "/compare?runs=" + ",".join(picked)
     headers = page.locator("#compare-table thead th[data-column]").evaluate_all(
         "ths => ths.map(t => t.dataset.column)"
@@ -165,7 +174,7 @@ def test_compare_from_selection_and_shared_link(
     assert drawn_pixels(page, 'canvas[data-chart="bar-latency_p50_ms"]') > 500
     # Make the second run the baseline, then open the shared link in a fresh page.
     page.locator("#compare-table thead a", has_text="make baseline").first.click()
-    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    wait_body(page, "charts-drawn", "yes")
     assert "baseline=" + picked[1] in page.url
     link = page.locator("#share-link").get_attribute("href")
     table = page.locator("#compare-table").inner_text()
@@ -182,7 +191,7 @@ def test_result_over_mqtt_appears_live(
     page, server: Server, fleet: Fleet, output_dir: Path
 ) -> None:
     page.goto(server.url + "/runs")
-    page.wait_for_function("document.body.dataset.liveState === 'open'")
+    wait_body(page, "live-state", "open")
     spec = BOARDS[1]
     msgs = run_messages(
         spec, ("mobilenet_v1_0.25_128_quant", 14_000_000), 2, 7, seed=int(time.time())
@@ -222,7 +231,7 @@ def test_compare_four_boards_screenshot(page, server: Server, output_dir: Path) 
     """Four (synthetic) boards side by side on MobileNetV2 at 4 threads."""
     runs = ",".join(f"{b[0]}-mobilenet_v2-4t-0-0" for b in BOARDS[:4])
     page.goto(f"{server.url}/compare?runs={runs}&baseline={BOARDS[0][0]}-mobilenet_v2-4t-0-0")
-    page.wait_for_function("document.body.dataset.chartsDrawn === 'yes'")
+    wait_body(page, "charts-drawn", "yes")
     assert page.locator("#compare-table thead th[data-column]").count() == 4
     # Synthetic boards: this picture stays in test-output. The README's picture is made
     # from real runs on this machine by scripts/readme-screenshot.
