@@ -13,7 +13,11 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edgebench.agent.config import AgentConfig
-from edgebench.shared.messages import Message, decode_message
+from edgebench.agent.transport.flusher import Flusher
+from edgebench.agent.transport.link import MqttLink
+from edgebench.agent.transport.listener import OutboxWriter
+from edgebench.agent.transport.outbox import Outbox
+from edgebench.shared.messages import Message, RunProgressMessage, decode_message
 from edgebench.shared.mqtt_config import MqttConfig
 from edgebench.shared.topics import TopicLayout
 
@@ -57,6 +61,7 @@ class Subscriber:
         self.filters = filters or self.layout.subscriptions()
         self.port = port
         self.received: list[tuple[str, bytes, bool]] = []
+        self.qos: list[int] = []  # the QoS of each delivery (min of publish and subscribe)
         self.lock = threading.Lock()
         self.subscribed = threading.Event()
         self.client = mqtt.Client(
@@ -77,6 +82,7 @@ class Subscriber:
     def _on_message(self, _c: Any, _u: Any, message: Any) -> None:
         with self.lock:
             self.received.append((message.topic, message.payload, bool(message.retain)))
+            self.qos.append(int(message.qos))
 
     def start(self) -> Subscriber:
         self.client.connect("127.0.0.1", self.port, keepalive=5)
@@ -100,6 +106,47 @@ class Subscriber:
 
     def of_type(self, kind: str) -> list[Message]:
         return [m for m in self.messages() if m.type == kind]
+
+
+class Agent:
+    """An in-process agent: outbox + link + flusher, as the daemon wires them."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        url: str,
+        *,
+        presence: bool = False,
+        on_command: Callable[[Any], None] | None = None,
+        **mqtt: Any,
+    ) -> None:
+        config = make_config(tmp_path, url, **mqtt)
+        self.outbox = Outbox.in_state_dir(config.state_dir, 1000)
+        self.link = MqttLink(
+            config.mqtt, DEVICE, TopicLayout(), presence=presence, on_command=on_command
+        )
+        self.flusher = Flusher(self.outbox, self.link)
+        self.writer = OutboxWriter(self.outbox, TopicLayout(), self.flusher.notify)
+
+    def start(self) -> Agent:
+        self.link.start()
+        self.flusher.start()
+        return self
+
+    def send(self, n: int, start: int = 0) -> list[str]:
+        ids = []
+        for i in range(start, start + n):
+            msg = RunProgressMessage(
+                device_id=DEVICE, run_id="r1", seq=i, phase="measure", done=i, elapsed_s=0.1
+            )
+            assert self.writer.write(msg)
+            ids.append(msg.message_id)
+        return ids
+
+    def stop(self) -> None:
+        self.flusher.stop()
+        self.link.stop()
+        self.outbox.close()
 
 
 @pytest.fixture()

@@ -4,49 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import paho.mqtt.publish as mqtt_publish
 import pytest
 
-from edgebench.agent.transport.flusher import Flusher
-from edgebench.agent.transport.link import MqttLink
-from edgebench.agent.transport.listener import OutboxWriter
-from edgebench.agent.transport.outbox import Outbox
-from edgebench.shared.messages import RunProgressMessage, StatusMessage
+from edgebench.shared.messages import CommandMessage, StatusMessage, encode_message
 from edgebench.shared.topics import TopicLayout
-from tests.agent.transport.conftest import DEVICE, Subscriber, make_config, wait_until
+from tests.agent.transport.conftest import DEVICE, Agent, Subscriber, wait_until
 from tests.brokers import MosquittoBroker, make_password_file
 
 LAYOUT = TopicLayout()
-
-
-class Agent:
-    """An in-process agent: outbox + link + flusher, as the daemon wires them."""
-
-    def __init__(self, tmp_path: Path, url: str, *, presence: bool = False, **mqtt) -> None:
-        config = make_config(tmp_path, url, **mqtt)
-        self.outbox = Outbox.in_state_dir(config.state_dir, 1000)
-        self.link = MqttLink(config.mqtt, DEVICE, LAYOUT, presence=presence)
-        self.flusher = Flusher(self.outbox, self.link)
-        self.writer = OutboxWriter(self.outbox, LAYOUT, self.flusher.notify)
-
-    def start(self) -> Agent:
-        self.link.start()
-        self.flusher.start()
-        return self
-
-    def send(self, n: int, start: int = 0) -> list[str]:
-        ids = []
-        for i in range(start, start + n):
-            msg = RunProgressMessage(
-                device_id=DEVICE, run_id="r1", seq=i, phase="measure", done=i, elapsed_s=0.1
-            )
-            assert self.writer.write(msg)
-            ids.append(msg.message_id)
-        return ids
-
-    def stop(self) -> None:
-        self.flusher.stop()
-        self.link.stop()
-        self.outbox.close()
 
 
 def test_messages_written_during_an_outage_arrive_once_after_restart(
@@ -138,12 +104,65 @@ def test_both_protocol_versions_keep_the_session(tmp_path: Path, mosquitto, prot
         ids = agent.send(10)
         assert wait_until(lambda: len(sub.received) == 10)
         assert [m.message_id for m in sub.messages()] == ids
+        assert set(sub.qos) == {1}  # published at QoS 1 (a delivery gets the lower of the two)
     finally:
         agent.stop()
         sub.stop()
     log = Path(mosquitto.log_path).read_text()
-    # The broker saw a persistent session: clean session off (3.1.1) / clean start off (5).
-    assert f"as edgebench-{DEVICE} (p{'5' if protocol == '5' else '2'}, c0" in log
+    # The broker saw the fixed client id, a persistent session (clean session off for
+    # 3.1.1, clean start off for 5) and the configured keep-alive (make_config: 5 s).
+    assert f"as edgebench-{DEVICE} (p{'5' if protocol == '5' else '2'}, c0, k5" in log
+
+
+@pytest.mark.parametrize(
+    ("protocol", "expiry_s", "kept"),
+    [("3.1.1", 3600, True), ("5", 3600, True), ("5", 0, False)],
+)
+def test_commands_sent_while_the_agent_is_away_arrive_on_reconnect(
+    tmp_path: Path, mosquitto, protocol: str, expiry_s: int, kept: bool
+) -> None:
+    # The broker keeps the agent's session (its cmd subscription and queued QoS 1 commands)
+    # only with clean session off (3.1.1) or clean start off plus a session expiry (5).
+    got: list[CommandMessage] = []
+    agent = Agent(
+        tmp_path, mosquitto.url, protocol=protocol, session_expiry_s=expiry_s, on_command=got.append
+    ).start()
+    assert agent.link.wait_connected(10)
+    assert wait_until(
+        lambda: "Received SUBSCRIBE from edgebench-" in mosquitto.log_path.read_text()
+    )
+    agent.stop()
+    cmd = CommandMessage(device_id=DEVICE, command="run")
+    mqtt_publish.single(
+        LAYOUT.command(DEVICE),
+        encode_message(cmd),
+        qos=1,
+        hostname="127.0.0.1",
+        port=mosquitto.port,
+    )
+    again = Agent(
+        tmp_path, mosquitto.url, protocol=protocol, session_expiry_s=expiry_s, on_command=got.append
+    ).start()
+    try:
+        assert again.link.wait_connected(10)
+        if kept:
+            assert wait_until(lambda: [c.message_id for c in got] == [cmd.message_id])
+        else:
+            # Expiry 0: the broker forgot the session, so the command was never queued.
+            again.send(1)
+            assert wait_until(lambda: again.outbox.count() == 0)
+            assert got == []
+    finally:
+        again.stop()
+
+
+def test_reconnect_backs_off_exponentially_between_1_and_60_s(tmp_path: Path) -> None:
+    # paho doubles the delay after each failed attempt from min to max (and resets it on
+    # CONNACK); checking its settings avoids a timing assertion.
+    agent = Agent(tmp_path, "mqtt://127.0.0.1:1")
+    client = agent.link._client
+    assert (client._reconnect_min_delay, client._reconnect_max_delay) == (1, 60)
+    agent.outbox.close()
 
 
 def _documented_acl() -> str:
