@@ -198,7 +198,7 @@ class Outbox:
             return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     def dropped_samples(self) -> int:
-        """Count telemetry messages dropped because the outbox was full, since it was created."""
+        """Count telemetry rows dropped while full (an upper bound: one already sent may arrive)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT value FROM counters WHERE name = 'dropped_samples'"

@@ -159,11 +159,13 @@ def test_killed_mid_flush_then_restarted_loses_nothing(tmp_path: Path, mosquitto
         assert daemon.signal(signal.SIGTERM) == 0
         delivered = [m.message_id for m in sub.messages() if m.message_id in set(ids)]
         # Events are never lost. If the daemon's first facts message found the outbox
-        # full, the oldest telemetry made room: dropped, counted and reported.
+        # full, the oldest telemetry made room: dropped, counted and reported. The counter
+        # is an upper bound: the dropped row may already have been handed to paho (the
+        # flusher starts before the facts are written), and then it still arrives.
         missing = set(ids) - set(delivered)
         assert not missing & precious
         reported = sub.of_type("facts")[-1].outbox_dropped_samples
-        assert len(missing) == reported <= 1
+        assert len(missing) <= reported <= 1
         # Resends after the kill (sent, not yet acknowledged) are few; the collector
         # drops them by message_id.
         assert 0 <= len(delivered) - len(set(delivered)) <= 200
