@@ -8,9 +8,12 @@ only, never performance figures, so no test looks at a latency value.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,3 +179,23 @@ def test_run_on_pi_fixture_samples_telemetry(arm64: Arm64Root, arm64_data: str) 
     assert result["power"]["method"] == "pmic"
     assert result["power"]["measured"] is True
     check_verdict(result["verdict"])
+
+
+def test_model_build_is_byte_identical_to_the_host_build(arm64: Arm64Root, tmp_path: Path) -> None:
+    # The generator promises the same file for the same options on every platform: a model
+    # built on a Pi must be the one benchmarked elsewhere under the same name.
+    options = ("mobilenet_v2", "--alpha", "0.35", "--resolution", "96", "--quant", "int8")
+    host_file = tmp_path / "host.tflite"
+    host_cli = Path(sys.executable).with_name("edgebench")
+    subprocess.run(
+        [str(host_cli), "model", "build", *options, "-o", str(host_file)],
+        check=True,
+        capture_output=True,
+    )
+    in_root = f"{arm64.work}/out/built.tflite"
+    arm64.host_path(in_root).parent.mkdir(exist_ok=True)
+    arm64.edgebench("model", "build", *options, "-o", in_root)
+    arm64_bytes = arm64.host_path(in_root).read_bytes()
+    host_bytes = host_file.read_bytes()
+    assert len(host_bytes) > 100_000  # a real model, not an empty file on both sides
+    assert hashlib.sha256(arm64_bytes).hexdigest() == hashlib.sha256(host_bytes).hexdigest()
