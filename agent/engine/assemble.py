@@ -82,12 +82,14 @@ def assemble(
     warm_ms = ns_to_ms(warm.latencies_ns)
     duration = measured.duration_s
     throughput = measured.count / duration if duration > 0 else 0.0
-    if telemetry.started:
-        power, energy = telemetry.power_and_energy(measured.count)
-    else:
-        power, energy = no_window_power("no measured phase (interrupted during warm-up)")
     # Without a measured phase the window collapses to the end of the warm-up.
     window_start = measured.start_epoch or warm.start_epoch + warm.duration_s
+    if telemetry.started:
+        # Energy over the measured phase only, not the sampler's start/stop readings.
+        window = (window_start, window_start + duration)
+        power, energy = telemetry.power_and_energy(measured.count, window)
+    else:
+        power, energy = no_window_power("no measured phase (interrupted during warm-up)")
     macs = run.info.macs
     return RunResult(
         schema_version=RESULT_SCHEMA_VERSION,

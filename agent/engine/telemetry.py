@@ -89,11 +89,13 @@ class Telemetry:
             self._fail("throttle check", exc)
             return []
 
-    def power_and_energy(self, inferences: int) -> tuple[PowerInfo, EnergyInfo]:
-        """Board power and energy over the window."""
+    def power_and_energy(
+        self, inferences: int, window: tuple[float, float]
+    ) -> tuple[PowerInfo, EnergyInfo]:
+        """Board power and energy over the measured phase ``window`` (epoch start, stop)."""
         if self.session is not None:
             try:
-                return self.session.power_and_energy(inferences)
+                return self.session.power_and_energy(inferences, window)
             except Exception as exc:
                 self._fail("power/energy", exc)
         return no_window_power("telemetry unavailable; see warnings")

@@ -25,11 +25,17 @@ def integrate_trapezoid(points: Sequence[tuple[float, float]], start: float, sto
     """Integrate ``(t, watts)`` points over [start, stop] in joules; raise on no points.
 
     Points outside the window are ignored; the first and last inside it are extended flat
-    to the window edges.
+    to the window edges. A window too short to hold a reading takes the first reading
+    after it (a utilisation-based reading describes the period before it), else the last
+    one before it.
     """
+    if not points:
+        raise ValueError("no power readings")
     inside = sorted((t, w) for t, w in points if start <= t <= stop)
     if not inside:
-        raise ValueError("no power readings inside the window")
+        after = sorted((t, w) for t, w in points if t > stop)
+        nearest = after[0] if after else max(points)
+        return nearest[1] * (stop - start)
     joules = inside[0][1] * (inside[0][0] - start) + inside[-1][1] * (stop - inside[-1][0])
     for (t0, w0), (t1, w1) in itertools.pairwise(inside):
         joules += (w0 + w1) / 2.0 * (t1 - t0)

@@ -202,17 +202,31 @@ class TelemetrySession:
         """Reasons for throttling / under-voltage / capping / soft limit during the window."""
         return throttle_reasons(self._rows())
 
-    def power_and_energy(self, inferences: int) -> tuple[PowerInfo, EnergyInfo]:
-        """Power over the window and energy for ``inferences`` inferences, labelled by method."""
+    def power_and_energy(
+        self, inferences: int, window: tuple[float, float] | None = None
+    ) -> tuple[PowerInfo, EnergyInfo]:
+        """Power over the window and energy for ``inferences`` inferences, labelled by method.
+
+        ``window`` is the measured phase as (start, stop) epoch seconds; by default it is
+        the span of the readings, which also covers the first and last reading's own cost
+        (a few vcgencmd calls on a Pi), so the engine passes the phase's exact bounds.
+        """
         rows = self._rows()
+        span = (rows[0]["t"], rows[-1]["t"]) if rows else (None, None)
+        start, stop = window if window is not None else span
         counter = None
         if len(self._counter) >= 2:
             (e0, r0), (e1, r1) = self._counter[0], self._counter[-1]
             counter = (e1 - e0, r1 - r0)
+            read_s = (span[1] or 0.0) - (span[0] or 0.0)
+            if window is not None and read_s > 0:
+                # The counter ran from the first reading to the last: keep the window's share.
+                share = max(window[1] - window[0], 0.0) / read_s
+                counter = (counter[0] * share, counter[1] * share)
         return power_report(
             rows,
-            start=rows[0]["t"] if rows else None,
-            stop=rows[-1]["t"] if rows else None,
+            start=start,
+            stop=stop,
             inferences=inferences,
             power=self.config.power,
             source=self._power.power_source if self._power is not None else None,

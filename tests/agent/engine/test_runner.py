@@ -89,6 +89,17 @@ def test_events_in_order_and_result_matches(small, config, facts):
     assert timing.warmup_count >= 1 and timing.first_inference_ms > 0
 
 
+@pytest.mark.parametrize("sample_hz", [0.0, 50.0])
+def test_energy_covers_exactly_the_measured_phase(small, config, facts, sample_hz):
+    # The sampler's own start and stop readings fall outside the phase and must not count.
+    options = RunOptions(runs=30, min_secs=0.05, warmup_secs=0.0, sample_hz=sample_hz)
+    result = run_benchmark(small, options, config, facts)
+    energy = result.energy
+    assert result.samples[0]["t"] < result.timing.measured_start  # the window is narrower
+    assert energy.window_s == pytest.approx(result.timing.measured_duration_s, abs=1e-5)
+    assert energy.joules_per_inference == pytest.approx(energy.joules / result.latency_ms.count)
+
+
 def test_rate_paces_the_measured_phase(small, config, facts):
     options = RunOptions(**{**QUICK, "runs": 10}, rate_hz=100.0)
     result = run_benchmark(small, options, config, facts)

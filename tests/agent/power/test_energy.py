@@ -30,6 +30,12 @@ def test_one_reading_is_power_times_window() -> None:
         integrate_trapezoid([], 0.0, 1.0)
 
 
+def test_a_window_between_readings_takes_the_next_one() -> None:
+    # sample_hz 0 or a phase shorter than one period: readings only at the edges.
+    assert integrate_trapezoid([(9.0, 2.0), (12.0, 5.0)], 10.0, 11.0) == pytest.approx(5.0)
+    assert integrate_trapezoid([(9.0, 2.0)], 10.0, 11.5) == pytest.approx(3.0)
+
+
 def test_codecarbon_fields() -> None:
     info = energy_info(
         measured=True,

@@ -77,3 +77,8 @@ def test_session_energy_comes_from_the_counter(monkeypatch, tmp_path) -> None:
     assert energy.ram_energy * 3.6e6 == pytest.approx(6.0)
     assert energy.cpu_energy * 3.6e6 == pytest.approx(30.0)
     assert power.mean_w == pytest.approx(36.0 / energy.window_s)
+    # Given the measured phase, the counter keeps that phase's share of its span.
+    t0, t1 = session.samples[0]["t"], session.samples[-1]["t"]
+    _, half = session.power_and_energy(120, window=(t0, t0 + (t1 - t0) / 2))
+    assert half.joules == pytest.approx(18.0) and half.ram_energy * 3.6e6 == pytest.approx(3.0)
+    assert half.window_s == pytest.approx((t1 - t0) / 2)
