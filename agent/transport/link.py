@@ -152,6 +152,10 @@ class MqttLink:
                 info.wait_for_publish(timeout_s)
             except (RuntimeError, ValueError):
                 log.warning("offline status not confirmed before shutdown")
+        # paho's network thread runs its loop once more after writing our DISCONNECT and
+        # closing the socket (loop_stop() has not yet told it to end) and logs a spurious
+        # "Client is not connected" error; nothing it logs from here on is actionable.
+        self._client.disable_logger()
         self._client.disconnect()
         self._client.loop_stop()
 
