@@ -49,13 +49,15 @@
     }
   };
 
+  var charts = [];  // drawn Chart instances, destroyed before a live redraw
+
   function canvas(name) {
     return document.querySelector('canvas[data-chart="' + name + '"]');
   }
 
   function lineChart(el, datasets, opts) {
     if (!el) return;
-    new window.Chart(el, {
+    charts.push(new window.Chart(el, {
       type: "line",
       data: {datasets: datasets.map(function (d, i) {
         return {label: d.label, borderColor: COLORS[i % COLORS.length],
@@ -77,12 +79,12 @@
         plugins: {legend: {display: datasets.length > 1}, throttle: {spans: opts.spans || []}}
       },
       plugins: [throttlePlugin]
-    });
+    }));
   }
 
   function barChart(el, labels, values, highlight, unit) {
     if (!el) return;
-    new window.Chart(el, {
+    charts.push(new window.Chart(el, {
       type: "bar",
       data: {labels: labels, datasets: [{
         data: values,
@@ -91,7 +93,7 @@
       options: {animation: false, responsive: true, maintainAspectRatio: false,
                 plugins: {legend: {display: false}},
                 scales: {y: {beginAtZero: true, title: {display: !!unit, text: unit}}}}
-    });
+    }));
   }
 
   function drawCharts() {
@@ -222,7 +224,7 @@
     if (body.page === "run") {
       if (r.run_id === body.run) {
         document.getElementById("run-status").textContent = r.status;
-        document.getElementById("run-updated").hidden = false;
+        refreshRun();
       }
       return;
     }
@@ -253,6 +255,48 @@
     setCell(row, "mj_per_inference", [num(r.mj_per_inference) +
       (r.mj_per_inference !== null && !r.energy_measured ? " est." : "")]);
     flash(row);
+  }
+
+  /* The run page redraws itself when its run changes (telemetry, result): it fetches its
+   * own HTML again and swaps <main> and the chart data. The HTML is the server's escaped
+   * rendering, parsed inertly by DOMParser (its scripts never run). At most one fetch
+   * runs at a time, at most one per REFRESH_MS; on failure the "reload" notice shows. */
+  var REFRESH_MS = 1000;
+  var refresh = {busy: false, again: false, last: 0};
+
+  function refreshRun() {
+    if (refresh.busy) { refresh.again = true; return; }
+    var wait = refresh.last + REFRESH_MS - Date.now();
+    refresh.busy = true;
+    window.setTimeout(function () {
+      refresh.last = Date.now();
+      fetch(window.location.href, {headers: {Accept: "text/html"}, cache: "no-store"})
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var main = doc.querySelector("main");
+          var data = doc.getElementById("chart-data");
+          if (!main || !data) throw new Error("not a run page");
+          charts.forEach(function (chart) { chart.destroy(); });
+          charts = [];
+          document.querySelector("main").replaceWith(document.adoptNode(main));
+          document.getElementById("chart-data").textContent = data.textContent;
+          drawCharts();
+          var body = document.body.dataset;
+          body.liveRefreshes = String(Number(body.liveRefreshes || 0) + 1);
+        })
+        .catch(function () {
+          var notice = document.getElementById("run-updated");
+          if (notice) notice.hidden = false;
+        })
+        .finally(function () {
+          refresh.busy = false;
+          if (refresh.again) { refresh.again = false; refreshRun(); }
+        });
+    }, Math.max(0, wait));
   }
 
   function flash(row) {

@@ -236,3 +236,31 @@ def test_compare_four_boards_screenshot(page, server: Server, output_dir: Path) 
     # Synthetic boards: this picture stays in test-output. The README's picture is made
     # from real runs on this machine by scripts/readme-screenshot.
     shot(page, output_dir, "compare-boards")
+
+
+def test_open_run_page_redraws_when_its_result_arrives(
+    page, server: Server, fleet: Fleet, output_dir: Path
+) -> None:
+    """A running run's page shows the result and its charts when it arrives, no reload."""
+    spec = BOARDS[2]
+    msgs = run_messages(spec, ("mobilenet_v1_0.25_128_quant", 14_000_000), 1, 5, seed=99)
+    run_id = msgs[0].run_id
+    fleet.publish(spec[0], msgs[:-1])  # started + telemetry, no result yet
+    wait_until(
+        lambda: fleet.count(f"SELECT count(*) FROM samples WHERE run_id = '{run_id}'") == 100,
+        20,
+        "telemetry stored",
+    )
+    page.goto(f"{server.url}/runs/{run_id}")
+    assert page.locator("#latency-summary").count() == 0
+    wait_body(page, "live-state", "open")
+    fleet.publish(spec[0], msgs[-1:])
+    page.wait_for_selector("#latency-summary", timeout=10_000)
+    wait_body(page, "charts-drawn", "yes")
+    assert page.locator("#run-updated").is_hidden()
+    assert page.locator("#run-status").inner_text() == "complete"
+    assert drawn_pixels(page, 'canvas[data-chart="histogram"]') > 500
+    assert drawn_pixels(page, 'canvas[data-chart="series-latency"]') > 500
+    counts = page.locator("#histogram-table tbody td.n").all_inner_texts()
+    assert sum(int(c) for c in counts) == 300
+    shot(page, output_dir, "run-live")
