@@ -6,7 +6,8 @@ import sys
 import time
 from typing import TextIO
 
-from edgebench.shared.result import ModelInfo, RunConfig, RunResult
+from edgebench.agent.power.estimate import GENERIC_SOURCE
+from edgebench.shared.result import EnergyInfo, ModelInfo, PowerInfo, RunConfig, RunResult
 
 # Without a TTY, print a progress line at most this often (log files stay short).
 SPARSE_INTERVAL_S = 10.0
@@ -24,6 +25,20 @@ def _delegate(config: RunConfig) -> str:
     if not config.xnnpack_requested:
         return "XNNPACK off (--no-xnnpack)"
     return "XNNPACK applied" if config.xnnpack_applied else "XNNPACK requested, NOT applied"
+
+
+def power_line(power: PowerInfo, energy: EnergyInfo) -> str | None:
+    """Mean power and energy per inference, saying how the watts were obtained."""
+    if power.mean_w is None:
+        return None
+    if power.measured:
+        how = f"measured, {power.method}"
+    elif power.source.startswith(GENERIC_SOURCE):
+        how = power.source
+    else:
+        how = f"estimate from {power.source}"
+    per = energy.joules_per_inference
+    return f"{power.mean_w:.2f} W ({how})" + (f", {per * 1e3:.3f} mJ/inference" if per else "")
 
 
 def format_summary(result: RunResult) -> str:
@@ -67,15 +82,9 @@ def format_summary(result: RunResult) -> str:
     ]
     if shown:
         lines.append("Telemetry  mean/max: " + ", ".join(shown))
-    power, energy = result.power, result.energy
-    if power.mean_w is not None:
-        kind = "measured" if power.measured else "estimated"
-        per = (
-            f", {energy.joules_per_inference * 1e3:.3f} mJ/inference"
-            if energy.joules_per_inference
-            else ""
-        )
-        lines.append(f"Power      {power.mean_w:.2f} W ({kind}, {power.method}){per}")
+    power_text = power_line(result.power, result.energy)
+    if power_text:
+        lines.append(f"Power      {power_text}")
     if result.accuracy is not None:
         lines.extend(_accuracy_lines(result))
     verdict = result.verdict

@@ -18,6 +18,9 @@ from edgebench.agent.power.profiles import GENERIC_KEY, PROFILES, get_profile
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.result import DeviceFacts
 
+# PowerInfo.source of an estimate from no profile starts with this, so reports can flag it.
+GENERIC_SOURCE = "generic estimate"
+
 
 @dataclass(frozen=True)
 class Estimator:
@@ -73,6 +76,10 @@ def make_estimator(config: AgentConfig, facts: DeviceFacts | None) -> Estimator:
         idle_w=profile.idle_w,
         load_w=profile.load_w,
         max_mhz=max_mhz,
-        source=f"board profile {profile.key} ({profile.title})",
+        source=(
+            f"{GENERIC_SOURCE}: no power profile for board {key or 'unknown'}"
+            if profile.key == GENERIC_KEY
+            else f"board profile {profile.key} ({profile.title})"
+        ),
         note=note,
     )

@@ -59,6 +59,7 @@ def test_board_without_profile_gets_a_flagged_generic_estimate(monkeypatch) -> N
     generic = generic_profile()
     assert estimator.profile == "generic"
     assert "generic estimate" in estimator.note
+    assert estimator.source.startswith("generic estimate: no power profile for board ")
     assert generic.idle_w == statistics.median(p.idle_w for p in PROFILES.values())
     assert generic.load_w < 85  # never CodeCarbon's generic TDP
 
