@@ -49,6 +49,7 @@
     }
   };
 
+  var LABEL_MAX = 30;  // characters per bar-label line
   var charts = [];  // drawn Chart instances, destroyed before a live redraw
 
   function canvas(name) {
@@ -82,6 +83,11 @@
     }));
   }
 
+  function cut(text) {
+    text = String(text);
+    return text.length > LABEL_MAX ? text.slice(0, LABEL_MAX - 1) + "…" : text;
+  }
+
   function barChart(el, labels, values, highlight, unit) {
     if (!el) return;
     charts.push(new window.Chart(el, {
@@ -93,6 +99,27 @@
       options: {animation: false, responsive: true, maintainAspectRatio: false,
                 plugins: {legend: {display: false}},
                 scales: {y: {beginAtZero: true, title: {display: !!unit, text: unit}}}}
+    }));
+  }
+
+  /* Comparison bars lie horizontally with every label on its own lines (" · " parts), so
+   * each bar is named however long the labels are (Chart.js would skip labels that do not
+   * fit under vertical bars); the chart grows with the number of bars. */
+  function compareBars(el, labels, values, highlight) {
+    if (!el) return;
+    var lines = labels.map(function (l) { return String(l).split(" · ").map(cut); });
+    var tallest = Math.max.apply(null, lines.map(function (l) { return l.length; }));
+    el.parentNode.style.height = (40 + labels.length * (tallest * 13 + 10)) + "px";
+    charts.push(new window.Chart(el, {
+      type: "bar",
+      data: {labels: lines, datasets: [{
+        data: values,
+        backgroundColor: values.map(function (_v, i) { return highlight[i] ? "#2b8a3e" : "#2f6feb"; })
+      }]},
+      options: {indexAxis: "y", animation: false, responsive: true, maintainAspectRatio: false,
+                plugins: {legend: {display: false}},
+                scales: {x: {beginAtZero: true},
+                         y: {ticks: {autoSkip: false, font: {size: 11}}}}}
     }));
   }
 
@@ -115,7 +142,7 @@
       lineChart(canvas("trend-energy"), data.energy, {dates: true, unit: "mJ", points: true});
     } else if (page === "compare") {
       data.bars.forEach(function (bar) {
-        barChart(canvas("bar-" + bar.id), data.labels, bar.values, bar.best, "");
+        compareBars(canvas("bar-" + bar.id), data.labels, bar.values, bar.best);
       });
     }
     document.body.dataset.chartsDrawn = "yes";

@@ -264,3 +264,26 @@ def test_open_run_page_redraws_when_its_result_arrives(
     counts = page.locator("#histogram-table tbody td.n").all_inner_texts()
     assert sum(int(c) for c in counts) == 300
     shot(page, output_dir, "run-live")
+
+
+def test_compare_bars_label_every_run(page, server: Server, output_dir: Path) -> None:
+    """Runs differing in device, model and threads: long labels, and still one per bar."""
+    picks = [
+        ("pi4-lab-01", "mobilenet_v1", 1),
+        ("pi5-lab-01", "mobilenet_v2", 2),
+        ("pizero-lab-01", "mobilenet_v1", 4),
+        ("rk3588-lab-01", "mobilenet_v2", 1),
+    ]
+    runs = ",".join(f"{d}-{m}-{t}t-0-0" for d, m, t in picks)
+    page.goto(f"{server.url}/compare?runs={runs}")
+    wait_body(page, "charts-drawn", "yes")
+    ticks = page.evaluate(
+        """() => {
+            const c = document.querySelector('canvas[data-chart="bar-latency_p50_ms"]');
+            // Labels actually drawn (after Chart.js auto-skipping), not just the tick list.
+            return window.Chart.getChart(c).scales.y.getLabelItems().map(i => i.label);
+        }"""
+    )
+    assert len(ticks) == 4 and all(ticks), ticks
+    assert ticks[2] == ["pizero-lab-01", "mobilenet_v1_0.25_128_quant", "4t"]
+    shot(page, output_dir, "compare-mixed")
