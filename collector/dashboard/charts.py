@@ -27,6 +27,8 @@ RUN_PANELS = (
     ("memory", "Memory", "MB", [("mem_used_mb", "system used"), ("proc_rss_mb", "agent RSS")]),
 )
 
+ESTIMATE_NOTE = "estimated from the board's power profile, not measured"
+
 
 def _round(value: float) -> float:
     return round(value, 4)
@@ -64,8 +66,10 @@ def run_charts(
                 datasets.append({"label": label, "points": points})
                 columns.append(key)
         if datasets:
+            # A lone estimate has no legend to name it: say so in the caption.
+            note = ESTIMATE_NOTE if {d["label"] for d in datasets} == {"estimate"} else ""
             panels.append(
-                {"id": panel_id, "title": title, "unit": unit, "note": "", "datasets": datasets}
+                {"id": panel_id, "title": title, "unit": unit, "note": note, "datasets": datasets}
             )
     xs = [
         p[0]

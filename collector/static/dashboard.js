@@ -135,7 +135,7 @@
       });
       if (data.histogram && data.histogram.counts.length) {
         barChart(canvas("histogram"), data.histogram.labels, data.histogram.counts,
-                 data.histogram.counts.map(function () { return false; }), "runs");
+                 data.histogram.counts.map(function () { return false; }), "inferences");
       }
     } else if (page === "device") {
       lineChart(canvas("trend-latency"), data.latency, {dates: true, unit: "ms", points: true});

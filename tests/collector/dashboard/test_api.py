@@ -224,3 +224,15 @@ def test_wrong_method_on_api_is_json_405_with_allow(client: FlaskClient) -> None
 def test_rejected_limit_is_bounded(client: FlaskClient) -> None:
     assert "limit" in get(client, "/api/rejected?limit=-5", 400)["message"]
     assert "limit" in get(client, "/api/rejected?limit=x", 400)["message"]
+
+
+def test_run_page_labels_an_estimated_power_series(client: FlaskClient) -> None:
+    from markupsafe import escape
+
+    from edgebench.collector.dashboard.charts import ESTIMATE_NOTE
+
+    note = str(escape(ESTIMATE_NOTE))
+    html = client.get(f"/runs/{HOT_RUN}").get_data(as_text=True)  # pi4: power estimated
+    assert f'Power (W) <span class="muted">{note}</span>' in html
+    measured = client.get("/runs/pi5-lab-01-mobilenet_v1-4t-1-0").get_data(as_text=True)
+    assert "Power (W)" in measured and note not in measured
