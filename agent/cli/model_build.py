@@ -39,14 +39,15 @@ def build(
     of the same configuration; only weight values differ, which int8 inference time does
     not depend on. The same options always give a byte-identical file.
     """
-    from edgebench.agent.modeltools.generator.build import build_model_bytes, write_atomic
+    from edgebench.agent.fileout import write_atomic
+    from edgebench.agent.modeltools.generator.build import build_model_bytes
 
     config = model_config(arch, alpha, resolution, quant, seed)
     path = output or Path(f"{config.name}.tflite")
     if path.is_dir():
         raise EdgebenchError(f"{path} is a directory; give a file name with -o")
     data = build_model_bytes(config)
-    write_atomic(path, data)
+    write_atomic(path, data, what="-o")
     summary = f"wrote {path}: {config.name} seed {seed}, {len(data) / 1e6:.2f} MB"
     try:
         from edgebench.agent.modeltools.inspect import inspect_model

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,38 +14,14 @@ from edgebench.shared.errors import EdgebenchError
 EXIT_INTERRUPTED = 130
 
 
-def finite(value: Any) -> Any:
-    """Replace NaN/infinity (a sensor glitch) by None, recursively: JSON cannot hold them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: finite(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [finite(item) for item in value]
-    return value
-
-
 def write_json_atomic(path: Path, document: dict[str, Any]) -> None:
-    """Write JSON to ``path`` via a temp file and os.replace, so readers never see half."""
-    text = json.dumps(finite(document), indent=2, allow_nan=False) + "\n"
-    directory = path.parent if str(path.parent) else Path()
-    tmp_name = None
+    """Write the result to ``--json`` atomically; the summary is already on the terminal."""
+    from edgebench.agent.fileout import json_bytes, write_atomic
+
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-    except OSError as exc:
-        raise EdgebenchError(
-            f"cannot write --json {path}: {exc.strerror or exc}; the result was printed"
-            " above, choose a writable path with free space"
-        ) from None
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
+        write_atomic(path, json_bytes(document), what="--json", make_parents=False)
+    except EdgebenchError as exc:
+        raise EdgebenchError(f"{exc.format_message()} (the result was printed above)") from None
 
 
 @click.command()

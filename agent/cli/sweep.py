@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -133,7 +132,7 @@ def _sweep(ctx: click.Context, points: list[Any], options: Any, opts: dict[str, 
     from edgebench.agent.config import load_agent_config
     from edgebench.agent.engine.sweep import Cooldown, format_table, run_sweep, thermal_reader
     from edgebench.agent.facts import collect_device_facts
-    from edgebench.agent.modeltools.generator.build import write_atomic
+    from edgebench.agent.fileout import json_bytes, write_atomic
     from edgebench.agent.transport.listener import make_run_listener
 
     flags = {"sample_hz": opts["sample_hz"], "mqtt.url": opts["broker"]}
@@ -157,8 +156,7 @@ def _sweep(ctx: click.Context, points: list[Any], options: Any, opts: dict[str, 
             out_dir = Path(f"sweep-{result.sweep_id[:12]}")
             _make_dir(out_dir)
         path = out_dir / f"{result.run_id}.json"
-        text = json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
-        write_atomic(path, text.encode())
+        write_atomic(path, json_bytes(result.to_dict()), what="--out")
         saved.append(path)
         bar.update(1)
 

@@ -343,5 +343,6 @@ def test_json_writer_is_atomic_and_drops_non_finite_numbers(tmp_path):
     write_json_atomic(target, {"a": float("nan"), "b": [1.5, float("inf")], "c": {"d": 2}})
     assert json.loads(target.read_text()) == {"a": None, "b": [1.5, None], "c": {"d": 2}}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+    assert target.stat().st_mode & 0o044  # readable by others as the umask allows, not 0600
     with pytest.raises(EdgebenchError, match="cannot write --json"):
         write_json_atomic(tmp_path / "r.json" / "inside-a-file.json", {})

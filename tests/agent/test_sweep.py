@@ -67,6 +67,7 @@ def test_tiny_sweep_results_table_and_plot(
     assert result.exit_code == 0, result.stderr
     results = _results(out)
     assert len(results) == 2
+    assert all(path.stat().st_mode & 0o044 for path in out.iterdir())  # not mkstemp's 0600
     assert {r.model.name for r in results} == {
         "gen-mobilenet_v2_0.35_96_int8",
         "gen-mobilenet_v2_0.5_96_int8",

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 
 from edgebench.agent.modeltools.generator import mobilenet_v1, mobilenet_v2
@@ -87,20 +84,3 @@ def build_model_bytes(config: ModelConfig) -> bytes:
     graph = GraphBuilder(Scheme(config.quant), IntStream(words), description)  # type: ignore[arg-type]
     ARCHS[config.arch].build(graph, config.alpha, config.resolution)
     return serialize(graph.model)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (no torn files)."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise EdgebenchError(f"cannot write {path}: {exc.strerror}; choose another path") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise EdgebenchError(f"cannot write {path}: {exc.strerror}; choose another path") from None

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgebench.agent.modeltools.generator.build import (
-    build_model_bytes,
-    model_config,
-    write_atomic,
-)
+from edgebench.agent.fileout import write_atomic
+from edgebench.agent.modeltools.generator.build import build_model_bytes, model_config
 
 
 def cached_build(  # noqa: PLR0917 (signature fixed in docs/architecture.md)

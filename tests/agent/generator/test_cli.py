@@ -21,6 +21,7 @@ def test_build_writes_a_model_and_reports_its_cost(tmp_path: Path) -> None:
         "mobilenet_v2", "--alpha", "0.5", "--resolution", "160", "--quant", "uint8", "-o", str(out)
     )
     assert code == 0
+    assert out.stat().st_mode & 0o044  # readable by others as the umask allows, not 0600
     report = inspect_model(out)
     assert f"{report.conv_fc_macs / 1e6:.1f} M MACs" in stdout
     assert "mobilenet_v2_0.5_160_uint8 seed 0" in stdout
