@@ -26,14 +26,18 @@ def make_verdict(
         "not_interrupted": not interrupted,
     }
     reasons = []
+    # The loop stops early only at --max-secs or on Ctrl-C; say which one cut it short.
+    cause = "" if interrupted else " (--max-secs stopped the run first)"
     if not checks["not_interrupted"]:
         reasons.append("interrupted (Ctrl-C) before the run finished; the result is partial")
     if not checks["min_runs_met"]:
-        reasons.append(f"min runs not met: {count} measured runs, --runs asked for {min_runs}")
+        reasons.append(
+            f"min runs not met: {count} measured runs, --runs asked for {min_runs}{cause}"
+        )
     if not checks["min_duration_met"]:
         reasons.append(
             f"min duration not met: measured {duration_s:.3f} s, --min-secs asked for"
-            f" {min_secs:g} s (was --max-secs too low?)"
+            f" {min_secs:g} s{cause}"
         )
     if not checks["enough_samples_for_p90"]:
         reasons.append(

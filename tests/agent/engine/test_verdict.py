@@ -37,6 +37,7 @@ def test_min_duration_not_met():
     assert v.status == "INVALID"
     assert v.checks["min_duration_met"] is False
     assert "min duration" in v.reasons[0]
+    assert "--max-secs stopped the run first" in v.reasons[0]
 
 
 def test_p90_needs_64_samples():
@@ -60,3 +61,4 @@ def test_interrupted_invalidates_and_comes_first():
     assert v.checks["not_interrupted"] is False
     assert "interrupted" in v.reasons[0]
     assert len(v.reasons) == 3  # interrupted, min runs, p90 samples
+    assert not any("--max-secs" in reason for reason in v.reasons)  # Ctrl-C cut it, not the cap
