@@ -67,10 +67,16 @@ class Arm64Root:
         env: dict[str, str] | None = None,
         check: bool = True,
         timeout_s: float = TIMEOUT_S,
+        network: bool = True,
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command inside the root; on failure, show its output in the assertion."""
+        """Run a command inside the root; on failure, show its output in the assertion.
+
+        ``network=False`` runs it in a new network namespace with no interfaces up, so it
+        provably reaches nothing (the chroot otherwise shares the host's network).
+        """
+        isolate = [] if network else ["unshare", "--net"]
         proc = subprocess.run(
-            ["chroot", str(self.root), *args],
+            [*isolate, "chroot", str(self.root), *args],
             env=self.env(env),
             capture_output=True,
             text=True,

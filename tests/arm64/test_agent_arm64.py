@@ -72,6 +72,10 @@ def test_agent_installed_from_locked_wheels_only(arm64: Arm64Root) -> None:
     }
     version = arm64.edgebench("--version").stdout.split()[-1]
     assert installed.pop("edgebench") == version
+    # Nothing could have been compiled: minbase has no C compiler (and pip ran with no
+    # network at all, see the fixture), so every package came from a wheel.
+    compilers = ("cc", "gcc", "c++", "g++", "clang")
+    assert not [c for c in compilers if (arm64.root / "usr/bin" / c).exists()]
     # pip and setuptools come with the venv, not from the lock.
     for tool in ("pip", "setuptools", "wheel"):
         installed.pop(tool, None)
