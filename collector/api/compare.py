@@ -13,14 +13,10 @@ from flask import Response, abort, request
 
 from edgebench.collector import compare as comparison
 from edgebench.collector.api import bp
+from edgebench.collector.api.params import csv_response, split_list, wants_csv
 from edgebench.collector.db import get_session
 from edgebench.collector.export import compare_csv
-from edgebench.collector.runfilter import BadQuery, parse_run_filter
-
-
-def split_list(raw: str | None) -> list[str]:
-    """Split a comma list (``a,b,c``), dropping empty items and surrounding spaces."""
-    return [part.strip() for part in (raw or "").split(",") if part.strip()]
+from edgebench.collector.runfilter import parse_run_filter
 
 
 def comparison_from_args(args: Any) -> dict[str, Any]:
@@ -40,10 +36,7 @@ def comparison_from_args(args: Any) -> dict[str, Any]:
 @bp.get("/compare")
 def compare() -> Any:
     """Compare runs or groups side by side: values, best per metric, ratios to a baseline."""
-    fmt = request.args.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise BadQuery("query parameter 'format' must be 'json' or 'csv'")
-    if fmt == "csv":
+    if wants_csv():
         return compare_export()
     return comparison_from_args(request.args)
 
@@ -51,9 +44,4 @@ def compare() -> Any:
 @bp.get("/compare.csv")
 def compare_export() -> Response:
     """Return the comparison as CSV: one line per run or group, each metric and its ratio."""
-    table = comparison_from_args(request.args)
-    return Response(
-        compare_csv(table),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="edgebench-compare.csv"'},
-    )
+    return csv_response(compare_csv(comparison_from_args(request.args)), "edgebench-compare.csv")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app
 
 from edgebench.collector.api import bp
-from edgebench.collector.api.fleet import int_arg
+from edgebench.collector.api.params import int_arg
 from edgebench.collector.live import STREAM_MAX_S, LiveHub, sse_stream
 
 HUB_KEY = "edgebench_live"

@@ -12,6 +12,7 @@ from flask import Response, abort, request
 
 from edgebench.collector import listing, queries, series
 from edgebench.collector.api import bp
+from edgebench.collector.api.params import csv_response, fleet_args, int_arg, wants_csv
 from edgebench.collector.api.serialize import device_dict, run_dict
 from edgebench.collector.db import get_session
 from edgebench.collector.export import runs_csv
@@ -22,36 +23,6 @@ from edgebench.collector.runfilter import BadQuery, parse_run_filter
 def bad_query(exc: BadQuery) -> tuple[dict[str, Any], int]:
     """Answer a bad query parameter with 400 and the reason."""
     return {"error": "Bad Request", "message": str(exc)}, 400
-
-
-def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
-    """Read a bounded integer query parameter (BadQuery otherwise)."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadQuery(f"query parameter {name!r} must be an integer, not {raw[:40]!r}") from None
-    if not minimum <= value <= maximum:
-        raise BadQuery(f"query parameter {name!r} must be between {minimum} and {maximum}")
-    return value
-
-
-def fleet_args() -> dict[str, Any]:
-    """Read the fleet's filter and sort parameters (shared with the fleet page)."""
-    status = request.args.get("status") or None
-    if status not in (None, "online", "offline"):
-        raise BadQuery("query parameter 'status' must be 'online' or 'offline'")
-    sort = request.args.get("sort") or "device_id"
-    if sort not in listing.DEVICE_SORTS:
-        raise BadQuery(f"query parameter 'sort' must be one of {', '.join(listing.DEVICE_SORTS)}")
-    order = request.args.get("order") or "asc"
-    if order not in ("asc", "desc"):
-        raise BadQuery("query parameter 'order' must be 'asc' or 'desc'")
-    board = request.args.get("board") or None
-    q = (request.args.get("q") or "").strip()[:100] or None
-    return {"status": status, "board": board, "q": q, "sort": sort, "order": order}
 
 
 @bp.get("/devices")
@@ -91,21 +62,10 @@ def _runs_page() -> dict[str, Any]:
     }
 
 
-def _csv(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 @bp.get("/runs")
 def runs() -> Any:
     """List runs with filters (device, board, model, backend, threads, verdict, dates), paged."""
-    fmt = request.args.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise BadQuery("query parameter 'format' must be 'json' or 'csv'")
-    if fmt == "csv":
+    if wants_csv():
         return runs_export()
     return _runs_page()
 
@@ -114,7 +74,7 @@ def runs() -> Any:
 def runs_export() -> Response:
     """Return the runs list (same filters; up to 1000 per page) as CSV."""
     flt = parse_run_filter(request.args, default_limit=1000)
-    return _csv(runs_csv(listing.list_runs(get_session(), flt)), "edgebench-runs.csv")
+    return csv_response(runs_csv(listing.list_runs(get_session(), flt)), "edgebench-runs.csv")
 
 
 @bp.get("/runs/<run_id>")

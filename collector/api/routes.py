@@ -10,7 +10,7 @@ from typing import Any
 
 from edgebench.collector import queries
 from edgebench.collector.api import bp
-from edgebench.collector.api.fleet import int_arg
+from edgebench.collector.api.params import int_arg
 from edgebench.collector.api.serialize import rejected_dict
 from edgebench.collector.db import get_session
 

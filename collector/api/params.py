@@ -1,0 +1,67 @@
+"""Query-parameter parsing and response helpers shared by the API views and the pages.
+
+Every bad value raises :class:`~edgebench.collector.runfilter.BadQuery` with a sentence
+naming the parameter and what it accepts; API views answer it with a JSON 400, pages
+with a 400 page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+
+from edgebench.collector import listing
+from edgebench.collector.runfilter import BadQuery
+
+
+def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    """Read a bounded integer query parameter (BadQuery otherwise)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadQuery(f"query parameter {name!r} must be an integer, not {raw[:40]!r}") from None
+    if not minimum <= value <= maximum:
+        raise BadQuery(f"query parameter {name!r} must be between {minimum} and {maximum}")
+    return value
+
+
+def split_list(raw: str | None) -> list[str]:
+    """Split a comma list (``a,b,c``), dropping empty items and surrounding spaces."""
+    return [part.strip() for part in (raw or "").split(",") if part.strip()]
+
+
+def fleet_args() -> dict[str, Any]:
+    """Read the fleet's filter and sort parameters (shared with the fleet page)."""
+    status = request.args.get("status") or None
+    if status not in (None, "online", "offline"):
+        raise BadQuery("query parameter 'status' must be 'online' or 'offline'")
+    sort = request.args.get("sort") or "device_id"
+    if sort not in listing.DEVICE_SORTS:
+        raise BadQuery(f"query parameter 'sort' must be one of {', '.join(listing.DEVICE_SORTS)}")
+    order = request.args.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        raise BadQuery("query parameter 'order' must be 'asc' or 'desc'")
+    board = request.args.get("board") or None
+    q = (request.args.get("q") or "").strip()[:100] or None
+    return {"status": status, "board": board, "q": q, "sort": sort, "order": order}
+
+
+def wants_csv() -> bool:
+    """Read ``format`` (``json``, the default, or ``csv``)."""
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise BadQuery("query parameter 'format' must be 'json' or 'csv'")
+    return fmt == "csv"
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """Return ``text`` as a CSV download named ``filename``."""
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
