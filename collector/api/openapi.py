@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API, served at ``/api/openapi.json``.
 
 Written out by hand next to the views, and checked against real responses by
-``tests/collector/test_openapi.py`` (every path is called and every JSON body validated
+``tests/collector/dashboard/test_openapi.py`` (every path is called and every JSON body validated
 against its schema), so the document cannot drift from the code unnoticed.
 """
 
@@ -11,145 +11,11 @@ from typing import Any
 
 from flask import url_for
 
+from edgebench.collector import listing
 from edgebench.collector.api import bp
+from edgebench.collector.api.schemas import SCHEMAS, obj, ref
 from edgebench.collector.runfilter import MAX_OFFSET, MAX_PAGE, RUN_SORTS, RUN_STATUSES
 from edgebench.shared.version import __version__
-
-NUM = {"type": ["number", "null"]}
-INT = {"type": ["integer", "null"]}
-STR = {"type": ["string", "null"]}
-BOOL = {"type": ["boolean", "null"]}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(props: dict[str, Any], *, extra: bool = True) -> dict[str, Any]:
-    """Return an object schema requiring every listed property."""
-    return {
-        "type": "object",
-        "properties": props,
-        "required": sorted(props),
-        "additionalProperties": extra,
-    }
-
-
-DEVICE = {
-    "device_id": {"type": "string"},
-    **{k: STR for k in ("hostname", "board", "architecture", "cpu_model", "os_release")},
-    **{k: STR for k in ("edgebench_version", "status", "status_reason")},
-    "cpu_cores": INT,
-    "ram_mb": NUM,
-    "status_ts": NUM,
-    "outbox_pending": INT,
-    "outbox_dropped_samples": INT,
-    "first_seen": {"type": "number"},
-    "last_seen": {"type": "number"},
-}
-RUN = {
-    "run_id": {"type": "string"},
-    "device_id": {"type": "string"},
-    "status": {"type": "string"},
-    **{k: STR for k in ("sweep_id", "model_name", "model_sha256", "model_source", "error")},
-    **{k: STR for k in ("backend", "backend_version")},
-    "verdict": {"enum": ["VALID", "INVALID", None]},
-    "threads": INT,
-    **{k: BOOL for k in ("xnnpack", "energy_measured", "throttled")},
-    **{k: NUM for k in ("started_at", "finished_at", "latency_mean_ms", "latency_p50_ms")},
-    **{k: NUM for k in ("latency_p90_ms", "latency_p99_ms", "throughput_ips")},
-    **{k: NUM for k in ("mj_per_inference", "power_mean_w", "peak_temp_c", "accuracy_top1")},
-    "received_at": {"type": "number"},
-    "updated_at": {"type": "number"},
-    "has_result": {"type": "boolean"},
-}
-LAST_RESULT = {
-    "run_id": {"type": "string"},
-    "status": {"type": "string"},
-    "model_name": STR,
-    "threads": INT,
-    "verdict": STR,
-    **{k: NUM for k in ("started_at", "latency_p50_ms", "throughput_ips", "mj_per_inference")},
-}
-METRIC_ROW = {
-    "key": {"type": "string"},
-    "label": {"type": "string"},
-    "unit": {"type": "string"},
-    "better": {"enum": ["lower", "higher"]},
-    "values": {"type": "array", "items": NUM},
-    "best": {"type": "array", "items": {"type": "boolean"}},
-    "ratios": {"type": "array", "items": NUM},
-}
-COLUMN = {
-    "id": {"type": "string"},
-    "label": {"type": "string"},
-    "run_ids": {"type": "array", "items": {"type": "string"}},
-    "n": {"type": "integer"},
-    "values": {"type": "object", "additionalProperties": NUM},
-}
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-        "required": ["error"],
-    },
-    "Device": _object(
-        DEVICE
-        | {
-            "online": {"type": "boolean"},
-            "runtimes": {"type": ["object", "null"]},
-            "last_result": {"oneOf": [_object(LAST_RESULT), {"type": "null"}]},
-        }
-    ),
-    "RunSummary": _object(RUN),
-    "DeviceDetail": _object(
-        DEVICE
-        | {
-            "facts": {"type": ["object", "null"]},
-            "online": {"type": "boolean"},
-            "runs": {"type": "array", "items": _ref("RunSummary")},
-            "run_count": {"type": "integer"},
-            "trends": {
-                "type": "object",
-                "additionalProperties": {"type": "array", "items": {"type": "object"}},
-            },
-        }
-    ),
-    "RunDetail": _object(
-        RUN
-        | {
-            "result": {"type": ["object", "null"]},
-            "derived": _object(
-                {
-                    "latency_histogram": _object(
-                        {
-                            "edges": {"type": "array", "items": {"type": "number"}},
-                            "counts": {"type": "array", "items": {"type": "integer"}},
-                        }
-                    ),
-                    "latency_timeline": {
-                        "type": "array",
-                        "items": {"type": "array", "items": {"type": "number"}},
-                    },
-                }
-            ),
-        }
-    ),
-    "Sample": {
-        "type": "object",
-        "properties": {"t": {"type": "number"}},
-        "required": ["t"],
-        "additionalProperties": NUM,
-    },
-    "Comparison": _object(
-        {
-            "mode": {"enum": ["runs", "groups"]},
-            "baseline": STR,
-            "columns": {"type": "array", "items": _object(COLUMN)},
-            "rows": {"type": "array", "items": _object(METRIC_ROW)},
-        }
-    ),
-}
 
 
 def _param(name: str, schema: dict[str, Any], text: str, where: str = "query") -> dict[str, Any]:
@@ -167,7 +33,7 @@ RUN_FILTERS = [
     _param("board", {"type": "string"}, "Board name as the device reports it."),
     _param("model", {"type": "string"}, "Model name or sha256."),
     _param("backend", {"type": "string"}, "Inference backend (e.g. litert)."),
-    _param("threads", {"type": "integer", "minimum": 1}, "Interpreter threads."),
+    _param("threads", {"type": "integer", "minimum": 1, "maximum": 1024}, "Interpreter threads."),
     _param("verdict", {"enum": ["VALID", "INVALID"]}, "Run verdict."),
     _param("status", {"enum": list(RUN_STATUSES)}, "Run status."),
     _param("sweep", {"type": "string"}, "Sweep id."),
@@ -198,7 +64,7 @@ def _json(schema: dict[str, Any], text: str) -> dict[str, Any]:
 def _op(summary: str, params: list[dict[str, Any]], ok: dict[str, Any], *codes: int) -> dict:
     responses: dict[str, Any] = {"200": ok}
     for code in codes:
-        responses[str(code)] = _json(_ref("Error"), {400: "Bad parameter", 404: "Not found"}[code])
+        responses[str(code)] = _json(ref("Error"), {400: "Bad parameter", 404: "Not found"}[code])
     return {"get": {"summary": summary, "parameters": params, "responses": responses}}
 
 
@@ -207,7 +73,7 @@ def _text(kind: str, text: str) -> dict[str, Any]:
 
 
 def _list(item: str, **extra: Any) -> dict[str, Any]:
-    return _object({"items": {"type": "array", "items": _ref(item)}, **extra})
+    return obj({"items": {"type": "array", "items": ref(item)}, **extra})
 
 
 DEVICE_ID = _param("device_id", {"type": "string"}, "Device id.", "path")
@@ -216,11 +82,7 @@ FLEET_PARAMS = [
     _param("status", {"enum": ["online", "offline"]}, "Online state."),
     _param("board", {"type": "string"}, "Board name."),
     _param("q", {"type": "string"}, "Text in device id, hostname or board."),
-    _param(
-        "sort",
-        {"enum": ["device_id", "board", "cpu_model", "os_release", "status", "last_seen"]},
-        "Sort column.",
-    ),
+    _param("sort", {"enum": list(listing.DEVICE_SORTS)}, "Sort column."),
     _param("order", {"enum": ["asc", "desc"]}, "Sort direction."),
 ]
 PAGED = {k: {"type": "integer"} for k in ("total", "limit", "offset", "page", "pages")}
@@ -228,7 +90,7 @@ PAGED = {k: {"type": "integer"} for k in ("total", "limit", "offset", "page", "p
 
 def document() -> dict[str, Any]:
     """Return the OpenAPI document (server URL relative to this app's mount point)."""
-    samples = _object(
+    samples = obj(
         {
             "run_id": {"type": "string"},
             "total": {"type": "integer"},
@@ -238,7 +100,7 @@ def document() -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "array", "items": {"type": "number"}},
             },
-            "items": {"type": "array", "items": _ref("Sample")},
+            "items": {"type": "array", "items": ref("Sample")},
         }
     )
     max_points = _param(
@@ -254,7 +116,7 @@ def document() -> dict[str, Any]:
         "/devices/{device_id}": _op(
             "One device with runs and trends",
             [DEVICE_ID],
-            _json(_ref("DeviceDetail"), "Device"),
+            _json(ref("DeviceDetail"), "Device"),
             404,
         ),
         "/runs": _op(
@@ -265,7 +127,7 @@ def document() -> dict[str, Any]:
         ),
         "/runs.csv": _op("Runs as CSV (same filters)", RUN_FILTERS, _text("text/csv", "CSV"), 400),
         "/runs/{run_id}": _op(
-            "One run with its result document", [RUN_ID], _json(_ref("RunDetail"), "Run"), 404
+            "One run with its result document", [RUN_ID], _json(ref("RunDetail"), "Run"), 404
         ),
         "/runs/{run_id}/samples": _op(
             "Telemetry, min/max downsampled",
@@ -277,7 +139,7 @@ def document() -> dict[str, Any]:
         "/compare": _op(
             "Side-by-side comparison",
             COMPARE_PARAMS,
-            _json(_ref("Comparison"), "Comparison"),
+            _json(ref("Comparison"), "Comparison"),
             400,
             404,
         ),
@@ -288,7 +150,7 @@ def document() -> dict[str, Any]:
             "Recently rejected messages",
             [_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Rows.")],
             _json(
-                _object(
+                obj(
                     {
                         "total": {"type": "integer"},
                         "items": {"type": "array", "items": {"type": "object"}},
