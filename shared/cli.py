@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -47,5 +48,24 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
 
 
 def main() -> None:
-    """Run the CLI (the console-script entry point)."""
-    cli(prog_name="edgebench")
+    """Run the CLI (the console-script entry point).
+
+    Usage errors (a bad option value, an unknown option) become the same one-line
+    ``edgebench: error: ...`` as every other user error, with a pointer to ``--help``.
+    """
+    try:
+        result = cli.main(prog_name="edgebench", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a bare group: its help is the useful answer
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"edgebench: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("edgebench: aborted", err=True)
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)

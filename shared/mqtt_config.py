@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from edgebench.shared.errors import ConfigError
+from edgebench.shared.topics import validate_prefix
+
 SUPPORTED_SCHEMES = ("mqtt", "mqtts", "tcp", "ssl")
 
 
@@ -43,17 +46,11 @@ class MqttConfig:
                     errors.append(f"{where}.url: {self.url!r} has an invalid port")
         if self.keepalive_s < 5:
             errors.append(f"{where}.keepalive_s: must be at least 5 seconds (mosquitto rejects 0)")
-        prefix = self.topic_prefix
-        if (
-            not prefix
-            or any(c in prefix for c in "+#")
-            or prefix.startswith("/")
-            or prefix.endswith("/")
-        ):
-            errors.append(
-                f"{where}.topic_prefix: {prefix!r} must be non-empty, without + or #, "
-                "and must not start or end with /"
-            )
+        try:
+            # One rule for the prefix: the one the topic layout itself enforces.
+            validate_prefix(self.topic_prefix)
+        except ConfigError as exc:
+            errors.append(str(exc).replace("mqtt.topic_prefix", f"{where}.topic_prefix", 1))
         if (self.tls_cert is None) != (self.tls_key is None):
             errors.append(f"{where}: tls_cert and tls_key must be given together")
         for name in ("tls_ca", "tls_cert", "tls_key"):
