@@ -236,3 +236,14 @@ def test_run_page_labels_an_estimated_power_series(client: FlaskClient) -> None:
     assert f'Power (W) <span class="muted">{note}</span>' in html
     measured = client.get("/runs/pi5-lab-01-mobilenet_v1-4t-1-0").get_data(as_text=True)
     assert "Power (W)" in measured and note not in measured
+
+
+def test_runs_page_filters_and_pager_links(client: FlaskClient) -> None:
+    html = client.get("/runs?limit=25&page=2").get_data(as_text=True)
+    assert html.count('<tr data-run-id="') == 25
+    assert f"{EXPECTED_RUNS} runs, page 2 of 3." in html
+    assert 'rel="prev" href="?limit=25"' in html
+    assert 'rel="next" href="?limit=25&amp;offset=50"' in html
+    filtered = client.get("/runs?device=pi5-lab-01&threads=2&verdict=VALID").get_data(as_text=True)
+    assert filtered.count('<tr data-run-id="') == 4 and 'rel="next"' not in filtered
+    assert "<option selected>pi5-lab-01</option>" in filtered
