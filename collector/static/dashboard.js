@@ -56,6 +56,22 @@
     return document.querySelector('canvas[data-chart="' + name + '"]');
   }
 
+  /* Date ticks: the day, or day and time when the axis spans less than two days. */
+  function dateTick(v) {
+    return this.max - this.min < 2 * 86400 ? utc(v).slice(5, 16) : utc(v).slice(0, 10);
+  }
+
+  /* An axis of epoch seconds around the points, at least an hour wide (a single run would
+   * otherwise get an axis of several years). */
+  function dateRange(datasets) {
+    var xs = [];
+    datasets.forEach(function (d) { d.points.forEach(function (p) { xs.push(p[0]); }); });
+    if (!xs.length) return {};
+    var lo = Math.min.apply(null, xs), hi = Math.max.apply(null, xs);
+    var pad = Math.max(1800, (hi - lo) * 0.03);
+    return {xmin: lo - pad, xmax: hi + pad};
+  }
+
   function lineChart(el, datasets, opts) {
     if (!el) return;
     charts.push(new window.Chart(el, {
@@ -72,7 +88,7 @@
         scales: {
           x: {type: "linear", min: opts.xmin, max: opts.xmax,
               title: {display: !!opts.xtitle, text: opts.xtitle},
-              ticks: opts.dates ? {callback: function (v) { return utc(v).slice(0, 10); }} : {}},
+              ticks: opts.dates ? {callback: dateTick, includeBounds: false, maxTicksLimit: 6} : {}},
           // A fixed axis width lines the x axes of stacked panels up exactly.
           y: {title: {display: !!opts.unit, text: opts.unit},
               afterFit: function (axis) { axis.width = 64; }}
@@ -138,8 +154,11 @@
                  data.histogram.counts.map(function () { return false; }), "inferences");
       }
     } else if (page === "device") {
-      lineChart(canvas("trend-latency"), data.latency, {dates: true, unit: "ms", points: true});
-      lineChart(canvas("trend-energy"), data.energy, {dates: true, unit: "mJ", points: true});
+      var range = dateRange(data.latency);
+      lineChart(canvas("trend-latency"), data.latency,
+                {dates: true, unit: "ms", points: true, xmin: range.xmin, xmax: range.xmax});
+      lineChart(canvas("trend-energy"), data.energy,
+                {dates: true, unit: "mJ", points: true, xmin: range.xmin, xmax: range.xmax});
     } else if (page === "compare") {
       data.bars.forEach(function (bar) {
         compareBars(canvas("bar-" + bar.id), data.labels, bar.values, bar.best);

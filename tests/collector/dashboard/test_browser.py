@@ -146,6 +146,12 @@ def test_device_page_draws_trends(page, server: Server, output_dir: Path) -> Non
     wait_body(page, "charts-drawn", "yes")
     assert drawn_pixels(page, 'canvas[data-chart="trend-latency"]') > 500
     assert drawn_pixels(page, 'canvas[data-chart="trend-energy"]') > 500
+    # The fleet's runs span an hour: the date axis must tell them apart (time, not one day).
+    ticks = page.evaluate(
+        """() => window.Chart.getChart(document.querySelector('canvas[data-chart="trend-latency"]'))
+            .scales.x.getLabelItems().map(i => i.label)"""
+    )
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks
     assert page.locator("#runs-table tbody tr").count() == 12
     shot(page, output_dir, "device")
 
