@@ -7,13 +7,23 @@ Three measurements in one run, on this machine:
    stored samples per second is taken over the middle 60 % of the stored rows.
 2. **Lag**: ``--devices`` devices each publish one 1-row samples message per second
    (1 Hz sampling); lag is commit time minus the message's ``ts`` (publish time).
-3. **Raw ceiling**: the same sample rows inserted straight into a fresh database with
-   the same schema (Alembic head), batch size and pragmas, with ``sqlite3.executemany``.
+3. **Raw ceiling**: the same number of the same sample rows inserted straight into a fresh
+   database with the same schema (Alembic head), batch size and pragmas, with
+   ``sqlite3.executemany``. Measured three times (before the backlog, after it, after the
+   lag test) and the median taken, because other jobs on a shared machine change the
+   speed of both sides over a run.
+
+Publishers, Mosquitto and the collector all run on this machine and share its cores (the
+ceiling uses one). To tell the collector's own cost from contention, the backlog phase
+also reports CPU seconds per process group (collector incl. decoder processes,
+publishers, broker, and everything else on the machine) over the measured window, and
+the collector's CPU time per stored sample next to the ceiling's CPU time per row.
 
 The collector runs in this process (``IngestService``: paho subscriber with manual acks,
-queue, writer thread, SQLite in WAL), over MQTT 5 so the broker may keep more than 20
-unacknowledged messages in flight. Each publisher process speaks for many devices over one
-connection (topics and payloads are per device; only the TCP connection is shared).
+queue, writer thread, SQLite in WAL; ``--decoders N`` adds N decoder processes), over
+MQTT 5 so the broker may keep more than 20 unacknowledged messages in flight. Each
+publisher process speaks for many devices over one connection (topics and payloads are
+per device; only the TCP connection is shared).
 
 Run: ``.venv/bin/python bench/ingest_throughput.py`` (needs ``mosquitto`` on PATH).
 Exit status 1 if a target is missed.
@@ -162,7 +172,31 @@ def start_collector(workdir: Path, port: int, probe: Probe, decoders: int):  # n
     return service
 
 
-def measure_backlog(service, port: int, args: argparse.Namespace) -> float:  # noqa: ANN001
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds consumed so far by these processes (gone ones count 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have been busy since boot."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq + t.steal
+
+
+def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespace) -> float:  # noqa: ANN001
+    import os
+
     ctx = mp.get_context("spawn")
     go = ctx.Event()
     per_worker = args.messages // args.publishers
@@ -174,13 +208,21 @@ def measure_backlog(service, port: int, args: argparse.Namespace) -> float:  # n
         p.start()
     time.sleep(3.0)  # publishers build their payloads before the clock starts
     total = per_worker * args.publishers * args.rows
+    decoders = service.subscriber.decoders
+    groups = {
+        "collector": [os.getpid(), *([p.pid for p in decoders._procs] if decoders else [])],
+        "publishers": [p.pid for p in procs],
+        "broker": [broker_pid],
+    }
     start_count = service.writer.stats.snapshot()["samples_inserted"]
-    points: list[tuple[float, int]] = []
+    points: list[tuple[float, int, dict[str, float]]] = []
     go.set()
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         stored = service.writer.stats.snapshot()["samples_inserted"] - start_count
-        points.append((time.monotonic(), stored))
+        cpu = {name: cpu_seconds(pids) for name, pids in groups.items()}
+        cpu["machine"] = machine_busy_seconds()
+        points.append((time.monotonic(), stored, cpu))
         if stored >= total:
             break
         time.sleep(0.05)
@@ -188,10 +230,16 @@ def measure_backlog(service, port: int, args: argparse.Namespace) -> float:  # n
         p.join(60)
     lo = next(p for p in points if p[1] >= 0.2 * total)
     hi = next(p for p in points if p[1] >= 0.8 * total)
-    rate = (hi[1] - lo[1]) / (hi[0] - lo[0])
+    window, rows = hi[0] - lo[0], hi[1] - lo[1]
+    rate = rows / window
+    used = {name: hi[2][name] - lo[2][name] for name in hi[2]}
+    used["other jobs"] = used.pop("machine") - sum(used.values())
     print(f"backlog: {total} samples in {per_worker * args.publishers} messages of {args.rows}")
     print(f"  sustained stored rate: {rate:,.0f} samples/s (middle 60% of the rows)")
-    return rate
+    shares = ", ".join(f"{name} {sec / window:.2f}" for name, sec in used.items())
+    print(f"  CPU cores busy in that window ({window:.2f} s): {shares}")
+    print(f"  collector CPU per stored sample: {used['collector'] / rows * 1e6:.2f} us")
+    return rate, used["collector"] / rows
 
 
 def measure_lag(service, port: int, probe: Probe, args: argparse.Namespace) -> float:  # noqa: ANN001
@@ -219,12 +267,15 @@ def measure_lag(service, port: int, probe: Probe, args: argparse.Namespace) -> f
     return p95
 
 
-def measure_ceiling(workdir: Path, rows: int, batch_size: int) -> float:
-    """Insert ``rows`` sample rows straight into the same schema with sqlite3.executemany."""
+def measure_ceiling(workdir: Path, rows: int, batch_size: int, name: str) -> tuple[float, float]:
+    """Insert ``rows`` sample rows straight into the same schema with sqlite3.executemany.
+
+    Returns (rows per second, CPU seconds per row).
+    """
     from edgebench.collector import db
     from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
 
-    path = workdir / "ceiling.sqlite"
+    path = workdir / f"ceiling-{name}.sqlite"
     engine = db.make_engine(f"sqlite:///{path}")
     db.upgrade(engine)
     engine.dispose()
@@ -249,15 +300,18 @@ def measure_ceiling(workdir: Path, rows: int, batch_size: int) -> float:
         row = sample_row(1_000.0 + n, n)
         values = [row[c] for c in (*SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS)]
         data.append((runs[n % 50], row["t"], *values, extra))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, rows, batch_size):
         conn.executemany(sql, data[i : i + batch_size])
         conn.commit()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     conn.close()
     rate = rows / elapsed
-    print(f"raw SQLite ceiling: {rate:,.0f} samples/s ({rows} rows, batches of {batch_size})")
-    return rate
+    print(
+        f"raw SQLite ceiling ({name}): {rate:,.0f} samples/s, {cpu / rows * 1e6:.2f} us CPU "
+        f"per row ({rows} rows, batches of {batch_size})"
+    )
+    return rate, cpu / rows
 
 
 def main() -> int:
@@ -275,22 +329,46 @@ def main() -> int:
         default=0,
         help="collector decoder processes (0: in the MQTT thread)",
     )
+    parser.add_argument(
+        "--inflight",
+        type=int,
+        default=1000,
+        help="mosquitto max_inflight_messages (its default is 20; 0 = no limit)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="edgebench-bench-") as tmp:
         workdir = Path(tmp)
-        broker = MosquittoBroker(workdir / "mosquitto")
+        # Mosquitto sends any one client at most max_inflight_messages (default 20)
+        # unacknowledged QoS 1 messages, even to an MQTT 5 client announcing a larger
+        # Receive Maximum; the collector acknowledges only after commit, so 20 would
+        # make it wait for the broker between commits (docs: raise it on the broker).
+        extra = f"max_inflight_messages {args.inflight}\n"
+        broker = MosquittoBroker(workdir / "mosquitto", extra_config=extra)
+        print(f"mosquitto: {extra.strip()}; collector decoder processes: {args.decoders}")
         broker.start()
         probe = Probe()
         service = start_collector(workdir, broker.port, probe, args.decoders)
+        rows = args.messages // args.publishers * args.publishers * args.rows
+        batch = service.config.batch_size
+        ceilings = [measure_ceiling(workdir, rows, batch, "before")]
         try:
-            rate = measure_backlog(service, broker.port, args)
+            rate, collector_cpu = measure_backlog(service, broker.proc.pid, broker.port, args)
+            ceilings.append(measure_ceiling(workdir, rows, batch, "after backlog"))
             lag_p95 = measure_lag(service, broker.port, probe, args)
             health = service.health()
         finally:
             service.stop()
             broker.stop()
-        ceiling = measure_ceiling(workdir, 200_000, service.config.batch_size)
+        ceilings.append(measure_ceiling(workdir, rows, batch, "after lag"))
+    ceiling = statistics.median(c[0] for c in ceilings)
+    ceiling_cpu = statistics.median(c[1] for c in ceilings)
+    print(f"raw SQLite ceiling, median of 3: {ceiling:,.0f} samples/s")
+    print(
+        f"CPU per sample: collector {collector_cpu * 1e6:.2f} us, "
+        f"ceiling {ceiling_cpu * 1e6:.2f} us (on a core of its own the collector would store "
+        f"{ceiling_cpu / collector_cpu:.0%} of the ceiling; informational)"
+    )
     print(f"collector: {health['batches']} batches, {health['rejected']} rejected")
     checks = [
         (rate >= TARGET_RATE, f"sustained rate {rate:,.0f} samples/s >= {TARGET_RATE:,.0f}"),
