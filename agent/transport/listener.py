@@ -23,6 +23,7 @@ from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     MAX_STRING_LENGTH,
     Envelope,
+    FactsMessage,
     ResultMessage,
     RunFailedMessage,
     RunFinishedMessage,
@@ -245,4 +246,17 @@ def make_run_listener(config: AgentConfig, facts: DeviceFacts) -> PublishingList
         return None
     from edgebench.agent.transport.session import StandaloneSession
 
-    return StandaloneSession.open(config, facts.device_id).listener()
+    listener = StandaloneSession.open(config, facts.device_id).listener()
+    # A board that only ever runs `agent run` (no daemon, as in a fleet of one) still puts
+    # its facts on the broker, retained, so the collector knows what the board is. Status
+    # stays the daemon's: a run's exit must not mark a board with a live daemon offline.
+    outbox = listener.writer.outbox
+    listener.writer.write(
+        FactsMessage(
+            device_id=facts.device_id,
+            facts=facts,
+            outbox_pending=outbox.count(),
+            outbox_dropped_samples=outbox.dropped_samples(),
+        )
+    )
+    return listener

@@ -51,3 +51,8 @@ def test_run_publishes_events_and_result(mosquitto, models_dir, tmp_path):
     assert any(t.endswith(f"/bench-01/runs/{run_id}/events") for t in topics), topics
     payload = next(p for t, p in received if t in result_topics)
     assert run_id.encode() in payload
+    # Without a daemon, the run itself puts the board's facts on the broker, retained.
+    facts = [json.loads(p) for t, p in received if t.endswith("/bench-01/facts")]
+    assert facts, topics
+    assert facts[0]["facts"]["device_id"] == "bench-01"
+    assert facts[0]["facts"]["architecture"]
