@@ -8,10 +8,10 @@ Three measurements in one run, on this machine:
 2. **Lag**: ``--devices`` devices each publish one 1-row samples message per second
    (1 Hz sampling); lag is commit time minus the message's ``ts`` (publish time).
 3. **Raw ceiling**: the same number of the same sample rows inserted straight into a fresh
-   database with the same schema (Alembic head), batch size and pragmas, with
-   ``sqlite3.executemany``. Measured three times (before the backlog, after it, after the
-   lag test) and the median taken, because other jobs on a shared machine change the
-   speed of both sides over a run.
+   database with the same schema (Alembic head) and pragmas, as many rows per transaction
+   as a full collector batch, with ``sqlite3.executemany``. Measured three times (before
+   the backlog, after it, after the lag test) and the median taken, because other jobs on
+   a shared machine change the speed of both sides over a run.
 
 Publishers, Mosquitto and the collector all run on this machine and share its cores (the
 ceiling uses one). To tell the collector's own cost from contention, the backlog phase
@@ -350,7 +350,8 @@ def main() -> int:
         probe = Probe()
         service = start_collector(workdir, broker.port, probe, args.decoders)
         rows = args.messages // args.publishers * args.publishers * args.rows
-        batch = service.config.batch_size
+        # As many rows per transaction as a full collector batch (batch_size messages).
+        batch = service.config.batch_size * args.rows
         ceilings = [measure_ceiling(workdir, rows, batch, "before")]
         try:
             rate, collector_cpu = measure_backlog(service, broker.proc.pid, broker.port, args)

@@ -28,9 +28,9 @@ def _broker_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def _workers_option(f: Callable[..., Any]) -> Callable[..., Any]:
+def _decoders_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--workers",
+        "--decoders",
         type=click.IntRange(min=0),
         help="Decoder processes for ingest; 0 decodes in the MQTT thread [default: 0].",
     )(f)
@@ -54,13 +54,13 @@ def collector() -> None:
 @_broker_option
 @click.option("--host", help="Address the web server binds [default: 127.0.0.1].")
 @click.option("--port", type=int, help="Web server port [default: 8080].")
-@_workers_option
+@_decoders_option
 @click.pass_context
 def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -> None:
     """Run ingest and the dashboard/API in one process until Ctrl-C."""
     flags = {"db": db, "mqtt.url": broker, "host": opts["host"], "port": opts["port"]}
     config = load_config(ctx, flags)
-    service = start_ingest(config, workers=opts["workers"])
+    service = start_ingest(config, decoders=opts["decoders"])
     try:
         server = make_web_server(config, service)
         click.echo(f"edgebench collector: dashboard http://{_display_host(config)}:{config.port}/")
@@ -72,12 +72,12 @@ def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -
 @collector.command()
 @_db_option
 @_broker_option
-@_workers_option
+@_decoders_option
 @click.pass_context
-def ingest(ctx: click.Context, db: str | None, broker: str | None, workers: int | None) -> None:
+def ingest(ctx: click.Context, db: str | None, broker: str | None, decoders: int | None) -> None:
     """Run MQTT ingest only (no web server) until Ctrl-C."""
     config = load_config(ctx, {"db": db, "mqtt.url": broker})
-    service = start_ingest(config, workers=workers)
+    service = start_ingest(config, decoders=decoders)
     stop = threading.Event()
     try:
         _serve_until_signal(stop.wait, stop.set)
@@ -110,12 +110,12 @@ def db_upgrade(ctx: click.Context, db: str | None, revision: str) -> None:
     click.echo(f"database {engine.url.render_as_string()}: revision {before} -> {after}")
 
 
-def start_ingest(config: CollectorConfig, workers: int | None = None) -> IngestService:
-    """Start ingest (embedded broker if no URL; ``workers`` decoder processes), say where."""
+def start_ingest(config: CollectorConfig, decoders: int | None = None) -> IngestService:
+    """Start ingest (embedded broker if no URL; ``decoders`` processes) and say where."""
     from edgebench.collector.ingest.service import IngestService, database_url
 
-    # --workers, else the config's ingest_workers (a field the config may not have yet).
-    count = int(getattr(config, "ingest_workers", 0) or 0) if workers is None else workers
+    # --decoders, else the config's ingest_decoders (a field the config may not have yet).
+    count = int(getattr(config, "ingest_decoders", 0) or 0) if decoders is None else decoders
     service = IngestService(config, decoders=count)
     service.start()
     kind = "embedded broker" if service.embedded is not None else "broker"

@@ -95,3 +95,23 @@ def test_malformed_input_through_decoders_is_rejected_and_counted(
     assert_exactly(engine, {"run-ok": 5})
     hostile.close()
     honest.close()
+
+
+def test_every_stored_message_is_acknowledged_to_the_broker(
+    mosquitto, engine, make_config, start_ingest
+) -> None:
+    """PUBACKs are queued per batch with one wake-up of paho's loop: all must go out."""
+    service = start_ingest(make_config(mosquitto.url), engine=engine)
+    pub = Publisher(mosquitto.port, "pi-q")
+    pub.publish(run_stream("pi-q", "run-q", batches=30))
+    pub.wait_acked()
+    wait_until(lambda: stored(engine, 151, 1), what="stored")
+    acked = "Received PUBACK from edgebench-collector "
+
+    def broker_got_all() -> bool:
+        log = mosquitto.log_path.read_text(errors="replace")
+        return sum(acked in line for line in log.splitlines()) >= 32
+
+    wait_until(broker_got_all, what="32 PUBACKs at the broker")
+    assert service.health()["accepted"] == 32
+    pub.close()
