@@ -8,9 +8,9 @@ from them **in the order the messages arrived** (message k always comes from dec
 k mod N), attaches the MQTT token and queues it for the one writer. Everything that
 makes ingest safe stays in the one process with the one MQTT session: acknowledgement
 only after commit, the persistent session the broker resends from, idempotent writes.
-(Several collector processes on an MQTT 5 shared subscription would not be safe:
-Mosquitto 2.0 does not restore shared subscriptions after a restart, so messages
-published before the workers reconnect are dropped.)
+(Several collector processes on an MQTT 5 shared subscription were tried and are not
+safe: with Mosquitto 2.0.11, messages published after a broker restart but before the
+workers had reconnected were lost, where the one persistent session gets them all.)
 
 A decoder that dies loses nothing: the gatherer decodes the messages it held in this
 process and starts a new one. Samples come back with their table rows already built
