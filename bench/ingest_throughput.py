@@ -332,20 +332,20 @@ def main() -> int:
     parser.add_argument(
         "--inflight",
         type=int,
-        default=1000,
-        help="mosquitto max_inflight_messages (its default is 20; 0 = no limit)",
+        default=None,
+        help="set mosquitto's max_inflight_messages (default: leave its default, 20)",
     )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="edgebench-bench-") as tmp:
         workdir = Path(tmp)
-        # Mosquitto sends any one client at most max_inflight_messages (default 20)
-        # unacknowledged QoS 1 messages, even to an MQTT 5 client announcing a larger
-        # Receive Maximum; the collector acknowledges only after commit, so 20 would
-        # make it wait for the broker between commits (docs: raise it on the broker).
-        extra = f"max_inflight_messages {args.inflight}\n"
+        # Stock Mosquitto unless --inflight: its max_inflight_messages (default 20) bounds
+        # the unacknowledged QoS 1 messages it sends one client, and the collector
+        # acknowledges only after commit.
+        extra = "" if args.inflight is None else f"max_inflight_messages {args.inflight}\n"
         broker = MosquittoBroker(workdir / "mosquitto", extra_config=extra)
-        print(f"mosquitto: {extra.strip()}; collector decoder processes: {args.decoders}")
+        shown = extra.strip() or "max_inflight_messages 20 (default)"
+        print(f"mosquitto {shown}; collector decoder processes: {args.decoders}")
         broker.start()
         probe = Probe()
         service = start_collector(workdir, broker.port, probe, args.decoders)
