@@ -4,7 +4,7 @@ Three measurements in one run, on this machine:
 
 1. **Sustained throughput**: publisher processes push a backlog of telemetry batches
    (``--rows`` rows per samples message, as the agent batches them) as fast as they can;
-   stored samples per second is taken over the middle 60 % of the stored rows.
+   stored samples per second is taken from the start of publishing to the last commit.
 2. **Lag**: ``--devices`` devices each publish one 1-row samples message per second
    (1 Hz sampling); lag is commit time minus the message's ``ts`` (publish time).
 3. **Raw ceiling**: the same number of the same sample rows inserted straight into a fresh
@@ -216,30 +216,39 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
     }
     start_count = service.writer.stats.snapshot()["samples_inserted"]
     points: list[tuple[float, int, dict[str, float]]] = []
-    go.set()
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
+
+    def snapshot() -> None:
         stored = service.writer.stats.snapshot()["samples_inserted"] - start_count
         cpu = {name: cpu_seconds(pids) for name, pids in groups.items()}
         cpu["machine"] = machine_busy_seconds()
         points.append((time.monotonic(), stored, cpu))
-        if stored >= total:
-            break
+
+    snapshot()
+    go.set()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and points[-1][1] < total:
         time.sleep(0.05)
+        snapshot()
     for p in procs:
         p.join(60)
+    # From the start of publishing until every sample is committed: every message is
+    # decoded and stored inside this window (the middle of it alone can exceed what is
+    # sustainable, because decoding runs ahead of the writer into the queue).
+    first, last = points[0], points[-1]
+    window = last[0] - first[0]
+    rate = last[1] / window
     lo = next(p for p in points if p[1] >= 0.2 * total)
     hi = next(p for p in points if p[1] >= 0.8 * total)
-    window, rows = hi[0] - lo[0], hi[1] - lo[1]
-    rate = rows / window
-    used = {name: hi[2][name] - lo[2][name] for name in hi[2]}
+    middle = (hi[1] - lo[1]) / (hi[0] - lo[0])
+    used = {name: last[2][name] - first[2][name] for name in last[2]}
     used["other jobs"] = used.pop("machine") - sum(used.values())
     print(f"backlog: {total} samples in {per_worker * args.publishers} messages of {args.rows}")
-    print(f"  sustained stored rate: {rate:,.0f} samples/s (middle 60% of the rows)")
+    print(f"  sustained stored rate: {rate:,.0f} samples/s (publish start to last commit)")
+    print(f"  (middle 60% of the rows alone: {middle:,.0f} samples/s; informational)")
     shares = ", ".join(f"{name} {sec / window:.2f}" for name, sec in used.items())
     print(f"  CPU cores busy in that window ({window:.2f} s): {shares}")
-    print(f"  collector CPU per stored sample: {used['collector'] / rows * 1e6:.2f} us")
-    return rate, used["collector"] / rows
+    print(f"  collector CPU per stored sample: {used['collector'] / last[1] * 1e6:.2f} us")
+    return rate, used["collector"] / last[1]
 
 
 def measure_lag(service, port: int, probe: Probe, args: argparse.Namespace) -> float:  # noqa: ANN001
