@@ -6,9 +6,11 @@ down. With paho's ``manual_ack`` a PUBLISH is acknowledged only after the writer
 committed it, so a crash between receipt and commit loses nothing: the broker resends
 every unacknowledged message when the session resumes, and storage ignores duplicates.
 
-The paho network thread validates each message (``decode_message``) and puts it on the
-bounded queue, blocking while the queue is full. Blocking is the back-pressure: the
-broker stops sending once its in-flight window of unacknowledged messages is used up.
+The paho network thread validates each message (``decode_message``, or the samples fast
+path) and puts it on the bounded queue, blocking while the queue is full; with decoder
+processes (``ingest/decoders.py``) it hands the payload to them instead. Blocking is the
+back-pressure: the broker stops sending once its in-flight window of unacknowledged
+messages is used up.
 """
 
 from __future__ import annotations
