@@ -20,6 +20,7 @@ from typing import Any
 
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.messages import CommandMessage, StatusMessage, decode_message, encode_message
+from edgebench.shared.mqtt_client import make_client, session_connect_args
 from edgebench.shared.mqtt_config import MqttConfig
 from edgebench.shared.topics import TopicLayout
 from edgebench.shared.version import __version__
@@ -65,27 +66,14 @@ class MqttLink:
         self._client = self._make_client()
 
     def _make_client(self) -> Any:
-        import paho.mqtt.client as mqtt_client
-
-        v5 = self.mqtt.protocol == "5"
-        client = mqtt_client.Client(
-            mqtt_client.CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt_client.MQTTv5 if v5 else mqtt_client.MQTTv311,
-            # Only 3.1.1 takes clean_session here; v5 passes clean_start to connect().
-            clean_session=None if v5 else False,
+        client = make_client(
+            self.mqtt,
+            self.client_id,
+            reconnect_min_s=RECONNECT_MIN_S,
+            reconnect_max_s=RECONNECT_MAX_S,
         )
         client.enable_logger(logging.getLogger("edgebench.agent.transport.paho"))
-        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         client.max_inflight_messages_set(50)
-        if self.mqtt.username:
-            client.username_pw_set(self.mqtt.username, self.mqtt.password)
-        if self.mqtt.use_tls:
-            client.tls_set(
-                ca_certs=str(self.mqtt.tls_ca) if self.mqtt.tls_ca else None,
-                certfile=str(self.mqtt.tls_cert) if self.mqtt.tls_cert else None,
-                keyfile=str(self.mqtt.tls_key) if self.mqtt.tls_key else None,
-            )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -113,14 +101,7 @@ class MqttLink:
 
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting until ``stop``."""
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-
-        kwargs: dict[str, Any] = {}
-        if self.mqtt.protocol == "5":
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = self.mqtt.session_expiry_s
-            kwargs = {"clean_start": False, "properties": props}
+        kwargs = session_connect_args(self.mqtt)
         try:
             self._client.connect_async(
                 self.mqtt.host, self.mqtt.port, self.mqtt.keepalive_s, **kwargs
