@@ -114,8 +114,7 @@ def start_ingest(config: CollectorConfig, decoders: int | None = None) -> Ingest
     """Start ingest (embedded broker if no URL; ``decoders`` processes) and say where."""
     from edgebench.collector.ingest.service import IngestService, database_url
 
-    # --decoders, else the config's ingest_decoders (a field the config may not have yet).
-    count = int(getattr(config, "ingest_decoders", 0) or 0) if decoders is None else decoders
+    count = config.ingest_decoders if decoders is None else decoders
     service = IngestService(config, decoders=count)
     service.start()
     kind = "embedded broker" if service.embedded is not None else "broker"

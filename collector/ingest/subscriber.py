@@ -27,6 +27,7 @@ from edgebench.collector.ingest.decoders import Decoders
 from edgebench.collector.ingest.fastpath import decode_samples
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import decode_message
+from edgebench.shared.mqtt_client import make_client, session_connect_args
 from edgebench.shared.topics import TopicLayout
 
 if TYPE_CHECKING:
@@ -83,25 +84,7 @@ class Subscriber:
         )
 
     def _make_client(self) -> Any:
-        import paho.mqtt.client as paho
-
-        v5 = self.mqtt.protocol == "5"
-        client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
-            clean_session=None if v5 else False,
-            manual_ack=True,
-        )
-        if self.mqtt.username is not None:
-            client.username_pw_set(self.mqtt.username, self.mqtt.password)
-        if self.mqtt.use_tls:
-            client.tls_set(
-                ca_certs=str(self.mqtt.tls_ca) if self.mqtt.tls_ca else None,
-                certfile=str(self.mqtt.tls_cert) if self.mqtt.tls_cert else None,
-                keyfile=str(self.mqtt.tls_key) if self.mqtt.tls_key else None,
-            )
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client = make_client(self.mqtt, self.client_id, manual_ack=True, reconnect_max_s=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -110,15 +93,7 @@ class Subscriber:
 
     def start(self) -> None:
         """Connect in the background (retrying until the broker is up) and start the loop."""
-        kwargs: dict[str, Any] = {}
-        if self.mqtt.protocol == "5":
-            from paho.mqtt.packettypes import PacketTypes
-            from paho.mqtt.properties import Properties
-
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = self.mqtt.session_expiry_s
-            props.ReceiveMaximum = self.receive_maximum
-            kwargs = {"clean_start": False, "properties": props}
+        kwargs = session_connect_args(self.mqtt, receive_maximum=self.receive_maximum)
         if self.decoders is not None:
             self.decoders.start()
         self._client.connect_async(
