@@ -89,7 +89,9 @@ def assemble(
         window = (window_start, window_start + duration)
         power, energy = telemetry.power_and_energy(measured.count, window)
     else:
-        power, energy = no_window_power("no measured phase (interrupted during warm-up)")
+        power, energy = no_window_power(
+            "no measured phase (interrupted during warm-up)", run.config.power
+        )
     macs = run.info.macs
     return RunResult(
         schema_version=RESULT_SCHEMA_VERSION,

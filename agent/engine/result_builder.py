@@ -11,8 +11,10 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
+from edgebench.agent.config import PowerConfig
 from edgebench.agent.engine.backends import LoadedModel
 from edgebench.agent.engine.options import RunOptions
+from edgebench.agent.power.energy import energy_info
 from edgebench.shared.result import EnergyInfo, ModelInfo, PowerInfo, RunConfig, TensorInfo
 
 log = logging.getLogger(__name__)
@@ -95,22 +97,16 @@ def run_config(options: RunOptions, loaded: LoadedModel, sample_hz: float) -> Ru
     )
 
 
-def no_window_power(note: str) -> tuple[PowerInfo, EnergyInfo]:
+def no_window_power(note: str, config: PowerConfig) -> tuple[PowerInfo, EnergyInfo]:
     """Power and energy when there was no measured window to attribute them to."""
     power = PowerInfo(method="none", measured=False, source="", mean_w=None, note=note)
-    energy = EnergyInfo(
+    energy = energy_info(
         measured=False,
         method="none",
         window_s=0.0,
         joules=None,
-        joules_per_inference=None,
-        inferences_per_joule=None,
-        cpu_power=None,
-        ram_power=None,
-        cpu_energy=None,
-        ram_energy=None,
-        energy_consumed=None,
-        emissions=None,
-        emissions_rate=None,
+        ram_joules=None,
+        inferences=0,
+        power=config,
     )
     return power, energy

@@ -24,6 +24,7 @@ class Telemetry:
 
     def __init__(self, config: AgentConfig, facts: DeviceFacts, warnings: list[str]) -> None:
         self.warnings = warnings
+        self.power_config = config.power
         self.started = False
         self.session: Any = None
         self._pending: deque[dict[str, float | None]] = deque()
@@ -98,4 +99,4 @@ class Telemetry:
                 return self.session.power_and_energy(inferences, window)
             except Exception as exc:
                 self._fail("power/energy", exc)
-        return no_window_power("telemetry unavailable; see warnings")
+        return no_window_power("telemetry unavailable; see warnings", self.power_config)
