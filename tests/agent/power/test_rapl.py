@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,9 @@ def test_session_energy_comes_from_the_counter(monkeypatch, tmp_path) -> None:
     config = dataclasses.replace(use_board(monkeypatch, "x86-rapl", root), sample_hz=0.0)
     session = TelemetrySession(config, collect_device_facts(config))
     session.start()
+    # A window long enough that epoch-second floats (~0.24 us apart near 1.8e9) are exact
+    # to far better than the tolerance below.
+    time.sleep(0.2)
     zone_file(root, "intel-rapl:0").write_text(f"{123456789 + 30_000_000}\n")  # +30 J
     zone_file(root, "intel-rapl:0:1").write_text(f"{23456789 + 6_000_000}\n")  # +6 J
     session.stop()
@@ -80,5 +84,7 @@ def test_session_energy_comes_from_the_counter(monkeypatch, tmp_path) -> None:
     # Given the measured phase, the counter keeps that phase's share of its span.
     t0, t1 = session.samples[0]["t"], session.samples[-1]["t"]
     _, half = session.power_and_energy(120, window=(t0, t0 + (t1 - t0) / 2))
-    assert half.joules == pytest.approx(18.0) and half.ram_energy * 3.6e6 == pytest.approx(3.0)
-    assert half.window_s == pytest.approx((t1 - t0) / 2)
+    assert half.joules == pytest.approx(18.0, rel=1e-5)
+    assert half.ram_energy * 3.6e6 == pytest.approx(3.0, rel=1e-5)
+    # (t0 + h) - t0 is h only to the resolution of epoch-second floats (~0.24 us).
+    assert half.window_s == pytest.approx((t1 - t0) / 2, abs=1e-6)
