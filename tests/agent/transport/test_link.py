@@ -60,6 +60,11 @@ def test_presence_retained_online_then_offline_on_clean_stop(tmp_path: Path, mos
     agent = Agent(tmp_path, mosquitto.url, presence=True).start()
     assert agent.link.wait_connected(10)
     status = [LAYOUT.status(DEVICE)]
+    # CONNACK comes before the broker has the birth message: once a first subscriber has
+    # seen it, the broker holds it retained, so a later subscriber must get the replay.
+    early = Subscriber(mosquitto.port, filters=status).start()
+    assert wait_until(lambda: early.received)
+    early.stop()
     late = Subscriber(mosquitto.port, filters=status).start()  # joins after the birth message
     assert wait_until(lambda: late.received)
     _topic, _payload, retained = late.received[0]
