@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from edgebench.agent.cli.run_control import run_control_kwargs, run_control_options
 from edgebench.shared.errors import EdgebenchError
 
 # Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
@@ -26,30 +27,8 @@ def write_json_atomic(path: Path, document: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("model", required=False)
-@click.option(
-    "--backend",
-    type=click.Choice(["litert", "tflite_runtime"]),
-    default="litert",
-    show_default=True,
-    help="Interpreter package.",
-)
 @click.option("--threads", type=int, help="Interpreter threads [default: all usable cores].")
-@click.option("--no-xnnpack", is_flag=True, help="Disable the default XNNPACK delegate.")
-@click.option("--warmup-runs", type=int, default=1, show_default=True, help="Min warm-up runs.")
-@click.option(
-    "--warmup-secs", type=float, default=0.5, show_default=True, help="Min warm-up seconds."
-)
-@click.option("--runs", type=int, default=50, show_default=True, help="Min measured runs.")
-@click.option(
-    "--min-secs", type=float, default=1.0, show_default=True, help="Min measured seconds."
-)
-@click.option(
-    "--max-secs",
-    type=float,
-    default=150.0,
-    show_default=True,
-    help="Start no new run after this many seconds.",
-)
+@run_control_options
 @click.option("--rate", "rate_hz", type=float, help="Pace inferences at this many per second.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random-input seed.")
 @click.option(
@@ -84,14 +63,8 @@ def run(ctx: click.Context, model: str | None, **opts: Any) -> None:
     from edgebench.agent.engine.runner import RunOptions
 
     options = RunOptions(
-        backend=opts["backend"],
+        **run_control_kwargs(opts),
         threads=opts["threads"],
-        xnnpack=not opts["no_xnnpack"],
-        warmup_runs=opts["warmup_runs"],
-        warmup_secs=opts["warmup_secs"],
-        runs=opts["runs"],
-        min_secs=opts["min_secs"],
-        max_secs=opts["max_secs"],
         rate_hz=opts["rate_hz"],
         seed=opts["seed"],
         images=opts["images"],

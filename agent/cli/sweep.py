@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from edgebench.agent.cli.run_control import run_control_kwargs, run_control_options
 from edgebench.shared.errors import EdgebenchError
 
 # Exit status after Ctrl-C, as shells report SIGINT (128 + 2), like ``agent run``.
@@ -38,19 +39,7 @@ def _ints(flag: str, text: str) -> list[int]:
 @click.option("--resolution", default="224", show_default=True, help="Input sizes, e.g. 96,224")
 @click.option("--threads", help="Thread counts, e.g. 1,2,4 [default: all usable cores].")
 @click.option("--quant", default="int8", show_default=True, help="int8, uint8 or float32.")
-@click.option(
-    "--backend",
-    type=click.Choice(["litert", "tflite_runtime"]),
-    default="litert",
-    show_default=True,
-    help="Interpreter package.",
-)
-@click.option("--no-xnnpack", is_flag=True, help="Disable the default XNNPACK delegate.")
-@click.option("--warmup-runs", type=int, default=1, show_default=True, help="Min warm-up runs.")
-@click.option("--warmup-secs", type=float, default=0.5, show_default=True, help="Min warm-up s.")
-@click.option("--runs", type=int, default=50, show_default=True, help="Min measured runs.")
-@click.option("--min-secs", type=float, default=1.0, show_default=True, help="Min measured s.")
-@click.option("--max-secs", type=float, default=150.0, show_default=True, help="Max measured s.")
+@run_control_options
 @click.option("--sample-hz", type=float, help="Telemetry sampling rate; 0 turns it off.")
 @click.option(
     "--cooldown-max-secs",
@@ -95,16 +84,7 @@ def sweep(ctx: click.Context, **opts: Any) -> None:
     )
     if not points:
         raise EdgebenchError("--alpha: give at least one width multiplier")
-    options = RunOptions(
-        backend=opts["backend"],
-        xnnpack=not opts["no_xnnpack"],
-        warmup_runs=opts["warmup_runs"],
-        warmup_secs=opts["warmup_secs"],
-        runs=opts["runs"],
-        min_secs=opts["min_secs"],
-        max_secs=opts["max_secs"],
-        sample_hz=opts["sample_hz"],
-    )
+    options = RunOptions(**run_control_kwargs(opts), sample_hz=opts["sample_hz"])
     for count in threads:
         dataclasses.replace(options, threads=count).validate()
     options.validate()
