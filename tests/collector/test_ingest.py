@@ -41,10 +41,12 @@ def assert_exactly(engine: sa.Engine, runs: dict[str, int], rows_per_batch: int 
             assert has_result
 
 
+@pytest.mark.parametrize("decoders", [0, 2], ids=["in-mqtt-thread", "2-decoder-processes"])
 def test_broker_restart_mid_run_stores_every_message_once(
-    mosquitto, engine, make_config, start_ingest
+    mosquitto, engine, make_config, start_ingest, decoders: int
 ) -> None:
-    service = start_ingest(make_config(mosquitto.url), engine=engine)
+    service = start_ingest(make_config(mosquitto.url), engine=engine, decoders=decoders)
+    assert service.health()["decoders"] == decoders
     pub = Publisher(mosquitto.port, "pi-a")
     msgs = run_stream("pi-a", "run-1", batches=40)
     pub.publish(msgs[:20])

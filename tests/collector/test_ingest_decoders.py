@@ -14,26 +14,6 @@ from tests.collector.test_fuzz import malformed
 from tests.collector.test_ingest import assert_exactly, stored
 
 
-def test_decoders_store_every_message_once_through_a_broker_restart(
-    mosquitto, engine, make_config, start_ingest
-) -> None:
-    service = start_ingest(make_config(mosquitto.url), engine=engine, decoders=2)
-    assert service.health()["decoders"] == 2
-    pub = Publisher(mosquitto.port, "pi-a")
-    msgs = run_stream("pi-a", "run-1", batches=40)
-    pub.publish(msgs[:20])
-    pub.wait_acked()
-    mosquitto.stop()
-    pub.publish(msgs[20:30])  # queued by paho while the broker is down
-    mosquitto.start()
-    pub.publish(msgs[30:])
-    pub.wait_acked()
-    wait_until(lambda: stored(engine, 201, 1), what="all samples stored")
-    assert_exactly(engine, {"run-1": 40})
-    assert service.health()["rejected"] == 0
-    pub.close()
-
-
 def test_decoded_messages_are_stored_in_arrival_order(
     mosquitto, engine, make_config, start_ingest
 ) -> None:
