@@ -18,8 +18,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from edgebench.shared.codec import decode_message, encode_message
 from edgebench.shared.errors import EdgebenchError
-from edgebench.shared.messages import CommandMessage, StatusMessage, decode_message, encode_message
+from edgebench.shared.messages import CommandMessage, StatusMessage
 from edgebench.shared.mqtt_client import make_client, session_connect_args
 from edgebench.shared.mqtt_config import MqttConfig
 from edgebench.shared.topics import TopicLayout

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.transport.outbox import Outbox
+from edgebench.shared.codec import encode_message, topic_for
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     MAX_STRING_LENGTH,
@@ -30,8 +31,6 @@ from edgebench.shared.messages import (
     RunProgressMessage,
     RunStartedMessage,
     SamplesMessage,
-    encode_message,
-    topic_for,
 )
 from edgebench.shared.result import DeviceFacts, ModelInfo, RunConfig, RunResult
 from edgebench.shared.topics import TopicLayout

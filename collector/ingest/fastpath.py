@@ -28,13 +28,9 @@ from typing import Any
 
 from edgebench.collector.convert import SAMPLE_KEYS, int_column
 from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
+from edgebench.shared.codec import decode_message
 from edgebench.shared.errors import SchemaError
-from edgebench.shared.messages import (
-    MAX_PAYLOAD_BYTES,
-    MAX_STRING_LENGTH,
-    SamplesMessage,
-    decode_message,
-)
+from edgebench.shared.messages import MAX_PAYLOAD_BYTES, MAX_STRING_LENGTH, SamplesMessage
 from edgebench.shared.topics import TopicLayout
 
 try:  # optional accelerator; the standard library gives the same results, slower

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from edgebench.shared.messages import StatusMessage, encode_message
+from edgebench.shared.codec import encode_message
+from edgebench.shared.messages import StatusMessage
 from edgebench.shared.topics import TopicLayout
 from tests.ansible import probes
 from tests.ansible.conftest import SMALL_MODEL

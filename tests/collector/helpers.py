@@ -9,14 +9,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from edgebench.shared.messages import (
-    Envelope,
-    ResultMessage,
-    RunStartedMessage,
-    SamplesMessage,
-    encode_message,
-    topic_for,
-)
+from edgebench.shared.codec import encode_message, topic_for
+from edgebench.shared.messages import Envelope, ResultMessage, RunStartedMessage, SamplesMessage
 from edgebench.shared.topics import TopicLayout
 from tests.shared.samples import model_info, run_config, run_result
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from edgebench.agent.transport.outbox import Outbox
-from edgebench.shared.messages import encode_message, topic_for
+from edgebench.shared.codec import encode_message, topic_for
 from tests.collector.conftest import count
 from tests.collector.helpers import LAYOUT, run_stream, wait_until
 

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from edgebench.collector.convert import sample_rows
 from edgebench.collector.ingest.fastpath import decode_samples
+from edgebench.shared.codec import decode_message, encode_message
 from edgebench.shared.errors import SchemaError
-from edgebench.shared.messages import SamplesMessage, decode_message, encode_message
+from edgebench.shared.messages import SamplesMessage
 from tests.collector.helpers import LAYOUT
 
 TOPIC = "edgebench/v1/pi-a/runs/run-1/samples"

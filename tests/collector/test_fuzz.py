@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from edgebench.collector import db
 from edgebench.collector.ingest.subscriber import receive
 from edgebench.collector.store import Store
-from edgebench.shared.messages import encode_message, topic_for
+from edgebench.shared.codec import encode_message, topic_for
 from tests.collector.conftest import count
 from tests.collector.helpers import LAYOUT, Publisher, run_stream, wait_until
 from tests.shared.samples import one_of_each

@@ -14,7 +14,7 @@ from edgebench.collector.batch import Received
 from edgebench.collector.models import Base
 from edgebench.collector.store import Store
 from edgebench.shared.cli import cli
-from edgebench.shared.messages import decode_message, encode_message, topic_for
+from edgebench.shared.codec import decode_message, encode_message, topic_for
 from tests.collector.conftest import count
 from tests.collector.helpers import LAYOUT, run_stream
 

@@ -9,14 +9,8 @@ import sqlalchemy as sa
 
 from edgebench.collector.batch import Received, refused
 from edgebench.collector.store import Store
-from edgebench.shared.messages import (
-    FactsMessage,
-    SamplesMessage,
-    StatusMessage,
-    decode_message,
-    encode_message,
-    topic_for,
-)
+from edgebench.shared.codec import decode_message, encode_message, topic_for
+from edgebench.shared.messages import FactsMessage, SamplesMessage, StatusMessage
 from tests.collector.conftest import count
 from tests.collector.helpers import LAYOUT, run_stream
 from tests.shared.samples import device_facts

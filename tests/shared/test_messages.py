@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edgebench.shared.codec import decode_message, encode_message, topic_for
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     MAX_PAYLOAD_BYTES,
@@ -18,9 +19,6 @@ from edgebench.shared.messages import (
     ResultMessage,
     SamplesMessage,
     StatusMessage,
-    decode_message,
-    encode_message,
-    topic_for,
 )
 from edgebench.shared.result import LatencySummary, RunResult
 from edgebench.shared.topics import TopicLayout
@@ -295,3 +293,17 @@ def test_envelope_fields_are_required_on_the_wire(name: str) -> None:
     del data[name]
     with pytest.raises(SchemaError, match=f"{name}: missing required field"):
         decode_message(LAYOUT.status(DEVICE), _encode_dict(data), LAYOUT)
+
+
+def test_integers_beyond_64_bits_are_read_as_floats_like_orjson() -> None:
+    """Both collector parsers must agree: such literals are numbers, never integers."""
+    topic = "edgebench/v1/pi-a/runs/run-1/samples"
+    base = json.loads(
+        encode_message(SamplesMessage(device_id="pi-a", run_id="run-1", seq=0, rows=[]))
+    )
+    big = 2**64 + 1
+    msg = decode_message(topic, json.dumps(base | {"rows": [{"t": 1, "x": big}]}).encode(), LAYOUT)
+    assert msg.rows == [{"t": 1, "x": float(big)}] and type(msg.rows[0]["x"]) is float
+    assert type(msg.rows[0]["t"]) is int  # in range: stays an int
+    with pytest.raises(SchemaError, match="seq: expected an integer"):
+        decode_message(topic, json.dumps(base | {"seq": big}).encode(), LAYOUT)

@@ -17,7 +17,8 @@ from edgebench.agent.transport.flusher import Flusher
 from edgebench.agent.transport.link import MqttLink
 from edgebench.agent.transport.listener import OutboxWriter
 from edgebench.agent.transport.outbox import Outbox
-from edgebench.shared.messages import Message, RunProgressMessage, decode_message
+from edgebench.shared.codec import decode_message
+from edgebench.shared.messages import Message, RunProgressMessage
 from edgebench.shared.mqtt_config import MqttConfig
 from edgebench.shared.topics import TopicLayout
 

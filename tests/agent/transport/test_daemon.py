@@ -14,14 +14,13 @@ import paho.mqtt.publish as mqtt_publish
 import pytest
 
 from edgebench.agent.transport.outbox import OUTBOX_FILE, Outbox
+from edgebench.shared.codec import encode_message, topic_for
 from edgebench.shared.messages import (
     CommandMessage,
     FactsMessage,
     RunProgressMessage,
     SamplesMessage,
     StatusMessage,
-    encode_message,
-    topic_for,
 )
 from edgebench.shared.topics import TopicLayout
 from tests.agent.transport.conftest import DEVICE, Subscriber, wait_until

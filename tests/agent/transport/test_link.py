@@ -7,7 +7,8 @@ from pathlib import Path
 import paho.mqtt.publish as mqtt_publish
 import pytest
 
-from edgebench.shared.messages import CommandMessage, StatusMessage, encode_message
+from edgebench.shared.codec import encode_message
+from edgebench.shared.messages import CommandMessage, StatusMessage
 from edgebench.shared.topics import TopicLayout
 from tests.agent.transport.conftest import DEVICE, Agent, Subscriber, wait_until
 from tests.brokers import MosquittoBroker, make_password_file
