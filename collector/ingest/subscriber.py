@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from edgebench.collector.batch import Received, refused
 from edgebench.collector.ingest.decoders import Decoders
 from edgebench.collector.ingest.fastpath import decode_samples
+from edgebench.shared.codec import decode_message
 from edgebench.shared.errors import SchemaError
-from edgebench.shared.messages import decode_message
 from edgebench.shared.mqtt_client import make_client, session_connect_args
 from edgebench.shared.topics import TopicLayout
 
@@ -65,6 +65,9 @@ class Subscriber:
         inbox: queue.Queue[Received],
         receive_maximum: int = MAX_RECEIVE_MAXIMUM,
         decoders: int = 0,
+        *,
+        connected: Any = None,
+        stopping: Any = None,
     ) -> None:
         self.mqtt = mqtt
         self.client_id = client_id
@@ -72,11 +75,12 @@ class Subscriber:
         self.layout = TopicLayout(mqtt.topic_prefix)
         self.receive_maximum = max(1, min(receive_maximum, MAX_RECEIVE_MAXIMUM))
         # Set once the broker has acknowledged our subscriptions on the current connection.
-        self.connected = threading.Event()
+        # (Process-shared events when run in the receiver process, ingest/receiver.py.)
+        self.connected = connected if connected is not None else threading.Event()
         # Bumped on every CONNACK: tokens from an older connection are never acknowledged
         # on a newer one (the broker resends those messages itself).
         self._generation = 0
-        self._stopping = threading.Event()
+        self._stopping = stopping if stopping is not None else threading.Event()
         self._client = self._make_client()
         # Decoder processes (ingest/decoders.py), or None to decode in the MQTT thread.
         self.decoders = (
