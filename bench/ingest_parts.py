@@ -14,7 +14,11 @@ from pathlib import Path
 
 
 def samples_payload(device: str, run_id: str, seq: int, rows: list[dict]) -> bytes:
-    """Return a samples message exactly as the contract defines it (validated by the collector)."""
+    """Return a samples message exactly as the contract defines it (validated by the collector).
+
+    Built by hand (no edgebench import in the publishers), columns as ``SamplesMessage.from_rows``.
+    """
+    keys = list(dict.fromkeys(key for row in rows for key in row))
     msg = {
         "schema_version": 1,
         "message_id": uuid.uuid4().hex,
@@ -23,7 +27,7 @@ def samples_payload(device: str, run_id: str, seq: int, rows: list[dict]) -> byt
         "ts": time.time(),
         "run_id": run_id,
         "seq": seq,
-        "rows": rows,
+        "columns": {key: [row.get(key) for row in rows] for key in keys},
     }
     return json.dumps(msg, separators=(",", ":")).encode()
 
@@ -129,7 +133,7 @@ def measure_ceiling(workdir: Path, rows: int, batch_size: int, name: str) -> tup
     Returns (rows per second, CPU seconds per row).
     """
     from edgebench.collector import db
-    from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
+    from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
 
     path = workdir / f"ceiling-{name}.sqlite"
     engine = db.make_engine(f"sqlite:///{path}")

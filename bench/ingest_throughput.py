@@ -15,13 +15,15 @@ Three measurements in one run, on this machine:
 
 Publishers, Mosquitto and the collector all run on this machine and share its cores (the
 ceiling uses one). To tell the collector's own cost from contention, the backlog phase
-also reports CPU seconds per process group (collector incl. decoder processes,
-publishers, broker, and everything else on the machine) over the measured window, and
-the collector's CPU time per stored sample next to the ceiling's CPU time per row.
+also reports CPU seconds per process group (the collector's writer and receiver
+processes, publishers, broker, and everything else on the machine) over the measured
+window, and the collector's CPU time per stored sample next to the ceiling's CPU time
+per row.
 
-The collector runs in this process (``IngestService``: paho subscriber with manual acks,
-queue, writer thread, SQLite in WAL; ``--decoders N`` adds N decoder processes), over
-MQTT 5 so the broker may keep more than 20 unacknowledged messages in flight. Each
+The collector runs as ``collector ingest`` does (``IngestService``: its receiver process
+with the paho session, manual acks and decoding; the writer thread in this process;
+SQLite in WAL), over MQTT 5 so the broker may keep more than 20 unacknowledged messages
+in flight. Each
 publisher process speaks for many devices over one connection (topics and payloads are
 per device; only the TCP connection is shared).
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import tempfile
@@ -72,7 +75,7 @@ class Probe:
             self.lags.extend(lags)
 
 
-def start_collector(workdir: Path, port: int, probe: Probe, decoders: int):  # noqa: ANN201
+def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
     from edgebench.collector.config import load_collector_config
     from edgebench.collector.ingest.service import IngestService
 
@@ -82,7 +85,7 @@ def start_collector(workdir: Path, port: int, probe: Probe, decoders: int):  # n
         "mqtt.protocol": "5",
     }
     config = load_collector_config(None, flags)
-    service = IngestService(config, on_commit=probe.on_commit, decoders=decoders)
+    service = IngestService(config, on_commit=probe.on_commit)
     service.start()
     if not service.wait_connected(15):
         raise SystemExit("collector did not connect to mosquitto")
@@ -90,7 +93,6 @@ def start_collector(workdir: Path, port: int, probe: Probe, decoders: int):  # n
 
 
 def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespace) -> float:  # noqa: ANN001
-    import os
 
     ctx = mp.get_context("spawn")
     go = ctx.Event()
@@ -103,9 +105,9 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
         p.start()
     time.sleep(3.0)  # publishers build their payloads before the clock starts
     total = per_worker * args.publishers * args.rows
-    decoders = service.subscriber.decoders
     groups = {
-        "collector": [os.getpid(), *([p.pid for p in decoders._procs] if decoders else [])],
+        "writer": [os.getpid()],
+        "receiver": [service.receiver.pid],
         "publishers": [p.pid for p in procs],
         "broker": [broker_pid],
     }
@@ -129,6 +131,10 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
     # From the start of publishing until every sample is committed: every message is
     # decoded and stored inside this window (the middle of it alone can exceed what is
     # sustainable, because decoding runs ahead of the writer into the queue).
+    if args.timeline:
+        for at, stored, cpu in points[::4]:
+            used = ", ".join(f"{k} {cpu[k] - points[0][2][k]:.2f}" for k in groups)
+            print(f"    {at - points[0][0]:5.2f} s {stored:>9,d} stored; CPU s: {used}")
     first, last = points[0], points[-1]
     window = last[0] - first[0]
     rate = last[1] / window
@@ -137,13 +143,16 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
     middle = (hi[1] - lo[1]) / (hi[0] - lo[0])
     used = {name: last[2][name] - first[2][name] for name in last[2]}
     used["other jobs"] = used.pop("machine") - sum(used.values())
+    collector_cpu = used["writer"] + used["receiver"]
     print(f"backlog: {total} samples in {per_worker * args.publishers} messages of {args.rows}")
     print(f"  sustained stored rate: {rate:,.0f} samples/s (publish start to last commit)")
     print(f"  (middle 60% of the rows alone: {middle:,.0f} samples/s; informational)")
     shares = ", ".join(f"{name} {sec / window:.2f}" for name, sec in used.items())
     print(f"  CPU cores busy in that window ({window:.2f} s): {shares}")
-    print(f"  collector CPU per stored sample: {used['collector'] / last[1] * 1e6:.2f} us")
-    return rate, used["collector"] / last[1]
+    per_sample = collector_cpu / last[1]
+    parts = ", ".join(f"{k} {used[k] / last[1] * 1e6:.2f}" for k in ("writer", "receiver"))
+    print(f"  collector CPU per stored sample: {per_sample * 1e6:.2f} us ({parts})")
+    return rate, per_sample
 
 
 def measure_lag(service, port: int, probe: Probe, args: argparse.Namespace) -> float:  # noqa: ANN001
@@ -181,10 +190,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=1_000)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument(
-        "--decoders",
-        type=int,
-        default=0,
-        help="collector decoder processes (0: in the MQTT thread)",
+        "--timeline", action="store_true", help="print stored samples and CPU over the backlog"
     )
     parser.add_argument(
         "--inflight",
@@ -200,12 +206,18 @@ def main() -> int:
         # the unacknowledged QoS 1 messages it sends one client, and the collector
         # acknowledges only after commit.
         extra = "" if args.inflight is None else f"max_inflight_messages {args.inflight}\n"
-        broker = MosquittoBroker(workdir / "mosquitto", extra_config=extra)
+        # Saved and logging as deployed (ansible/roles/mosquitto/defaults/main.yml).
+        broker = MosquittoBroker(
+            workdir / "mosquitto",
+            extra_config=extra,
+            autosave_interval_s=60,
+            log_types=("error", "warning", "notice", "information"),
+        )
         shown = extra.strip() or "max_inflight_messages 20 (default)"
-        print(f"mosquitto {shown}; collector decoder processes: {args.decoders}")
+        print(f"mosquitto {shown}")
         broker.start()
         probe = Probe()
-        service = start_collector(workdir, broker.port, probe, args.decoders)
+        service = start_collector(workdir, broker.port, probe)
         rows = args.messages // args.publishers * args.publishers * args.rows
         # As many rows per transaction as a full collector batch (batch_size messages).
         batch = service.config.batch_size * args.rows

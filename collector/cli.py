@@ -28,14 +28,6 @@ def _broker_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def _decoders_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--decoders",
-        type=click.IntRange(min=0),
-        help="Decoder processes for ingest; 0 decodes in the MQTT thread [default: 0].",
-    )(f)
-
-
 def load_config(ctx: click.Context, flags: dict[str, object]) -> CollectorConfig:
     """Build the collector config from the root --config file, environment and ``flags``."""
     from edgebench.collector.config import load_collector_config
@@ -54,13 +46,12 @@ def collector() -> None:
 @_broker_option
 @click.option("--host", help="Address the web server binds [default: 127.0.0.1].")
 @click.option("--port", type=int, help="Web server port [default: 8080].")
-@_decoders_option
 @click.pass_context
 def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -> None:
     """Run ingest and the dashboard/API in one process until Ctrl-C."""
     flags = {"db": db, "mqtt.url": broker, "host": opts["host"], "port": opts["port"]}
     config = load_config(ctx, flags)
-    service = start_ingest(config, decoders=opts["decoders"])
+    service = start_ingest(config)
     try:
         server = make_web_server(config, service)
         click.echo(f"edgebench collector: dashboard http://{_display_host(config)}:{config.port}/")
@@ -72,12 +63,11 @@ def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -
 @collector.command()
 @_db_option
 @_broker_option
-@_decoders_option
 @click.pass_context
-def ingest(ctx: click.Context, db: str | None, broker: str | None, decoders: int | None) -> None:
+def ingest(ctx: click.Context, db: str | None, broker: str | None) -> None:
     """Run MQTT ingest only (no web server) until Ctrl-C."""
     config = load_config(ctx, {"db": db, "mqtt.url": broker})
-    service = start_ingest(config, decoders=decoders)
+    service = start_ingest(config)
     stop = threading.Event()
     try:
         _serve_until_signal(stop.wait, stop.set)
@@ -110,16 +100,15 @@ def db_upgrade(ctx: click.Context, db: str | None, revision: str) -> None:
     click.echo(f"database {engine.url.render_as_string()}: revision {before} -> {after}")
 
 
-def start_ingest(config: CollectorConfig, decoders: int | None = None) -> IngestService:
-    """Start ingest (embedded broker if no URL; ``decoders`` processes) and say where."""
+def start_ingest(config: CollectorConfig) -> IngestService:
+    """Start ingest (embedded broker if no URL) and say where."""
     from edgebench.collector.ingest.service import IngestService, database_url
 
-    count = config.ingest_decoders if decoders is None else decoders
-    service = IngestService(config, decoders=count)
+    service = IngestService(config)
     service.start()
     kind = "embedded broker" if service.embedded is not None else "broker"
     where = f"{kind} {service.broker_url}, database {database_url(config)}"
-    click.echo(f"edgebench collector: {where}" + (f", {count} decoder processes" if count else ""))
+    click.echo(f"edgebench collector: {where}")
     return service
 
 

@@ -24,9 +24,6 @@ class CollectorConfig:
     rejected_max_rows: int = 10_000
     # Port of the embedded MQTT broker started when mqtt.url is empty (0 = any free port).
     embedded_broker_port: int = 1883
-    # Decoder processes that parse sample messages off the GIL (0 = decode in the MQTT
-    # thread). They help only when a core is free; see docs/benchmarks.md.
-    ingest_decoders: int = 0
     # Optional HTTP basic auth for the dashboard and API.
     dashboard_username: str | None = None
     dashboard_password: str | None = None
@@ -37,8 +34,6 @@ class CollectorConfig:
         errors = self.mqtt.validate()
         if not 0 < self.port < 65536:
             errors.append(f"port: {self.port} is not a TCP port")
-        if not 0 <= self.ingest_decoders <= 16:
-            errors.append(f"ingest_decoders: {self.ingest_decoders} must be between 0 and 16")
         if not 0 <= self.embedded_broker_port < 65536:
             errors.append(f"embedded_broker_port: {self.embedded_broker_port} is not a TCP port")
         if self.queue_max < 100 or self.batch_size < 1:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
+from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS, SAMPLE_KEYS
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     FactsMessage,
@@ -188,7 +188,6 @@ def sample_rows(run_id: str, rows: list[dict[str, float | None]]) -> list[tuple[
     return out
 
 
-SAMPLE_KEYS = frozenset({"t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS})
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 

@@ -27,28 +27,6 @@ TABLE_SAMPLES = "samples"
 TABLE_RUN_EVENTS = "run_events"
 TABLE_REJECTED = "rejected_messages"
 
-# Sample keys from docs/architecture.md stored as their own columns: the dashboard plots
-# and filters on these. Anything else (per-core ``cpuN_util_pct``, future keys) goes to
-# ``Sample.extra``: their number varies by board and nothing filters on them.
-SAMPLE_FLOAT_COLUMNS = (
-    "cpu_util_pct",
-    "cpu_freq_mhz",
-    "temp_c",
-    "mem_used_mb",
-    "mem_available_mb",
-    "proc_rss_mb",
-    "power_w",
-)
-SAMPLE_INT_COLUMNS = (
-    "throttled",
-    "under_voltage",
-    "freq_capped",
-    "throttled_now",
-    "soft_temp_limit",
-)
-# Column order of the tuples ``convert.sample_rows`` returns.
-SAMPLE_COLUMNS = ("run_id", "t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS, "extra")
-
 # Stable constraint names, so Alembic (and SQLite batch migrations) can refer to them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS, Sample
+from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
+from edgebench.collector.models import Sample
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

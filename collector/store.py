@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from edgebench.collector.batch import BatchPlan, Received, plan_batch, rejection_row, run_ids_of
+from edgebench.collector.batch import BatchPlan, plan_batch, rejection_row, run_ids_of
+from edgebench.collector.columns import SAMPLE_COLUMNS
+from edgebench.collector.ingest.received import Received
 from edgebench.collector.models import (
-    SAMPLE_COLUMNS,
     Device,
     RejectedMessage,
     Run,

@@ -23,6 +23,7 @@ from edgebench.shared.messages import (
     FactsMessage,
     Message,
     ResultMessage,
+    SamplesMessage,
 )
 from edgebench.shared.result import RESULT_SCHEMA_VERSION
 from edgebench.shared.topics import TopicLayout, validate_device_id, validate_run_id
@@ -106,6 +107,20 @@ def _check_envelope(data: dict[str, Any]) -> type[Envelope]:
     return cls
 
 
+def check_columns(columns: dict[str, list[Any]]) -> None:
+    """Check a samples message's columns: equal lengths, and a time for every sample."""
+    lengths = {key: len(values) for key, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{key} {n}" for key, n in list(lengths.items())[:4])
+        raise SchemaError(f"columns: the lists differ in length ({shown[:200]})")
+    times = columns.get("t")
+    if times is None:
+        if any(lengths.values()):
+            raise SchemaError("columns.t: missing sample times")
+    elif None in times:
+        raise SchemaError(f"columns.t[{times.index(None)}]: missing sample time")
+
+
 def message_from_dict(data: dict[str, Any]) -> Message:
     """Validate an already-parsed payload object (no topic checks) and build its message."""
     cls = _check_envelope(data)
@@ -125,6 +140,8 @@ def message_from_dict(data: dict[str, Any]) -> Message:
             raise SchemaError("result.device.device_id: differs from the message device_id")
     if isinstance(msg, FactsMessage) and msg.facts.device_id != msg.device_id:
         raise SchemaError("facts.device_id: differs from the message device_id")
+    if isinstance(msg, SamplesMessage):
+        check_columns(msg.columns)
     return dataclasses.replace(msg, raw=data)
 
 
@@ -163,6 +180,7 @@ def topic_for(msg: Envelope, layout: TopicLayout) -> str:
 
 
 __all__ = [
+    "check_columns",
     "decode_message",
     "decode_parsed",
     "encode_message",

@@ -157,14 +157,37 @@ class RunFailedMessage(Envelope):
 
 @dataclass(frozen=True, kw_only=True)
 class SamplesMessage(Envelope):
-    """A batch of telemetry rows: ``t`` (epoch s) plus metric keys, in time order."""
+    """A batch of telemetry samples in time order, column by column.
+
+    ``columns["t"]`` holds the sample times (epoch s) and every other key one metric; all
+    lists have the same length and ``null`` marks a sample without that metric. Columns
+    rather than one object per sample: a 50-sample batch is ~4 KB instead of ~14 KB on
+    the wire and decodes ~3x faster (``docs/mqtt-contract.md``).
+    """
 
     TOPIC_KIND = "samples"
     type: Literal["samples"] = field(default="samples", init=False)
     run_id: str
     seq: int
-    rows: list[dict[str, float | None]]
+    columns: dict[str, list[float | None]]
     units: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, float | None]], **fields: Any) -> SamplesMessage:
+        """Build the message from sample rows (keys in first-seen order, null where absent)."""
+        keys = list(dict.fromkeys(key for row in rows for key in row))
+        columns = {key: [row.get(key) for row in rows] for key in keys}
+        return cls(columns=columns, **fields)
+
+    @property
+    def rows(self) -> list[dict[str, float | None]]:
+        """The samples as rows, each without the metrics it has no value for."""
+        columns = self.columns
+        length = len(next(iter(columns.values()), []))
+        return [
+            {key: value for key, values in columns.items() if (value := values[i]) is not None}
+            for i in range(length)
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)

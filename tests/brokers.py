@@ -32,8 +32,14 @@ class MosquittoBroker:
         password_file: Path | None = None,
         acl_file: Path | None = None,
         extra_config: str = "",
+        autosave_interval_s: int = 1,
+        log_types: tuple[str, ...] = ("all",),
     ) -> None:
+        """Tests save state every second and log everything; benchmarks pass the deployment's
+        settings (``ansible/roles/mosquitto/defaults/main.yml``)."""
         self.workdir = workdir
+        self.autosave_interval_s = autosave_interval_s
+        self.log_types = log_types
         self.port = port or free_port()
         self.password_file = password_file
         self.acl_file = acl_file
@@ -55,9 +61,9 @@ class MosquittoBroker:
             f"listener {self.port} 127.0.0.1",
             "persistence true",
             f"persistence_location {self.workdir / 'data'}/",
-            "autosave_interval 1",
+            f"autosave_interval {self.autosave_interval_s}",
             f"log_dest file {self.log_path}",
-            "log_type all",
+            *(f"log_type {t}" for t in self.log_types),
             "max_queued_messages 100000",
         ]
         if self.password_file:

@@ -151,11 +151,11 @@ class PublishingListener:
         rows = self._rows.pop(run_id, [])
         for start in range(0, len(rows), BATCH_ROWS):
             self.writer.write(
-                SamplesMessage(
+                SamplesMessage.from_rows(
+                    rows[start : start + BATCH_ROWS],
                     device_id=self.device_id,
                     run_id=run_id,
                     seq=self._next_seq(run_id),
-                    rows=rows[start : start + BATCH_ROWS],
                 )
             )
 

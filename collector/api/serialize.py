@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
 from edgebench.collector.models import (
-    SAMPLE_FLOAT_COLUMNS,
-    SAMPLE_INT_COLUMNS,
     Device,
     RejectedMessage,
     Run,

@@ -1,34 +1,39 @@
 """A fast decoder for telemetry (samples) messages, equivalent to ``decode_message``.
 
 Samples are nearly all of the collector's traffic, and the contract's generic validator
-spends ~90 µs per 15-key row checking ``list[dict[str, float | None]]`` one value at a
-time. Here the envelope (everything except ``rows``) still goes through
-:func:`edgebench.shared.messages.decode_message`, so topic, ids, versions and types are
-checked by the contract itself; only the rows are checked, and turned into ``samples``
-table rows, by whole-message operations that run in C (``map``, ``set``, ``zip``) rather
-than a Python loop per value. The check accepts a subset of what the generic validator
-accepts (short ASCII keys, numbers of magnitude below 2**63, nulls); anything else
+checks ``dict[str, list[float | None]]`` one value at a time. Here the envelope
+(everything except ``columns``) still goes through
+:func:`edgebench.shared.codec.decode_parsed`, so topic, ids, versions and types are
+checked by the contract itself; only the columns are checked, and turned into
+``samples`` table rows, by whole-message operations that run in C (``map``, ``set``,
+``zip``) rather than a Python loop per value. Where each column goes in the table is
+worked out once per key-set (:class:`ColumnShape`, cached): agents repeat one key-set.
+
+The check accepts a subset of what the generic validator accepts (short ASCII keys,
+lists of equal length, numbers and nulls, a time for every sample); anything else
 returns ``None`` and the caller falls back to the full decoder, which then accepts or
-rejects with its own message. ``tests/collector/test_fastpath.py`` checks the two agree
-on generated payloads, and that the rows built here equal ``convert.sample_rows``.
+rejects with its own message. Columns the check accepts but that need converting (an
+integer ``t``, whole floats in a flag column) come back without table rows, and the
+writer converts them with ``convert.sample_rows``.
+``tests/collector/test_fastpath.py`` checks the two decoders agree on generated payloads,
+and that the rows built here equal ``convert.sample_rows``.
 
 The payload is parsed with ``orjson`` when it is installed (about 3x faster than the
 standard library here); it refuses NaN, infinities and lone surrogates, where this module
-would decline anyway, and turns integers beyond 64 bits into floats, which the magnitude
-limit declines, so either parser gives the same outcome.
+would decline anyway, and reads integers beyond 64 bits as floats, as the contract's
+parser does (``shared/codec.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from functools import lru_cache
 from itertools import chain, repeat
-from operator import itemgetter
 from typing import Any
 
-from edgebench.collector.convert import SAMPLE_KEYS, int_column
-from edgebench.collector.models import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
-from edgebench.shared.codec import decode_message
+from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS, SAMPLE_KEYS
+from edgebench.shared.codec import decode_parsed
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import MAX_PAYLOAD_BYTES, MAX_STRING_LENGTH, SamplesMessage
 from edgebench.shared.topics import TopicLayout
@@ -38,127 +43,132 @@ try:  # optional accelerator; the standard library gives the same results, slowe
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
     orjson = None
 
-# Every number in a row (and every float in the envelope) must be below this in
-# magnitude: it keeps integers in 64 bits, floats finite, and declines the floats
-# orjson makes of over-long integer literals.
-MAGNITUDE_LIMIT = 2**63
 SAMPLES_SUFFIX = "/samples"
+# The row keys that are table columns, in the table's order (after ``run_id``).
+ROW_COLUMNS = ("t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS)
 _PLAIN_TYPES = frozenset({float, int, type(None)})
-_KEYSET_CACHE_MAX = 4096
-_keyset_cache: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+_INT_TYPES = frozenset({int, type(None)})
+_NULLS = repeat(None)  # an absent column: every sample null (zip stops at the others)
+# Key-sets up to this size are cached (hostile ones are not kept at all).
+CACHED_KEYS_MAX = 64
+CACHED_KEY_CHARS_MAX = 2048
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _no_constants(name: str) -> None:
     raise ValueError(name)
 
 
+def _big_int_as_float(text: str) -> int | float:
+    value = int(text)
+    return value if -(2**63) <= value <= 2**64 - 1 else float(text)
+
+
 def _loads(payload: bytes) -> Any:
     """Parse UTF-8 JSON (never UTF-16/32, unlike ``json.loads(bytes)``) without NaN/Infinity."""
     if orjson is not None:
         return orjson.loads(payload)
-    return json.loads(payload.decode("utf-8"), parse_constant=_no_constants)
+    return json.loads(
+        payload.decode("utf-8"), parse_constant=_no_constants, parse_int=_big_int_as_float
+    )
 
 
-if orjson is not None:
-    _orjson_dumps = orjson.dumps
+@dataclasses.dataclass(frozen=True)
+class ColumnShape:
+    """Where a key-set's columns go in the ``samples`` table (cached per key-set)."""
 
-    def _encode_extras(dicts: Any) -> list[str]:
-        return list(map(bytes.decode, map(_orjson_dumps, dicts)))
-else:  # pragma: no cover - exercised where orjson is not installed
-    _json_encode = json.JSONEncoder(separators=(",", ":")).encode
-
-    def _encode_extras(dicts: Any) -> list[str]:
-        return list(map(_json_encode, dicts))
-
-
-def _extra_keys(keys: tuple[str, ...]) -> tuple[str, ...] | None:
-    """Keys of a row key-set that go to ``extra``, or None if a key is not plain (cached)."""
-    try:
-        return _keyset_cache[keys]
-    except KeyError:
-        pass
-    plain = all(len(k) <= MAX_STRING_LENGTH and k.isascii() and "\x00" not in k for k in keys)
-    extra = tuple(k for k in keys if k not in SAMPLE_KEYS) if plain else None
-    if len(_keyset_cache) >= _KEYSET_CACHE_MAX:
-        _keyset_cache.clear()  # hostile key-sets cannot grow the cache without bound
-    _keyset_cache[keys] = extra
-    return extra
+    # table column -> key of the message column holding it (None: absent, all null)
+    table_keys: tuple[str | None, ...]
+    flag_keys: tuple[str, ...]
+    extra_keys: tuple[str, ...]
+    # ``extra`` JSON text from one sample's extra values by %-formatting (no null among
+    # them): the text json.JSONEncoder writes, float/int reprs and JSON-escaped keys.
+    template: str
 
 
-def _too_big(value: Any) -> bool:
-    """Whether a (nested) envelope value holds a float at or beyond the magnitude limit."""
-    if type(value) is float:
-        return abs(value) >= MAGNITUDE_LIMIT
-    if type(value) is list:
-        return any(map(_too_big, value))
-    if type(value) is dict:
-        return any(map(_too_big, value.values()))
-    return False
+def column_shape(keys: tuple[str, ...]) -> ColumnShape | None:
+    """Return the :class:`ColumnShape` of a key-set, or None if a key is not plain."""
+    if len(keys) <= CACHED_KEYS_MAX and sum(map(len, keys)) <= CACHED_KEY_CHARS_MAX:
+        return _cached_shape(keys)
+    return _make_shape(keys)
 
 
-def rows_are_plain(rows: Any) -> list[tuple[str, ...]] | None:
-    """Return the rows' extra-key tuples per key-set if every row is plain, else None.
+@lru_cache(maxsize=1024)  # bounded in entries and (above) in the size of each entry
+def _cached_shape(keys: tuple[str, ...]) -> ColumnShape | None:
+    return _make_shape(keys)
 
-    Plain: a list of objects whose keys are short ASCII text without NUL and whose values
-    are null or numbers (not booleans) below 2**63 in magnitude.
+
+def _make_shape(keys: tuple[str, ...]) -> ColumnShape | None:
+    if not all(len(k) <= MAX_STRING_LENGTH and k.isascii() and "\x00" not in k for k in keys):
+        return None
+    extra_keys = tuple(k for k in keys if k not in SAMPLE_KEYS)
+    template = "{%s}" % ",".join(  # noqa: UP031 - building a %-template
+        _compact_json(k).replace("%", "%%") + ":%r" for k in extra_keys
+    )
+    return ColumnShape(
+        table_keys=tuple(c if c in keys else None for c in ROW_COLUMNS),
+        flag_keys=tuple(c for c in SAMPLE_INT_COLUMNS if c in keys),
+        extra_keys=extra_keys,
+        template=template,
+    )
+
+
+class NotPlain(Exception):
+    """Columns the fast path cannot check: the full decoder must judge the message."""
+
+
+def build_rows(run_id: str, columns: Any) -> list[tuple[Any, ...]] | None:
+    """Return the ``samples`` tuples of a message's columns; None to leave them to ``convert``.
+
+    Raises :class:`NotPlain` unless the columns are plain (short ASCII keys, lists of
+    equal length, numbers and nulls) with a float time for every sample.
     """
-    if type(rows) is not list:
-        return None
-    if rows and set(map(type, rows)) != {dict}:
-        return None
-    extras = list(map(_extra_keys, set(map(tuple, rows))))
-    if None in extras:
-        return None
-    values = list(chain.from_iterable(map(dict.values, rows)))
-    if not _PLAIN_TYPES.issuperset(map(type, values)):
-        return None
-    # filter(None) skips nulls (and zeros, harmless here); abs() is C for int and float.
-    if max(map(abs, filter(None, values)), default=0) >= MAGNITUDE_LIMIT:
-        return None
-    return extras  # type: ignore[return-value]
+    if type(columns) is not dict:
+        raise NotPlain
+    shape = column_shape(tuple(columns))
+    lists = list(columns.values())
+    if shape is None or (lists and set(map(type, lists)) != {list}):
+        raise NotPlain
+    lengths = set(map(len, lists))
+    if len(lengths) > 1 or not _PLAIN_TYPES.issuperset(map(type, chain.from_iterable(lists))):
+        raise NotPlain
+    if not lists or not lengths.pop():
+        return []
+    times = columns.get("t")
+    if times is None or None in times:
+        raise NotPlain  # the contract refuses it, with its own message
+    if set(map(type, times)) != {float} or not _INT_TYPES.issuperset(
+        map(type, chain.from_iterable(map(columns.__getitem__, shape.flag_keys)))
+    ):
+        return None  # an integer time or a whole float in a flag column: convert decides
+    table = [_NULLS if key is None else columns[key] for key in shape.table_keys]
+    return list(zip(repeat(run_id), *table, _extras(columns, shape), strict=False))
 
 
-def build_rows(
-    run_id: str, rows: list[dict[str, Any]], extras: list[tuple[str, ...]]
-) -> list[tuple[Any, ...]] | None:
-    """Return the ``samples`` tuples of plain rows, or None where ``convert`` must decide.
-
-    Column by column, all in C: ``dict.get`` mapped over the rows yields a column (None
-    where a row lacks the key). None (not an error) for rows without ``t``, integer
-    columns holding fractions, or differing key-sets with extra keys: the writer's
-    ``convert.sample_rows`` then rejects or converts those with its own messages.
-    """
-    if len(extras) > 1 and any(extras):
-        return None
-    get = dict.get
-    times = list(map(get, rows, repeat("t")))
-    if None in times:
-        return None
-    floats = [map(get, rows, repeat(key)) for key in SAMPLE_FLOAT_COLUMNS]
-    ints = []
-    for key in SAMPLE_INT_COLUMNS:
-        column = int_column(list(map(get, rows, repeat(key))))
-        if column is None:
-            return None
-        ints.append(column)
-    extra_keys = extras[0] if extras else ()
-    if extra_keys:
-        # The repeated last key makes itemgetter return a tuple even for one key;
-        # zip() stops at the real keys.
-        values = map(itemgetter(*extra_keys, extra_keys[0]), rows)
-        extra: Any = _encode_extras(map(dict, map(zip, repeat(extra_keys), values)))
-    else:
-        extra = repeat(None)
-    return list(zip(repeat(run_id), map(float, times), *floats, *ints, extra))
+def _extras(columns: dict[str, list[Any]], shape: ColumnShape) -> Any:
+    """Return the ``extra`` column: JSON text of each sample's other metrics, or None."""
+    if not shape.extra_keys:
+        return _NULLS
+    # The columns have equal lengths (checked by the caller).
+    values = [columns[key] for key in shape.extra_keys]
+    if None not in chain.from_iterable(values):
+        return map(shape.template.__mod__, zip(*values, strict=True))
+    keys = shape.extra_keys
+    texts = []
+    for sample in zip(*values, strict=True):
+        extra = {k: v for k, v in zip(keys, sample, strict=True) if v is not None}
+        texts.append(_compact_json(extra) if extra else None)
+    return texts
 
 
 def decode_samples(
-    topic: str, payload: bytes, layout: TopicLayout
+    topic: str, payload: bytes, layout: TopicLayout, *, keep_rows: bool = True
 ) -> tuple[SamplesMessage, list[tuple[Any, ...]] | None] | None:
     """Decode a samples message quickly: ``(message, samples tuples or None)``, or None.
 
     None asks for the full decoder. Raises SchemaError exactly when ``decode_message``
-    would reject the envelope.
+    would reject the envelope. With ``keep_rows=False`` the message's ``columns``
+    stay empty when its table rows were built (less to hand to another process).
     """
     if not topic.endswith(SAMPLES_SUFFIX) or len(payload) > MAX_PAYLOAD_BYTES:
         return None
@@ -168,18 +178,15 @@ def decode_samples(
         return None
     if type(data) is not dict or data.get("type") != "samples":
         return None
-    rows = data.get("rows")
-    extras = rows_are_plain(rows)
-    if extras is None:
-        return None
-    envelope = {**data, "rows": []}
+    columns = data.get("columns")
+    run_id = data.get("run_id")
     try:
-        if _too_big(envelope):
-            return None
-        encoded = json.dumps(envelope, separators=(",", ":")).encode()
-    except (ValueError, RecursionError):
+        built = build_rows(run_id if type(run_id) is str else "", columns)
+    except NotPlain:
         return None
-    msg = decode_message(topic, encoded, layout)
+    msg = decode_parsed(topic, {**data, "columns": {}}, layout)
     if not isinstance(msg, SamplesMessage):
         raise SchemaError(f"type: expected a samples message, got {msg.type}")
-    return dataclasses.replace(msg, rows=rows, raw=data), build_rows(msg.run_id, rows, extras)
+    if keep_rows or built is None:
+        msg = dataclasses.replace(msg, columns=columns, raw=data)
+    return msg, built

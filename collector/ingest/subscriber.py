@@ -7,24 +7,23 @@ committed it, so a crash between receipt and commit loses nothing: the broker re
 every unacknowledged message when the session resumes, and storage ignores duplicates.
 
 The paho network thread validates each message (``decode_message``, or the samples fast
-path) and puts it on the bounded queue, blocking while the queue is full; with decoder
-processes (``ingest/decoders.py``) it hands the payload to them instead. Blocking is the
-back-pressure: the broker stops sending once its in-flight window of unacknowledged
-messages is used up.
+path) and hands it to ``sink``, which may block: that is the back-pressure, since the
+broker stops sending once its in-flight window of unacknowledged messages is used up.
+It runs in the receiver process (``ingest/receiver.py``), whose sink ships batches to
+the writer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from edgebench.collector.batch import Received, refused
-from edgebench.collector.ingest.decoders import Decoders
 from edgebench.collector.ingest.fastpath import decode_samples
+from edgebench.collector.ingest.received import Received, refused
 from edgebench.shared.codec import decode_message
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.mqtt_client import make_client, session_connect_args
@@ -35,16 +34,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PUT_SLICE_S = 0.5
 # MQTT 5 "Receive Maximum": how many unacknowledged messages the broker may send us.
 # (For MQTT 3.1.1 the broker's own setting applies: mosquitto's max_inflight_messages.)
 MAX_RECEIVE_MAXIMUM = 65_535
 
 
-def receive(topic: str, payload: bytes, layout: TopicLayout, now: float) -> Received:
-    """Validate one PUBLISH into a :class:`Received` (never raises)."""
+def receive(
+    topic: str, payload: bytes, layout: TopicLayout, now: float, *, keep_rows: bool = True
+) -> Received:
+    """Validate one PUBLISH into a :class:`Received` (never raises).
+
+    ``keep_rows=False``: a samples message whose table rows are built keeps no JSON rows.
+    """
     try:
-        fast = decode_samples(topic, payload, layout)
+        fast = decode_samples(topic, payload, layout, keep_rows=keep_rows)
         if fast is not None:
             return Received(topic, now, len(payload), message=fast[0], rows=fast[1])
         return Received(topic, now, len(payload), message=decode_message(topic, payload, layout))
@@ -56,36 +59,31 @@ def receive(topic: str, payload: bytes, layout: TopicLayout, now: float) -> Rece
 
 
 class Subscriber:
-    """Owns the paho client; feeds ``inbox`` and acknowledges stored messages."""
+    """Owns the paho client; feeds ``sink`` and acknowledges stored messages."""
 
     def __init__(
         self,
         mqtt: MqttConfig,
         client_id: str,
-        inbox: queue.Queue[Received],
+        sink: Callable[[Received], None],
         receive_maximum: int = MAX_RECEIVE_MAXIMUM,
-        decoders: int = 0,
         *,
         connected: Any = None,
         stopping: Any = None,
     ) -> None:
+        """``connected``/``stopping``: events to share (the receiver's are process-wide)."""
         self.mqtt = mqtt
         self.client_id = client_id
-        self.inbox = inbox
+        self.sink = sink
         self.layout = TopicLayout(mqtt.topic_prefix)
         self.receive_maximum = max(1, min(receive_maximum, MAX_RECEIVE_MAXIMUM))
         # Set once the broker has acknowledged our subscriptions on the current connection.
-        # (Process-shared events when run in the receiver process, ingest/receiver.py.)
         self.connected = connected if connected is not None else threading.Event()
         # Bumped on every CONNACK: tokens from an older connection are never acknowledged
         # on a newer one (the broker resends those messages itself).
         self._generation = 0
         self._stopping = stopping if stopping is not None else threading.Event()
         self._client = self._make_client()
-        # Decoder processes (ingest/decoders.py), or None to decode in the MQTT thread.
-        self.decoders = (
-            Decoders(decoders, mqtt.topic_prefix, self._put, self._stopping) if decoders else None
-        )
 
     def _make_client(self) -> Any:
         client = make_client(self.mqtt, self.client_id, manual_ack=True, reconnect_max_s=30)
@@ -98,8 +96,6 @@ class Subscriber:
     def start(self) -> None:
         """Connect in the background (retrying until the broker is up) and start the loop."""
         kwargs = session_connect_args(self.mqtt, receive_maximum=self.receive_maximum)
-        if self.decoders is not None:
-            self.decoders.start()
         self._client.connect_async(
             self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s, **kwargs
         )
@@ -115,8 +111,6 @@ class Subscriber:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
-        if self.decoders is not None:
-            self.decoders.stop()
 
     def acknowledge(self, tokens: list[Any]) -> None:
         """Acknowledge stored messages (called by the writer after each commit)."""
@@ -177,27 +171,15 @@ class Subscriber:
             log.warning("disconnected from the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
-        """Validate one PUBLISH and queue it; never raises (that would kill paho's loop)."""
+        """Validate one PUBLISH and hand it on; never raises (that would kill paho's loop)."""
         now = time.time()
         payload = bytes(message.payload)
         try:
             topic = message.topic
         except UnicodeDecodeError:
             topic = repr(message._topic)[:500]  # the raw bytes, for the record
-        token = (message.mid, message.qos, self._generation)
-        if self.decoders is not None:
-            self.decoders.submit(topic, payload, now, token)
-            return
-        item = receive(topic, payload, self.layout, now)
-        item.token = token
-        self._put(item)
-
-    def _put(self, item: Received) -> None:
-        """Queue ``item``, waiting while the queue is full (never dropping it)."""
-        while not self._stopping.is_set():
-            try:
-                self.inbox.put(item, timeout=PUT_SLICE_S)
-                return
-            except queue.Full:
-                log.debug("ingest queue full; holding the MQTT loop")
-        # Shutting down: the message stays unacknowledged and the broker resends it later.
+        if self._stopping.is_set():
+            return  # shutting down: unacknowledged, so the broker resends it later
+        item = receive(topic, payload, self.layout, now, keep_rows=False)
+        item.token = (message.mid, message.qos, self._generation)
+        self.sink(item)

@@ -1,7 +1,8 @@
-"""The one writer thread: drains the ingest queue into the database in batches.
+"""The one writer thread: stores what the receiver process decoded, in batches.
 
-Batching is adaptive: the writer takes whatever is queued, up to ``batch_size``, and
-commits when the queue runs dry, the batch is full, or ``commit_interval_s`` has passed
+Batching is adaptive: the writer takes whatever has arrived, up to about ``batch_size``
+messages, and commits when nothing more is waiting, the batch is full, or
+``commit_interval_s`` has passed
 since the batch's first message. Light traffic therefore commits at once (low lag) and
 heavy traffic in large batches (high throughput). One exception to "runs dry": within
 ``MIN_COMMIT_GAP_S`` of the previous commit the writer waits that long for more, because
@@ -14,16 +15,15 @@ redelivers anything not yet stored.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import OperationalError
 
-from edgebench.collector.batch import Received
+from edgebench.collector.ingest.received import Received
 from edgebench.collector.store import Store, WriteOutcome
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,19 @@ RETRY_MIN_S = 0.2
 RETRY_MAX_S = 10.0
 
 
+class BatchSource(Protocol):
+    """Where decoded messages come from (``ReceiverProcess``)."""
+
+    def receive(self, timeout_s: float) -> list[Received]:
+        """Return the next messages, or [] if none arrived within ``timeout_s``."""
+        ...
+
+
 @dataclass
 class IngestStats:
     """Counters since start, read by /healthz and the benchmark (updated under a lock)."""
 
+    received: int = 0
     messages: int = 0
     accepted: int = 0
     rejected: int = 0
@@ -60,6 +69,7 @@ class IngestStats:
         """Return the counters as a plain dict."""
         with self.lock:
             return {
+                "received": self.received,
                 "messages": self.messages,
                 "accepted": self.accepted,
                 "rejected": self.rejected,
@@ -71,12 +81,12 @@ class IngestStats:
 
 
 class Writer(threading.Thread):
-    """Consumes :class:`Received` items from ``inbox`` and stores them with ``store``."""
+    """Takes :class:`Received` items from ``source`` and stores them with ``store``."""
 
     def __init__(
         self,
         store: Store,
-        inbox: queue.Queue[Received],
+        source: BatchSource,
         *,
         batch_size: int,
         commit_interval_s: float,
@@ -85,7 +95,7 @@ class Writer(threading.Thread):
     ) -> None:
         super().__init__(name="edgebench-writer", daemon=True)
         self.store = store
-        self.inbox = inbox
+        self.source = source
         self.batch_size = batch_size
         self.commit_interval_s = commit_interval_s
         self.acknowledge = acknowledge
@@ -95,38 +105,40 @@ class Writer(threading.Thread):
         self._last_commit = 0.0
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Store what is already queued, then end the thread."""
+        """Store what has already arrived, then end the thread."""
         self._stop_event.set()
         self.join(timeout_s)
 
     def run(self) -> None:
-        """Loop until stopped and the queue is empty."""
-        while not (self._stop_event.is_set() and self.inbox.empty()):
-            batch = self._collect()
+        """Loop until stopped, then store what is still waiting."""
+        while not self._stop_event.is_set():
+            batch = self._collect(0.1)
             if batch:
                 self._commit(batch)
+        while batch := self._collect(0.0):
+            self._commit(batch)
 
-    def _collect(self) -> list[Received]:
-        """Wait briefly for a first item, then take what is queued (bounded by size/time)."""
-        try:
-            first = self.inbox.get(timeout=0.1)
-        except queue.Empty:
+    def _receive(self, timeout_s: float) -> list[Received]:
+        items = self.source.receive(timeout_s)
+        if items:
+            with self.stats.lock:
+                self.stats.received += len(items)
+        return items
+
+    def _collect(self, first_wait_s: float) -> list[Received]:
+        """Wait briefly for a first batch, then take what arrives (bounded by size/time)."""
+        batch = self._receive(first_wait_s)
+        if not batch:
             return []
-        batch = [first]
         now = time.monotonic()
         deadline = now + self.commit_interval_s
         earliest = min(deadline, self._last_commit + MIN_COMMIT_GAP_S)
         while len(batch) < self.batch_size and now < deadline:
-            try:
-                batch.append(self.inbox.get_nowait())
-            except queue.Empty:
-                if now >= earliest:
-                    break
-                try:
-                    batch.append(self.inbox.get(timeout=earliest - now))
-                except queue.Empty:
-                    break
+            more = self._receive(max(0.0, earliest - now))
             now = time.monotonic()
+            if not more and now >= earliest:
+                break
+            batch.extend(more)
         return batch
 
     def _commit(self, batch: list[Received]) -> None:

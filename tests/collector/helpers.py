@@ -89,7 +89,7 @@ def run_stream(
             {"t": t0 + (b * rows_per_batch + i) * 0.1, "temp_c": 50.0 + i, "cpu0_util_pct": 9.0}
             for i in range(rows_per_batch)
         ]
-        msgs.append(SamplesMessage(device_id=device_id, run_id=run_id, seq=b + 1, rows=rows))
+        msgs.append(SamplesMessage.from_rows(rows, device_id=device_id, run_id=run_id, seq=b + 1))
     msgs.append(
         ResultMessage(
             device_id=device_id,

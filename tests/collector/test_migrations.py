@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 
 from edgebench.collector import db
-from edgebench.collector.batch import Received
+from edgebench.collector.ingest.received import Received
 from edgebench.collector.models import Base
 from edgebench.collector.store import Store
 from edgebench.shared.cli import cli

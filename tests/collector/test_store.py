@@ -7,7 +7,7 @@ import time
 
 import sqlalchemy as sa
 
-from edgebench.collector.batch import Received, refused
+from edgebench.collector.ingest.received import Received, refused
 from edgebench.collector.store import Store
 from edgebench.shared.codec import decode_message, encode_message, topic_for
 from edgebench.shared.messages import FactsMessage, SamplesMessage, StatusMessage
@@ -65,7 +65,7 @@ def test_events_after_the_result_do_not_overwrite_it(engine: sa.Engine) -> None:
 def test_a_device_cannot_write_into_another_devices_run(engine: sa.Engine) -> None:
     store = Store(engine)
     store.write([received(m) for m in run_stream("pi-a", "r1", batches=1)])
-    intruder = SamplesMessage(device_id="pi-b", run_id="r1", seq=9, rows=[{"t": 5.0}])
+    intruder = SamplesMessage(device_id="pi-b", run_id="r1", seq=9, columns={"t": [5.0]})
     outcome = store.write([received(intruder)])
     assert outcome.rejected == 1
     assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 5.0") == 0
@@ -106,7 +106,9 @@ def test_rejections_are_counted_and_the_table_stays_bounded(engine: sa.Engine) -
 def test_an_unstorable_message_is_rejected_and_the_rest_stored(engine: sa.Engine) -> None:
     good = [received(m) for m in run_stream("pi-a", "r1", batches=1)]
     # Valid by the contract (a number) but not a whole number for an integer column.
-    bad = SamplesMessage(device_id="pi-a", run_id="r1", seq=5, rows=[{"t": 9.0, "throttled": 0.5}])
+    bad = SamplesMessage(
+        device_id="pi-a", run_id="r1", seq=5, columns={"t": [9.0], "throttled": [0.5]}
+    )
     outcome = Store(engine).write([*good, received(bad)])
     assert outcome.rejected == 1 and outcome.accepted == len(good)
     assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 9.0") == 0

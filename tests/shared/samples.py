@@ -170,11 +170,11 @@ def one_of_each(device_id: str = DEVICE, run_id: str = RUN) -> list:
         RunProgressMessage(
             device_id=device_id, run_id=run_id, seq=1, phase="measure", done=25, elapsed_s=0.5
         ),
-        SamplesMessage(
+        SamplesMessage.from_rows(
+            [{"t": 1.0, "temp_c": 50.5, "cpu_util_pct": 99.0}, {"t": 1.1, "temp_c": None}],
             device_id=device_id,
             run_id=run_id,
             seq=2,
-            rows=[{"t": 1.0, "temp_c": 50.5, "cpu_util_pct": 99.0}, {"t": 1.1, "temp_c": None}],
             units={"temp_c": "C"},
         ),
         RunFinishedMessage(

@@ -210,13 +210,13 @@ def test_oversized_payload_is_rejected_before_parsing() -> None:
     topic, _ = _status_payload()
     with pytest.raises(SchemaError, match="over the"):
         decode_message(topic, b" " * (MAX_PAYLOAD_BYTES + 1), LAYOUT)
-    huge = SamplesMessage(device_id=DEVICE, run_id=RUN, seq=0, rows=[{"t": 1.0}] * 1_000_000)
+    huge = SamplesMessage(device_id=DEVICE, run_id=RUN, seq=0, columns={"t": [1.0] * 3_000_000})
     with pytest.raises(SchemaError, match="over the"):
         encode_message(huge)
 
 
 def test_encode_rejects_nan_instead_of_writing_invalid_json() -> None:
-    msg = SamplesMessage(device_id=DEVICE, run_id=RUN, seq=0, rows=[{"t": float("nan")}])
+    msg = SamplesMessage(device_id=DEVICE, run_id=RUN, seq=0, columns={"t": [float("nan")]})
     with pytest.raises(SchemaError, match="cannot be encoded"):
         encode_message(msg)
 
@@ -299,11 +299,13 @@ def test_integers_beyond_64_bits_are_read_as_floats_like_orjson() -> None:
     """Both collector parsers must agree: such literals are numbers, never integers."""
     topic = "edgebench/v1/pi-a/runs/run-1/samples"
     base = json.loads(
-        encode_message(SamplesMessage(device_id="pi-a", run_id="run-1", seq=0, rows=[]))
+        encode_message(SamplesMessage(device_id="pi-a", run_id="run-1", seq=0, columns={}))
     )
     big = 2**64 + 1
-    msg = decode_message(topic, json.dumps(base | {"rows": [{"t": 1, "x": big}]}).encode(), LAYOUT)
-    assert msg.rows == [{"t": 1, "x": float(big)}] and type(msg.rows[0]["x"]) is float
-    assert type(msg.rows[0]["t"]) is int  # in range: stays an int
+    msg = decode_message(
+        topic, json.dumps(base | {"columns": {"t": [1], "x": [big]}}).encode(), LAYOUT
+    )
+    assert msg.columns == {"t": [1], "x": [float(big)]} and type(msg.columns["x"][0]) is float
+    assert type(msg.columns["t"][0]) is int  # in range: stays an int
     with pytest.raises(SchemaError, match="seq: expected an integer"):
         decode_message(topic, json.dumps(base | {"seq": big}).encode(), LAYOUT)

@@ -121,7 +121,7 @@ def _prefill(state_dir: Path, n: int, max_messages: int) -> list[str]:
     rows = []
     for i in range(n):
         if i % 2:
-            msg = SamplesMessage(device_id=DEVICE, run_id="r1", seq=i, rows=[{"t": float(i)}])
+            msg = SamplesMessage(device_id=DEVICE, run_id="r1", seq=i, columns={"t": [float(i)]})
         else:
             msg = RunProgressMessage(
                 device_id=DEVICE, run_id="r1", seq=i, phase="measure", done=i, elapsed_s=1.0

@@ -53,7 +53,7 @@ def test_a_run_arrives_complete_in_order_and_the_outbox_empties(
     samples = [m for m in msgs if isinstance(m, SamplesMessage)]
     assert sum(len(m.rows) for m in samples) == 120
     assert len(samples) >= 3  # batched, not one message per row and not one huge message
-    assert all(m.rows[0].get("cpu_util_pct", 0) is None for m in samples)
+    assert all(m.columns["cpu_util_pct"][0] is None for m in samples)
     (result_msg,) = [m for m in msgs if isinstance(m, ResultMessage)]
     assert result_msg.result == sent
 
@@ -66,7 +66,7 @@ def test_nan_in_telemetry_is_sent_as_null(tmp_path: Path, mosquitto, subscriber)
     listener.close()
     assert wait_until(lambda: subscriber.of_type("run_failed"))
     (samples,) = subscriber.of_type("samples")
-    assert samples.rows == [{"t": 1.0, "temp_c": None, "power_w": None}]
+    assert samples.columns == {"t": [1.0], "temp_c": [None], "power_w": [None]}
     assert len(subscriber.of_type("run_failed")[0].error) == 4096
 
 

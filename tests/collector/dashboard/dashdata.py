@@ -176,8 +176,8 @@ def run_messages(
     ]
     for b in range(0, len(rows), 25):
         msgs.append(
-            SamplesMessage(
-                device_id=device_id, run_id=run_id, seq=1 + b // 25, rows=rows[b : b + 25]
+            SamplesMessage.from_rows(
+                rows[b : b + 25], device_id=device_id, run_id=run_id, seq=1 + b // 25
             )
         )
     msgs.append(ResultMessage(device_id=device_id, run_id=run_id, seq=len(msgs), result=result))
