@@ -34,6 +34,11 @@ class BatchPlan:
     """Rows per table for one transaction; lists keep message order (last one wins)."""
 
     devices_seen: dict[str, float] = field(default_factory=dict)
+    # Devices that sent something besides telemetry in this batch (their ``last_seen``
+    # always moves: it is what the live pages watch for new runs and results).
+    devices_eventful: set[str] = field(default_factory=set)
+    # Filled by the store: the devices whose last_seen this batch moves, and to what.
+    touched: dict[str, float] = field(default_factory=dict)
     new_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     facts: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
@@ -71,6 +76,8 @@ def plan_batch(items: list[Received], owners: dict[str, str]) -> BatchPlan:
         plan.accepted += 1
         seen = plan.devices_seen.get(msg.device_id, 0.0)
         plan.devices_seen[msg.device_id] = max(seen, item.received_at)
+        if not isinstance(msg, SamplesMessage):
+            plan.devices_eventful.add(msg.device_id)
     return plan
 
 

@@ -19,7 +19,9 @@ class CollectorConfig:
     port: int = 8080
     client_id: str = "edgebench-collector"
     queue_max: int = 100_000
-    batch_size: int = 2000
+    # Messages per commit: about what the receiver's pipe holds, so the receiver keeps
+    # decoding while a batch is committed (2,000 stored ~15% fewer samples/s; docs/benchmarks.md).
+    batch_size: int = 100
     commit_interval_s: float = 0.25
     rejected_max_rows: int = 10_000
     # Port of the embedded MQTT broker started when mqtt.url is empty (0 = any free port).

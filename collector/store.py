@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 OWNER_CACHE_MAX = 200_000
+# Telemetry alone moves a device's ``last_seen`` at most this often (one UPDATE per device
+# per second instead of one per batch; anything else a device sends always moves it).
+LAST_SEEN_RESOLUTION_S = 1.0
 # Column names are constants from models.py; values are bound parameters.
 _COLUMNS, _MARKS = ", ".join(SAMPLE_COLUMNS), ", ".join("?" * len(SAMPLE_COLUMNS))
 _SQLITE_INSERT_SAMPLES = (
@@ -91,6 +94,9 @@ class Store:
         self.rejected_max_rows = rejected_max_rows
         self._insert = _insert_or_ignore(engine)
         self._owners: dict[str, str] = {}
+        # Committed state, to skip per-batch device writes that would change nothing:
+        # device id -> the last_seen this store last wrote (the row exists).
+        self._last_seen: dict[str, float] = {}
 
     def write(self, items: list[Received]) -> WriteOutcome:
         """Store ``items`` in one transaction (or one by one after a data error)."""
@@ -118,7 +124,9 @@ class Store:
         # Only after the commit: a rolled-back placeholder run must not be remembered.
         if len(self._owners) > OWNER_CACHE_MAX:
             self._owners.clear()
+            self._last_seen.clear()
         self._owners.update((run_id, row["device_id"]) for run_id, row in plan.new_runs.items())
+        self._last_seen.update(plan.touched)
         return WriteOutcome(len(items), plan.accepted, len(plan.rejected), inserted)
 
     def _write_failed(self, item: Received, exc: BaseException) -> WriteOutcome:
@@ -144,12 +152,17 @@ class Store:
 
     def _execute(self, conn: Connection, plan: BatchPlan) -> int:
         """Run the plan's statements in dependency order; return samples inserted."""
-        if plan.devices_seen:
+        unknown = [d for d in plan.devices_seen if d not in self._last_seen]
+        if unknown:
             conn.execute(
                 self._insert(devices),
                 [
-                    {"device_id": d, "first_seen": t, "last_seen": t}
-                    for d, t in plan.devices_seen.items()
+                    {
+                        "device_id": d,
+                        "first_seen": plan.devices_seen[d],
+                        "last_seen": plan.devices_seen[d],
+                    }
+                    for d in unknown
                 ],
             )
         if plan.new_runs:
@@ -172,8 +185,14 @@ class Store:
         if plan.events:
             conn.execute(self._insert(run_events), plan.events)
         inserted = self._insert_samples(conn, plan.samples) if plan.samples else 0
-        if plan.devices_seen:
-            self._touch_devices(conn, plan.devices_seen)
+        written = self._last_seen
+        plan.touched = {
+            d: t
+            for d, t in plan.devices_seen.items()
+            if d in plan.devices_eventful or t >= written.get(d, 0.0) + LAST_SEEN_RESOLUTION_S
+        }
+        if plan.touched:
+            self._touch_devices(conn, plan.touched)
         if plan.rejected:
             self._write_rejected(conn, plan.rejected)
         return inserted

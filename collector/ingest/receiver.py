@@ -36,53 +36,69 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# At most this many messages per pipe transfer; under light load each goes at once.
-SEND_BATCH_MAX = 256
-# Decoded messages the child holds while the pipe is full before its MQTT thread waits.
-PENDING_MAX = 4096
+# Under load the MQTT thread ships every SEND_BATCH messages itself (no hand-off to
+# another thread: each costs GIL switches); a partial batch goes FLUSH_S after its first.
+SEND_BATCH = 32
+FLUSH_S = 0.002
+# Linux lets a pipe buffer this much (fs.pipe-max-size is 1 MiB by default): the child
+# keeps decoding while the writer commits, instead of waiting on a 64 KiB pipe.
+PIPE_BYTES = 1 << 20
+F_SETPIPE_SZ = 1031
 RESTART_DELAY_S = 1.0
 
 
 class _BatchSender:
-    """Ships decoded items to the parent in batches, from a thread of its own (in the child).
-
-    The MQTT thread only appends: it keeps reading and decoding while a batch is pickled
-    or waits on a full pipe (the writer committing), up to PENDING_MAX messages.
-    """
+    """Ships decoded items to the parent in order, in batches (in the child process)."""
 
     def __init__(self, conn: Any, stopping: Any) -> None:
         self._conn = conn
         self._stopping = stopping
         self._pending: list[Received] = []
-        self._cond = threading.Condition()
+        # Held while sending: batches leave in the order their messages arrived.
+        self._lock = threading.Lock()
+        self._has_pending = threading.Event()
         self.broken = threading.Event()
 
     def add(self, item: Received) -> None:
-        """Queue one item (called by the MQTT thread; waits while too many are pending)."""
-        with self._cond:
-            while len(self._pending) >= PENDING_MAX and not self.broken.is_set():
-                if self._stopping.is_set():
-                    return  # never acknowledged, so the broker resends it later
-                self._cond.wait(0.5)
-            self._pending.append(item)
-            if len(self._pending) == 1:
-                self._cond.notify_all()
+        """Queue one item (MQTT thread); send the batch when it is full.
 
-    def send_forever(self) -> None:
-        """Send whatever is pending, as soon as the previous transfer is done."""
+        Sending blocks while the pipe is full (the writer is behind): that is the
+        back-pressure that makes the broker stop sending.
+        """
+        if self._stopping.is_set():
+            return  # never acknowledged, so the broker resends it later
+        with self._lock:
+            self._pending.append(item)
+            if len(self._pending) >= SEND_BATCH:
+                self._send_locked()
+            elif len(self._pending) == 1:
+                self._has_pending.set()
+
+    def flush_forever(self) -> None:
+        """Send partial batches FLUSH_S after their first item (a thread of its own)."""
         while not self.broken.is_set():
-            with self._cond:
-                if not self._pending:
-                    self._cond.wait(0.5)
-                    continue
-                batch = self._pending[:SEND_BATCH_MAX]
-                del self._pending[:SEND_BATCH_MAX]
-                self._cond.notify_all()
-            try:
-                # Blocks while the pipe is full: the writer is busy committing.
-                self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-            except (OSError, ValueError):
-                self.broken.set()  # the parent is gone; nothing more can be stored
+            if not self._has_pending.wait(0.5):
+                continue
+            time.sleep(FLUSH_S)
+            with self._lock:
+                self._has_pending.clear()
+                if self._pending:
+                    self._send_locked()
+
+    def _send_locked(self) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, ValueError):
+            self.broken.set()  # the parent is gone; nothing more can be stored
+
+
+def _widen(conn: Any) -> None:
+    """Grow a pipe's buffer where the OS allows it (Linux); elsewhere keep the default."""
+    with contextlib.suppress(ImportError, OSError, AttributeError):
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _child_main(
@@ -100,7 +116,7 @@ def _child_main(
     subscriber = Subscriber(
         mqtt, client_id, sender.add, receive_maximum, connected=connected, stopping=stopping
     )
-    threading.Thread(target=sender.send_forever, name="edgebench-send", daemon=True).start()
+    threading.Thread(target=sender.flush_forever, name="edgebench-flush", daemon=True).start()
     subscriber.start()
     try:
         while not sender.broken.is_set():
@@ -144,6 +160,7 @@ class ReceiverProcess:
 
     def _spawn(self) -> None:
         data_parent, data_child = self._ctx.Pipe(duplex=False)
+        _widen(data_parent)
         acks_child, acks_parent = self._ctx.Pipe(duplex=False)
         events = (self.connected, self._stopping)
         proc = self._ctx.Process(

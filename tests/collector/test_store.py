@@ -112,3 +112,31 @@ def test_an_unstorable_message_is_rejected_and_the_rest_stored(engine: sa.Engine
     outcome = Store(engine).write([*good, received(bad)])
     assert outcome.rejected == 1 and outcome.accepted == len(good)
     assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 9.0") == 0
+
+
+def test_telemetry_moves_last_seen_once_a_second_and_anything_else_at_once(
+    engine: sa.Engine,
+) -> None:
+    """One UPDATE per device per second under telemetry; live pages still see new events."""
+    store = Store(engine)
+
+    def at(msg: object, when: float) -> Received:
+        return dataclasses.replace(received(msg), received_at=when)
+
+    def samples(seq: int, when: float) -> Received:
+        msg = SamplesMessage(device_id="pi-a", run_id="r1", seq=seq, columns={"t": [float(seq)]})
+        return at(msg, when)
+
+    def last_seen() -> object:
+        return scalar(engine, "SELECT last_seen FROM devices WHERE device_id = 'pi-a'")
+
+    store.write([samples(0, 100.0)])
+    assert last_seen() == 100.0
+    store.write([samples(1, 100.5)])
+    assert last_seen() == 100.0  # telemetry within the second: not written
+    store.write([samples(2, 101.0)])
+    assert last_seen() == 101.0
+    status = StatusMessage(device_id="pi-a", state="offline", reason="shutdown", ts=1.0)
+    store.write([at(status, 101.2)])
+    assert last_seen() == 101.2  # not telemetry: always written
+    assert count(engine, "samples") == 3
