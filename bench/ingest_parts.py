@@ -32,6 +32,15 @@ def samples_payload(device: str, run_id: str, seq: int, rows: list[dict]) -> byt
     return json.dumps(msg, separators=(",", ":")).encode()
 
 
+def payload_sizes(rows: int) -> tuple[int, int]:
+    """Bytes of one backlog samples message: as sent (columns), and as one object per sample."""
+    batch = [sample_row(1_000.0 + i, i) for i in range(rows)]
+    columnar = samples_payload("dev-0-0", "run-0-0", 0, batch)
+    per_sample = json.loads(columnar) | {"rows": batch}
+    del per_sample["columns"]
+    return len(columnar), len(json.dumps(per_sample, separators=(",", ":")).encode())
+
+
 def sample_row(t: float, i: int) -> dict:
     """One telemetry row with the metric keys a Raspberry Pi agent reports."""
     return {

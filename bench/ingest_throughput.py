@@ -9,7 +9,7 @@ Three measurements in one run, on this machine:
    (1 Hz sampling); lag is commit time minus the message's ``ts`` (publish time).
 3. **Raw ceiling**: the same number of the same sample rows inserted straight into a fresh
    database with the same schema (Alembic head) and pragmas, 100,000 rows per transaction
-   (more than a collector batch: large transactions are ~7% faster, so this is an upper
+   (more than a collector batch: large transactions are faster, so this is an upper
    bound), with ``sqlite3.executemany``. Measured three times (before
    the backlog, after it, after the lag test) and the median taken, because other jobs on
    a shared machine change the speed of both sides over a run.
@@ -53,6 +53,7 @@ from bench.ingest_parts import (  # noqa: E402 - needs ROOT on sys.path
     machine_busy_seconds,
     measure_ceiling,
     paced_publisher,
+    payload_sizes,
 )
 
 TARGET_RATE = 20_000.0
@@ -147,6 +148,8 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
     used["other jobs"] = used.pop("machine") - sum(used.values())
     collector_cpu = used["writer"] + used["receiver"]
     print(f"backlog: {total} samples in {per_worker * args.publishers} messages of {args.rows}")
+    columnar, per_sample = payload_sizes(args.rows)
+    print(f"  {columnar:,d} bytes per message ({per_sample:,d} as one JSON object per sample)")
     print(f"  sustained stored rate: {rate:,.0f} samples/s (publish start to last commit)")
     print(f"  (middle 60% of the rows alone: {middle:,.0f} samples/s; informational)")
     shares = ", ".join(f"{name} {sec / window:.2f}" for name, sec in used.items())

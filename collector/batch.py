@@ -37,8 +37,6 @@ class BatchPlan:
     # Devices that sent something besides telemetry in this batch (their ``last_seen``
     # always moves: it is what the live pages watch for new runs and results).
     devices_eventful: set[str] = field(default_factory=set)
-    # Filled by the store: the devices whose last_seen this batch moves, and to what.
-    touched: dict[str, float] = field(default_factory=dict)
     new_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     facts: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)

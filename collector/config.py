@@ -20,7 +20,8 @@ class CollectorConfig:
     client_id: str = "edgebench-collector"
     queue_max: int = 100_000
     # Messages per commit: about what the receiver's pipe holds, so the receiver keeps
-    # decoding while a batch is committed (2,000 stored ~15% fewer samples/s; docs/benchmarks.md).
+    # decoding while a batch is committed; larger batches store fewer samples/s
+    # (EDGEBENCH_BATCH_SIZE=2000 .venv/bin/python bench/ingest_throughput.py).
     batch_size: int = 100
     commit_interval_s: float = 0.25
     rejected_max_rows: int = 10_000

@@ -172,7 +172,7 @@ def sample_rows(run_id: str, rows: list[dict[str, float | None]]) -> list[tuple[
     """
     out: list[tuple[Any, ...]] = []
     keys = SAMPLE_KEYS
-    dumps = _compact_json
+    dumps = compact_json
     for i, row in enumerate(rows):
         get = row.get
         t = get("t")
@@ -188,7 +188,8 @@ def sample_rows(run_id: str, rows: list[dict[str, float | None]]) -> list[tuple[
     return out
 
 
-_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+# The ``extra`` column's text (the ingest fast path writes exactly the same).
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def int_column(values: list[Any]) -> list[Any] | None:

@@ -120,13 +120,14 @@ class Store:
         with self.engine.begin() as conn:
             owners = self._lookup_owners(conn, run_ids_of(items))
             plan = plan_batch(items, owners)
-            inserted = self._execute(conn, plan)
+            touched = self._last_seen_moves(plan)
+            inserted = self._execute(conn, plan, touched)
         # Only after the commit: a rolled-back placeholder run must not be remembered.
         if len(self._owners) > OWNER_CACHE_MAX:
             self._owners.clear()
             self._last_seen.clear()
         self._owners.update((run_id, row["device_id"]) for run_id, row in plan.new_runs.items())
-        self._last_seen.update(plan.touched)
+        self._last_seen.update(touched)
         return WriteOutcome(len(items), plan.accepted, len(plan.rejected), inserted)
 
     def _write_failed(self, item: Received, exc: BaseException) -> WriteOutcome:
@@ -150,7 +151,16 @@ class Store:
                 self._owners[run_id] = device_id
         return owners
 
-    def _execute(self, conn: Connection, plan: BatchPlan) -> int:
+    def _last_seen_moves(self, plan: BatchPlan) -> dict[str, float]:
+        """Return ``device -> last_seen`` for the devices whose ``last_seen`` this batch moves."""
+        written = self._last_seen
+        return {
+            d: t
+            for d, t in plan.devices_seen.items()
+            if d in plan.devices_eventful or t >= written.get(d, 0.0) + LAST_SEEN_RESOLUTION_S
+        }
+
+    def _execute(self, conn: Connection, plan: BatchPlan, touched: dict[str, float]) -> int:
         """Run the plan's statements in dependency order; return samples inserted."""
         unknown = [d for d in plan.devices_seen if d not in self._last_seen]
         if unknown:
@@ -185,14 +195,8 @@ class Store:
         if plan.events:
             conn.execute(self._insert(run_events), plan.events)
         inserted = self._insert_samples(conn, plan.samples) if plan.samples else 0
-        written = self._last_seen
-        plan.touched = {
-            d: t
-            for d, t in plan.devices_seen.items()
-            if d in plan.devices_eventful or t >= written.get(d, 0.0) + LAST_SEEN_RESOLUTION_S
-        }
-        if plan.touched:
-            self._touch_devices(conn, plan.touched)
+        if touched:
+            self._touch_devices(conn, touched)
         if plan.rejected:
             self._write_rejected(conn, plan.rejected)
         return inserted

@@ -63,7 +63,8 @@ def _parse_int(text: str) -> int | float:
     return value if INT_READ_MIN <= value <= INT_READ_MAX else float(text)
 
 
-def _parse_json(payload: bytes) -> dict[str, Any]:
+def parse_payload(payload: bytes) -> dict[str, Any]:
+    """Parse a payload into its JSON object (UTF-8, no NaN, big integers as floats)."""
     if not isinstance(payload, bytes | bytearray):
         raise SchemaError("payload: expected bytes")
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -147,7 +148,7 @@ def message_from_dict(data: dict[str, Any]) -> Message:
 
 def decode_message(topic: str, payload: bytes, layout: TopicLayout) -> Message:
     """Parse and validate one received message against the topic it arrived on."""
-    return decode_parsed(topic, _parse_json(payload), layout)
+    return decode_parsed(topic, parse_payload(payload), layout)
 
 
 def decode_parsed(topic: str, data: dict[str, Any], layout: TopicLayout) -> Message:
@@ -185,5 +186,6 @@ __all__ = [
     "decode_parsed",
     "encode_message",
     "message_from_dict",
+    "parse_payload",
     "topic_for",
 ]

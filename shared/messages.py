@@ -161,8 +161,8 @@ class SamplesMessage(Envelope):
 
     ``columns["t"]`` holds the sample times (epoch s) and every other key one metric; all
     lists have the same length and ``null`` marks a sample without that metric. Columns
-    rather than one object per sample: a 50-sample batch is ~4 KB instead of ~14 KB on
-    the wire and decodes ~3x faster (``docs/mqtt-contract.md``).
+    rather than one object per sample, which repeats every key: a batch is about a third of
+    the size on the wire and cheaper to decode (``docs/mqtt-contract.md``).
     """
 
     TOPIC_KIND = "samples"

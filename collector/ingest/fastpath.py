@@ -18,8 +18,8 @@ writer converts them with ``convert.sample_rows``.
 ``tests/collector/test_fastpath.py`` checks the two decoders agree on generated payloads,
 and that the rows built here equal ``convert.sample_rows``.
 
-The payload is parsed with ``orjson`` when it is installed (about 3x faster than the
-standard library here); it refuses NaN, infinities and lone surrogates, where this module
+The payload is parsed with ``orjson`` when it is installed (faster than the standard
+library); it refuses NaN, infinities and lone surrogates, where this module
 would decline anyway, and reads integers beyond 64 bits as floats, as the contract's
 parser does (``shared/codec.py``).
 """
@@ -27,13 +27,13 @@ parser does (``shared/codec.py``).
 from __future__ import annotations
 
 import dataclasses
-import json
 from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any
 
 from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS, SAMPLE_KEYS
-from edgebench.shared.codec import decode_parsed
+from edgebench.collector.convert import compact_json
+from edgebench.shared.codec import decode_parsed, parse_payload
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import MAX_PAYLOAD_BYTES, MAX_STRING_LENGTH, SamplesMessage
 from edgebench.shared.topics import TopicLayout
@@ -52,25 +52,13 @@ _NULLS = repeat(None)  # an absent column: every sample null (zip stops at the o
 # Key-sets up to this size are cached (hostile ones are not kept at all).
 CACHED_KEYS_MAX = 64
 CACHED_KEY_CHARS_MAX = 2048
-_compact_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _no_constants(name: str) -> None:
-    raise ValueError(name)
-
-
-def _big_int_as_float(text: str) -> int | float:
-    value = int(text)
-    return value if -(2**63) <= value <= 2**64 - 1 else float(text)
 
 
 def _loads(payload: bytes) -> Any:
-    """Parse UTF-8 JSON (never UTF-16/32, unlike ``json.loads(bytes)``) without NaN/Infinity."""
+    """Parse UTF-8 JSON without NaN/Infinity, as the contract's parser does (faster)."""
     if orjson is not None:
         return orjson.loads(payload)
-    return json.loads(
-        payload.decode("utf-8"), parse_constant=_no_constants, parse_int=_big_int_as_float
-    )
+    return parse_payload(payload)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +91,7 @@ def _make_shape(keys: tuple[str, ...]) -> ColumnShape | None:
         return None
     extra_keys = tuple(k for k in keys if k not in SAMPLE_KEYS)
     template = "{%s}" % ",".join(  # noqa: UP031 - building a %-template
-        _compact_json(k).replace("%", "%%") + ":%r" for k in extra_keys
+        compact_json(k).replace("%", "%%") + ":%r" for k in extra_keys
     )
     return ColumnShape(
         table_keys=tuple(c if c in keys else None for c in ROW_COLUMNS),
@@ -157,7 +145,7 @@ def _extras(columns: dict[str, list[Any]], shape: ColumnShape) -> Any:
     texts = []
     for sample in zip(*values, strict=True):
         extra = {k: v for k, v in zip(keys, sample, strict=True) if v is not None}
-        texts.append(_compact_json(extra) if extra else None)
+        texts.append(compact_json(extra) if extra else None)
     return texts
 
 
@@ -174,7 +162,7 @@ def decode_samples(
         return None
     try:
         data = _loads(payload)
-    except (ValueError, RecursionError, UnicodeDecodeError):
+    except (ValueError, RecursionError, UnicodeDecodeError, SchemaError):
         return None
     if type(data) is not dict or data.get("type") != "samples":
         return None

@@ -1,8 +1,8 @@
 """The MQTT receiver process: the collector's one MQTT session, decoding off the writer's GIL.
 
 One Python process is bound by its GIL: while an MQTT thread reads packets and parses
-JSON, a writer thread cannot bind rows for SQLite, and the reverse (the ingest benchmark
-measured ~4 µs of CPU per inserted row under that contention against 2.3 µs alone). So
+JSON, a writer thread cannot bind rows for SQLite, and the reverse: each inserted row
+then costs far more CPU than the bare insert does. So
 the collector receives in a child process: a :class:`Subscriber` there (paho, persistent
 session, manual acks, decoding with the samples fast path) hands decoded
 :class:`Received` items to a :class:`_BatchSender`, which pickles them in batches onto a

@@ -101,10 +101,6 @@ class Subscriber:
         )
         self._client.loop_start()
 
-    def pause(self) -> None:
-        """Stop queueing new messages (they stay unacknowledged and are resent later)."""
-        self._stopping.set()
-
     def stop(self) -> None:
         """Disconnect; messages not yet acknowledged stay queued at the broker."""
         self._stopping.set()
@@ -113,7 +109,7 @@ class Subscriber:
         self.connected.clear()
 
     def acknowledge(self, tokens: list[Any]) -> None:
-        """Acknowledge stored messages (called by the writer after each commit)."""
+        """Acknowledge stored messages (relayed from the writer after each commit)."""
         generation = self._generation
         mids = [(mid, qos) for mid, qos, gen in tokens if gen == generation and qos > 0]
         if not mids:
