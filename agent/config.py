@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from edgebench.shared.config import load_config
 from edgebench.shared.mqtt_config import MqttConfig
@@ -22,8 +23,7 @@ def _default_cache_dir() -> Path:
     return Path(base) / "edgebench"
 
 
-@dataclass(frozen=True)
-class PowerConfig:
+class PowerConfig(msgspec.Struct, frozen=True):
     """Power estimation settings: board profile override and a user calibration."""
 
     # Name of a board profile from edgebench.agent.power.profiles, or "" to detect.
@@ -50,13 +50,12 @@ class PowerConfig:
         return errors
 
 
-@dataclass(frozen=True)
-class AgentConfig:
+class AgentConfig(msgspec.Struct, frozen=True):
     """Everything the agent process needs, validated once at start-up."""
 
     device_id: str = ""
-    state_dir: Path = field(default_factory=_default_state_dir)
-    cache_dir: Path = field(default_factory=_default_cache_dir)
+    state_dir: Path = msgspec.field(default_factory=_default_state_dir)
+    cache_dir: Path = msgspec.field(default_factory=_default_cache_dir)
     sample_hz: float = 10.0
     proc_root: Path = Path("/proc")
     sys_root: Path = Path("/sys")
@@ -66,8 +65,8 @@ class AgentConfig:
     outbox_max_messages: int = 10000
     status_interval_s: float = 60.0
     models: tuple[str, ...] = ()
-    mqtt: MqttConfig = field(default_factory=MqttConfig)
-    power: PowerConfig = field(default_factory=PowerConfig)
+    mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
+    power: PowerConfig = msgspec.field(default_factory=PowerConfig)
 
     def validate(self) -> list[str]:
         """Return a list of problems (empty when valid)."""

@@ -13,9 +13,9 @@ p50(off) (target <= 1.02) and the sampler's CPU time per second of measurement.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
+import msgspec
 from _common import MODEL, median, p50_ms, verdict
 
 
@@ -40,7 +40,7 @@ def main() -> int:
     run_phase(invoke, min_runs=1, min_secs=1.0, max_secs=60)  # warm-up
 
     def measure(hz: float) -> tuple[list[int], float, int]:
-        session = TelemetrySession(dataclasses.replace(config, sample_hz=hz), facts)
+        session = TelemetrySession(msgspec.structs.replace(config, sample_hz=hz), facts)
         session.start()
         phase = run_phase(invoke, min_runs=1, min_secs=args.secs, max_secs=args.secs + 60)
         session.stop()

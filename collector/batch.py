@@ -15,6 +15,7 @@ from typing import Any
 
 from edgebench.collector import convert
 from edgebench.collector.ingest.received import MAX_REASON_CHARS, MAX_TOPIC_CHARS, Received
+from edgebench.collector.sample_rows import columns_of, sample_rows
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     FactsMessage,
@@ -111,7 +112,7 @@ def _plan_message(plan: BatchPlan, msg: Message, item: Received, owners: dict[st
 def _plan_run_message(plan: BatchPlan, msg: Message, item: Received) -> None:
     now = item.received_at
     if isinstance(msg, SamplesMessage):
-        rows = item.rows if item.rows is not None else convert.sample_rows(msg.run_id, msg.rows)
+        rows = item.rows if item.rows is not None else sample_rows(msg.run_id, msg.columns)
         plan.samples.extend(rows)
     elif isinstance(msg, ResultMessage):
         row = convert.result_row(msg)
@@ -120,7 +121,7 @@ def _plan_run_message(plan: BatchPlan, msg: Message, item: Received) -> None:
         plan.results.append(row)
         # Bad rows stay in the result document; only the time-series table skips them.
         with contextlib.suppress(SchemaError):
-            plan.samples.extend(convert.sample_rows(msg.run_id, msg.result.samples))
+            plan.samples.extend(sample_rows(msg.run_id, columns_of(msg.result.samples)))
     elif isinstance(msg, RunStartedMessage | RunProgressMessage):
         plan.events.append(convert.event_row(msg))
         if isinstance(msg, RunStartedMessage):

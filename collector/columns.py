@@ -25,7 +25,7 @@ SAMPLE_INT_COLUMNS = (
     "throttled_now",
     "soft_temp_limit",
 )
-# Column order of the tuples ``convert.sample_rows`` returns.
+# Column order of the tuples ``sample_rows.sample_rows`` returns.
 SAMPLE_COLUMNS = ("run_id", "t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS, "extra")
 # The row keys that have a column of their own; any other key goes to ``extra``.
 SAMPLE_KEYS = frozenset({"t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS})

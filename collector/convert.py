@@ -6,11 +6,8 @@ Pure functions, no database: each returns plain dicts keyed by column name, read
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS, SAMPLE_KEYS
-from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     FactsMessage,
     ResultMessage,
@@ -53,7 +50,6 @@ def started_row(msg: RunStartedMessage) -> dict[str, Any]:
     """Return the ``runs`` columns a run_started event fills in before the result arrives."""
     return {
         "run_id": msg.run_id,
-        "sweep_id": msg.sweep_id,
         "started_at": msg.ts,
         "model_name": msg.model.name,
         "model_sha256": msg.model.sha256,
@@ -161,60 +157,3 @@ def throttled(result: RunResult) -> bool | None:
     if bitmask is not None and abs(bitmask) < _INT_LIMIT:
         seen.append(int(bitmask) & THROTTLED_NOW_MASK != 0)
     return any(seen) if seen else None
-
-
-def sample_rows(run_id: str, rows: list[dict[str, float | None]]) -> list[tuple[Any, ...]]:
-    """Return ``samples`` rows (tuples in SAMPLE_COLUMNS order); SchemaError if one is unusable.
-
-    Tuples rather than dicts, ints passed through without a call, and ``extra`` already
-    encoded as compact JSON text (what the SQLite column holds): this runs for every
-    telemetry row the fast path (``ingest/fastpath.py``) could not build itself.
-    """
-    out: list[tuple[Any, ...]] = []
-    keys = SAMPLE_KEYS
-    dumps = compact_json
-    for i, row in enumerate(rows):
-        get = row.get
-        t = get("t")
-        if t is None:
-            raise SchemaError(f"rows[{i}].t: missing sample time")
-        ints = [get(key) for key in SAMPLE_INT_COLUMNS]
-        for j, value in enumerate(ints):
-            if value is not None and type(value) is not int:
-                ints[j] = _flag(value, i, SAMPLE_INT_COLUMNS[j])
-        extra = {k: v for k, v in row.items() if k not in keys}
-        floats = [get(key) for key in SAMPLE_FLOAT_COLUMNS]
-        out.append((run_id, float(t), *floats, *ints, dumps(extra) if extra else None))
-    return out
-
-
-# The ``extra`` column's text (the ingest fast path writes exactly the same).
-compact_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def int_column(values: list[Any]) -> list[Any] | None:
-    """Values of an integer column with whole floats made ints, or None if one is not whole.
-
-    The column-at-a-time twin of :func:`_flag` for the fast path (which has already
-    refused booleans, text and magnitudes of 2**63 and more).
-    """
-    if float not in set(map(type, values)):
-        return values
-    out: list[Any] = []
-    for value in values:
-        if type(value) is not float:
-            out.append(value)
-        elif abs(value) >= _INT_LIMIT or value != int(value):
-            return None
-        else:
-            out.append(int(value))
-    return out
-
-
-def _flag(value: float | None, index: int, key: str) -> int | None:
-    """Integer columns (bitmask, 0/1 flags) must hold whole numbers within 53 bits."""
-    if value is None:
-        return None
-    if abs(value) >= _INT_LIMIT or value != int(value):
-        raise SchemaError(f"rows[{index}].{key}: expected a whole number, got {value!r}")
-    return int(value)

@@ -3,20 +3,24 @@
 :func:`encode_message` writes compact JSON; :func:`decode_message` checks a payload
 against its topic and raises :class:`~edgebench.shared.errors.SchemaError` for anything
 wrong (the rules are in ``docs/mqtt-contract.md``). The message types themselves are in
-:mod:`edgebench.shared.messages`.
+:mod:`edgebench.shared.messages`; msgspec decodes and validates against them in C.
+
+Decoding reads the envelope first (a struct of the five envelope fields, every one
+required: the message classes give senders defaults for three of them), so that a
+payload from another schema version or of an unknown type is refused with that reason
+rather than with whatever field it lacks; then the whole payload is decoded into its
+message class in one pass.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from typing import Any
+
+import msgspec
 
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
-    ENVELOPE_FIELDS,
     MAX_PAYLOAD_BYTES,
-    MAX_STRING_LENGTH,
     MESSAGE_SCHEMA_VERSION,
     MESSAGE_TYPES,
     Envelope,
@@ -27,21 +31,34 @@ from edgebench.shared.messages import (
 )
 from edgebench.shared.result import RESULT_SCHEMA_VERSION
 from edgebench.shared.topics import TopicLayout, validate_device_id, validate_run_id
-from edgebench.shared.validation import from_dict
+from edgebench.shared.wire import schema_error, unfit_value
 
-# Integer literals in this range stay ints (orjson's range: int64 and uint64).
-INT_READ_MIN = -(2**63)
-INT_READ_MAX = 2**64 - 1
-_ID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
+
+class _EnvelopeOnly(msgspec.Struct):
+    """The envelope as the wire must carry it: all five fields, loosely typed."""
+
+    schema_version: Any
+    message_id: Any
+    type: Any
+    device_id: Any
+    ts: Any
+
+
+_ENVELOPE = msgspec.json.Decoder(_EnvelopeOnly)
+_DECODERS = {kind: msgspec.json.Decoder(cls) for kind, cls in MESSAGE_TYPES.items()}
+_ANY = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder()
 
 
 def encode_message(msg: Envelope) -> bytes:
     """Compact JSON bytes for ``msg``; SchemaError if it holds NaN/inf or is too large."""
     try:
-        data = json.dumps(msg.to_dict(), separators=(",", ":"), allow_nan=False)
+        payload = _ENCODER.encode(msg)
     except (TypeError, ValueError) as exc:
         raise SchemaError(f"{msg.type} message cannot be encoded: {exc}") from None
-    payload = data.encode("utf-8")
+    # msgspec writes NaN and infinities as null; only a payload with a null can hold one.
+    if b"null" in payload and (problem := unfit_value(msgspec.to_builtins(msg))):
+        raise SchemaError(f"{msg.type} message cannot be encoded: {problem}")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise SchemaError(
             f"{msg.type} message is {len(payload)} bytes, over the {MAX_PAYLOAD_BYTES} limit"
@@ -49,46 +66,55 @@ def encode_message(msg: Envelope) -> bytes:
     return payload
 
 
-def _reject_constant(name: str) -> None:
-    raise SchemaError(f"payload: {name} is not allowed in JSON payloads")
-
-
-def _parse_int(text: str) -> int | float:
-    """Read an integer literal as orjson does: beyond 64 bits it becomes a float.
-
-    The collector parses samples with orjson (``collector/ingest/fastpath.py``) and
-    everything else here; reading big integers the same way keeps both verdicts equal.
-    """
-    value = int(text)
-    return value if INT_READ_MIN <= value <= INT_READ_MAX else float(text)
+def _decode_error(payload: bytes, exc: msgspec.DecodeError) -> SchemaError:
+    """Say why a payload is not JSON we accept (NaN, bad UTF-8, nesting, syntax)."""
+    text = str(exc)
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return SchemaError("payload: not UTF-8 text")
+    if "(byte " in text:
+        at = int(text.rsplit("(byte ", 1)[1].rstrip(")"))
+        for constant in (b"NaN", b"Infinity", b"-Infinity"):
+            if payload[at : at + len(constant)] == constant:
+                return SchemaError(f"payload: {constant.decode()} is not allowed in JSON payloads")
+    return SchemaError(f"payload: not valid JSON ({text})")
 
 
 def parse_payload(payload: bytes) -> dict[str, Any]:
-    """Parse a payload into its JSON object (UTF-8, no NaN, big integers as floats)."""
-    if not isinstance(payload, bytes | bytearray):
-        raise SchemaError("payload: expected bytes")
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise SchemaError(f"payload: {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} limit")
-    try:
-        data = json.loads(
-            payload.decode("utf-8"), parse_constant=_reject_constant, parse_int=_parse_int
-        )
-    except UnicodeDecodeError:
-        raise SchemaError("payload: not UTF-8 text") from None
-    except RecursionError:
-        raise SchemaError("payload: JSON nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, and over-long integer literals
-        raise SchemaError(f"payload: not valid JSON ({exc})") from None
+    """Parse a payload into its JSON object (UTF-8, no NaN), without checking its fields."""
+    data = _parse(payload, _ANY)
     if not isinstance(data, dict):
         raise SchemaError("payload: expected a JSON object")
     return data
 
 
-def _check_envelope(data: dict[str, Any]) -> type[Envelope]:
-    for name in ENVELOPE_FIELDS:
-        if name not in data:
-            raise SchemaError(f"{name}: missing required field")
-    version = data.get("schema_version")
+def _parse(payload: bytes, decoder: msgspec.json.Decoder) -> Any:
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        raise SchemaError("payload: expected bytes")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise SchemaError(f"payload: {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} limit")
+    try:
+        return decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        if decoder is _ANY:  # no types asked for: the JSON itself holds what cannot be read
+            raise SchemaError(f"payload: not valid JSON ({exc})") from None
+        data = _ANY.decode(payload) if "[...]" in str(exc) else None
+        raise schema_error(exc, tp=decoder.type, data=data) from None
+    except msgspec.DecodeError as exc:
+        raise _decode_error(bytes(payload), exc) from None
+    except RecursionError:
+        raise SchemaError("payload: JSON nested too deeply") from None
+
+
+def _check_envelope(payload: bytes) -> str:
+    """Return the message type named by a payload's envelope, or raise why it is refused."""
+    try:
+        envelope = _parse(payload, _ENVELOPE)
+    except SchemaError as exc:
+        parse_payload(payload)  # broken JSON, or not an object: say that first
+        raise exc from None
+    version = envelope.schema_version
     if isinstance(version, bool) or not isinstance(version, int):
         raise SchemaError("schema_version: expected an integer")
     if version != MESSAGE_SCHEMA_VERSION:
@@ -96,16 +122,32 @@ def _check_envelope(data: dict[str, Any]) -> type[Envelope]:
             f"schema_version: {version} is not supported (this side understands "
             f"{MESSAGE_SCHEMA_VERSION}); upgrade the receiving side"
         )
-    kind = data.get("type")
-    cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
+    kind = envelope.type
+    if not (isinstance(kind, str) and kind in MESSAGE_TYPES):
         raise SchemaError(f"type: unknown message type {str(kind)[:40]!r}")
-    message_id = data.get("message_id")
-    if not (
-        isinstance(message_id, str) and 8 <= len(message_id) <= 64 and set(message_id) <= _ID_CHARS
-    ):
-        raise SchemaError("message_id: expected 8-64 letters, digits, '-' or '_'")
-    return cls
+    return kind
+
+
+def _check_contents(msg: Message) -> None:
+    """Check what the types alone cannot say: ids, and parts that must agree."""
+    validate_device_id(msg.device_id)
+    run_id = getattr(msg, "run_id", None)
+    if run_id is not None:
+        validate_run_id(run_id)
+    if isinstance(msg, ResultMessage):
+        if msg.result.schema_version != RESULT_SCHEMA_VERSION:
+            raise SchemaError(
+                f"result.schema_version: {msg.result.schema_version} is not supported "
+                f"(this side understands {RESULT_SCHEMA_VERSION})"
+            )
+        if msg.result.run_id != msg.run_id:
+            raise SchemaError("result.run_id: differs from the message run_id")
+        if msg.result.device.device_id != msg.device_id:
+            raise SchemaError("result.device.device_id: differs from the message device_id")
+    if isinstance(msg, FactsMessage) and msg.facts.device_id != msg.device_id:
+        raise SchemaError("facts.device_id: differs from the message device_id")
+    if isinstance(msg, SamplesMessage):
+        check_columns(msg.columns)
 
 
 def check_columns(columns: dict[str, list[Any]]) -> None:
@@ -122,39 +164,26 @@ def check_columns(columns: dict[str, list[Any]]) -> None:
         raise SchemaError(f"columns.t[{times.index(None)}]: missing sample time")
 
 
-def message_from_dict(data: dict[str, Any]) -> Message:
-    """Validate an already-parsed payload object (no topic checks) and build its message."""
-    cls = _check_envelope(data)
-    msg: Any = from_dict(cls, data, max_str_len=MAX_STRING_LENGTH)
-    validate_device_id(msg.device_id)
-    if getattr(msg, "run_id", None) is not None:
-        validate_run_id(msg.run_id)
-    if isinstance(msg, ResultMessage):
-        if msg.result.schema_version != RESULT_SCHEMA_VERSION:
-            raise SchemaError(
-                f"result.schema_version: {msg.result.schema_version} is not supported "
-                f"(this side understands {RESULT_SCHEMA_VERSION})"
-            )
-        if msg.result.run_id != msg.run_id:
-            raise SchemaError("result.run_id: differs from the message run_id")
-        if msg.result.device.device_id != msg.device_id:
-            raise SchemaError("result.device.device_id: differs from the message device_id")
-    if isinstance(msg, FactsMessage) and msg.facts.device_id != msg.device_id:
-        raise SchemaError("facts.device_id: differs from the message device_id")
-    if isinstance(msg, SamplesMessage):
-        check_columns(msg.columns)
-    return dataclasses.replace(msg, raw=data)
+def decode_payload(payload: bytes, *, keep_raw: bool = True) -> Message:
+    """Decode and validate one payload (no topic checks) into its message.
+
+    ``keep_raw`` also keeps the JSON object as ``msg.raw`` (with fields this version does
+    not know, for storage); it costs a second parse, so telemetry decodes without it.
+    """
+    kind = _check_envelope(payload)
+    msg: Any = _parse(payload, _DECODERS[kind])
+    _check_contents(msg)
+    if keep_raw:
+        msgspec.structs.force_setattr(msg, "raw", _parse(payload, _ANY))
+    return msg
 
 
-def decode_message(topic: str, payload: bytes, layout: TopicLayout) -> Message:
+def decode_message(
+    topic: str, payload: bytes, layout: TopicLayout, *, keep_raw: bool = True
+) -> Message:
     """Parse and validate one received message against the topic it arrived on."""
-    return decode_parsed(topic, parse_payload(payload), layout)
-
-
-def decode_parsed(topic: str, data: dict[str, Any], layout: TopicLayout) -> Message:
-    """Validate an already-parsed payload object against the topic it arrived on."""
     parsed = layout.parse(topic)
-    msg = message_from_dict(data)
+    msg = decode_payload(payload, keep_raw=keep_raw)
     if parsed.kind != msg.TOPIC_KIND:
         raise SchemaError(f"type: a {msg.type} message does not belong on a {parsed.kind} topic")
     if msg.device_id != parsed.device_id:
@@ -183,9 +212,8 @@ def topic_for(msg: Envelope, layout: TopicLayout) -> str:
 __all__ = [
     "check_columns",
     "decode_message",
-    "decode_parsed",
+    "decode_payload",
     "encode_message",
-    "message_from_dict",
     "parse_payload",
     "topic_for",
 ]

@@ -1,9 +1,12 @@
 """Layered, typed configuration: defaults, then a TOML file, then ``EDGEBENCH_*``, then flags.
 
-Each process (agent, collector) owns one frozen dataclass describing its whole
+Each process (agent, collector) owns one frozen msgspec Struct describing its whole
 configuration. :func:`load_config` builds it once at start-up from the four
 layers and validates everything, raising a single :class:`ConfigError` that
-lists every problem, so a user fixes their file in one go.
+lists every problem, so a user fixes their file in one go. Values are converted by
+msgspec against the struct's own field types (the same library and types that check
+messages), one setting at a time so that every problem is found; environment text gets
+the few readings text needs first (``yes``/``off``, ``0x1e``, ``a,b`` lists, empty = unset).
 
 Environment names: ``EDGEBENCH_<FIELD>`` for top-level fields and
 ``EDGEBENCH_<SECTION>__<FIELD>`` for fields of nested sections, e.g.
@@ -12,7 +15,6 @@ Environment names: ``EDGEBENCH_<FIELD>`` for top-level fields and
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import tomllib
@@ -22,7 +24,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
+
 from edgebench.shared.errors import ConfigError
+from edgebench.shared.wire import schema_error
 
 T = TypeVar("T")
 
@@ -31,93 +36,71 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def _field_types(cls: type) -> dict[str, Any]:
-    """Return the resolved type hints of a dataclass."""
-    return typing.get_type_hints(cls)
+def _path_hook(tp: type, value: Any) -> Any:
+    """Let msgspec build ``Path`` settings from text (with ``~`` expanded)."""
+    if tp is Path and isinstance(value, str):
+        return Path(os.path.expanduser(value))
+    raise NotImplementedError
 
 
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    """Return (inner type, is_optional) for ``X | None`` annotations."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
+def _plain_type(tp: Any) -> tuple[Any, bool]:
+    """Return (the type without ``| None``, whether None is allowed)."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(tp)) == 2:
+        if len(args) == 1:
             return args[0], True
     return tp, False
 
 
-def _coerce(value: Any, tp: Any, where: str) -> Any:
-    """Convert a TOML or environment value to the annotated type, or raise ValueError."""
-    inner, optional = _unwrap_optional(tp)
-    if value is None or (optional and isinstance(value, str) and value == ""):
-        if optional:
-            return None
-        raise ValueError(f"{where}: a value is required")
-    origin = typing.get_origin(inner)
-    if inner is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"{where}: expected true or false, got {value!r}")
+def _from_text(text: str, tp: Any) -> Any:
+    """Read an environment variable's text as the JSON-like value msgspec should check."""
+    inner, optional = _plain_type(tp)
+    if optional and text == "":
+        return None
+    if inner is bool and text.strip().lower() in _TRUE | _FALSE:
+        return text.strip().lower() in _TRUE
     if inner is int:
-        if isinstance(value, bool):
-            raise ValueError(f"{where}: expected an integer, got {value!r}")
         try:
-            return int(str(value).strip(), 0) if isinstance(value, str) else int(value)
+            return int(text.strip(), 0)
         except ValueError:
-            raise ValueError(f"{where}: expected an integer, got {value!r}") from None
-    if inner is float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}: expected a number, got {value!r}") from None
-        if not math.isfinite(number):
-            raise ValueError(f"{where}: expected a finite number, got {value!r}")
-        return number
-    if inner is str:
-        if not isinstance(value, str | int | float):
-            raise ValueError(f"{where}: expected text, got {value!r}")
-        return str(value)
-    if inner is Path:
-        return Path(os.path.expanduser(str(value)))
-    if origin in (tuple, list):
-        item_type = typing.get_args(inner)[0] if typing.get_args(inner) else str
-        items = value.split(",") if isinstance(value, str) else list(value)
-        items = [i.strip() if isinstance(i, str) else i for i in items]
-        items = [i for i in items if i != ""]
-        converted = [_coerce(i, item_type, f"{where}[{n}]") for n, i in enumerate(items)]
-        return tuple(converted) if origin is tuple else converted
-    if typing.get_origin(inner) is typing.Literal:
-        choices = typing.get_args(inner)
-        if value not in choices:
-            allowed = ", ".join(repr(c) for c in choices)
-            raise ValueError(f"{where}: expected one of {allowed}, got {value!r}")
-        return value
-    raise ValueError(f"{where}: unsupported config type {inner!r}")
+            return text  # msgspec says what is wrong
+    if typing.get_origin(inner) in (tuple, list):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def _convert(value: Any, tp: Any, where: str, *, env: bool) -> Any:
+    """Convert one setting to its field type with msgspec, or raise ConfigError."""
+    if env and isinstance(value, str):
+        value = _from_text(value, tp)
+    try:
+        converted = msgspec.convert(value, type=tp, strict=False, dec_hook=_path_hook)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(str(schema_error(exc, where))) from None
+    if isinstance(converted, float) and not math.isfinite(converted):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    return converted
 
 
 def _apply(
     obj: Any, values: Mapping[str, Any], where: str, errors: list[str], *, env: bool = False
 ) -> Any:
-    """Return ``obj`` with ``values`` applied, recursing into nested dataclass sections.
+    """Return ``obj`` with ``values`` applied, recursing into nested config sections.
 
     ``env`` makes error messages name the real variable (``EDGEBENCH_POWER__IDLE_W``).
     """
-    hints = _field_types(type(obj))
+    fields = {f.name: f for f in msgspec.structs.fields(type(obj))}
     changes: dict[str, Any] = {}
-    names = {f.name for f in dataclasses.fields(obj)}
     for key, value in values.items():
         name = key.replace("-", "_")
         path = f"{where}{key.upper()}" if env else f"{where}{key}"
-        if name not in names:
-            errors.append(f"{path}: unknown setting")
+        if name not in fields:
+            renamed = getattr(type(obj), "RENAMED", {}).get(name)
+            hint = f" (renamed to {renamed})" if renamed else ""
+            errors.append(f"{path}: unknown setting{hint}")
             continue
         current = getattr(obj, name)
-        if dataclasses.is_dataclass(current):
+        if isinstance(current, msgspec.Struct):
             if not isinstance(value, Mapping):
                 errors.append(f"{path}: expected a table of settings")
                 continue
@@ -126,21 +109,21 @@ def _apply(
             )
             continue
         try:
-            changes[name] = _coerce(value, hints[name], path)
-        except ValueError as exc:
+            changes[name] = _convert(value, fields[name].type, path, env=env)
+        except ConfigError as exc:
             errors.append(str(exc))
-    return dataclasses.replace(obj, **changes) if changes else obj
+    return msgspec.structs.replace(obj, **changes) if changes else obj
 
 
 def _env_values(obj: Any, env: Mapping[str, str]) -> dict[str, Any]:
     """Collect the ``EDGEBENCH_*`` variables that name fields of ``obj`` as a nested dict."""
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
+    for f in msgspec.structs.fields(obj):
         current = getattr(obj, f.name)
-        if dataclasses.is_dataclass(current):
+        if isinstance(current, msgspec.Struct):
             nested = {
                 sub.name: env[f"{ENV_PREFIX}{f.name.upper()}__{sub.name.upper()}"]
-                for sub in dataclasses.fields(current)
+                for sub in msgspec.structs.fields(current)
                 if f"{ENV_PREFIX}{f.name.upper()}__{sub.name.upper()}" in env
             }
             if nested:
@@ -171,7 +154,7 @@ def load_config(
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
 ) -> T:
-    """Build and validate a config dataclass from defaults, file, environment and flags.
+    """Build and validate a config struct from defaults, file, environment and flags.
 
     ``section`` is the TOML table for this process (``[agent]`` or ``[collector]``);
     a file may also hold shared top-level tables such as ``[mqtt]``, which apply to
@@ -184,7 +167,8 @@ def load_config(
         file = Path(env[f"{ENV_PREFIX}CONFIG"])
     if file is not None:
         data = read_toml(file)
-        shared = {k: v for k, v in data.items() if k in {f.name for f in dataclasses.fields(obj)}}
+        names = {f.name for f in msgspec.structs.fields(obj)}
+        shared = {k: v for k, v in data.items() if k in names}
         obj = _apply(obj, shared, f"{file}: ", errors)
         own = data.get(section, {})
         if not isinstance(own, Mapping):

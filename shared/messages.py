@@ -1,21 +1,21 @@
 """The versioned MQTT messages between agents and the collector.
 
-Every message is a frozen dataclass carrying the envelope ``schema_version``,
-``message_id`` (uuid4 hex, the dedupe key), ``type``, ``device_id`` and ``ts`` (UTC epoch
-seconds); run-scoped messages add ``run_id`` and ``seq`` (one counter per run shared by
-events, samples and the result, starting at 0). :func:`encode_message` writes compact
-JSON and :func:`decode_message` checks a payload against its topic; both live in
+Every message is a msgspec Struct carrying the envelope ``schema_version``,
+``message_id`` (uuid4 hex, the dedupe key), ``type`` (the struct's tag), ``device_id`` and
+``ts`` (UTC epoch seconds); run-scoped messages add ``run_id`` and ``seq`` (one counter per
+run shared by events, samples and the result, starting at 0). :func:`encode_message` writes
+compact JSON and :func:`decode_message` checks a payload against its topic; both live in
 :mod:`edgebench.shared.codec`. The rules for versions and unknown fields are in
 ``docs/mqtt-contract.md``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+import msgspec
 
 from edgebench.shared.result import (
     DeviceFacts,
@@ -24,12 +24,19 @@ from edgebench.shared.result import (
     RunResult,
 )
 from edgebench.shared.topics import TopicKind
-from edgebench.shared.validation import WIRE, wire_fields
+from edgebench.shared.wire import (
+    MAX_STRING_LENGTH,
+    DeviceId,
+    Int64,
+    MessageId,
+    Record,
+    RunId,
+    Text,
+)
 
 MESSAGE_SCHEMA_VERSION = 1
 MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
-MAX_STRING_LENGTH = 4096
-# Present in every payload, even where the dataclass has a default for senders' convenience.
+# Present in every payload, even where the struct has a default for senders' convenience.
 ENVELOPE_FIELDS = ("schema_version", "message_id", "type", "device_id", "ts")
 
 
@@ -38,125 +45,105 @@ def new_message_id() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True, kw_only=True)
-class Envelope:
-    """Fields every message carries; ``raw`` is the payload as received (decode only)."""
+class Envelope(Record, kw_only=True, tag_field="type", dict=True):
+    """Fields every message carries; ``type`` is the tag of each message class."""
 
     TOPIC_KIND: ClassVar[TopicKind]
-
-    schema_version: int = MESSAGE_SCHEMA_VERSION
-    message_id: str = field(default_factory=new_message_id)
-    device_id: str
-    ts: float = field(default_factory=time.time)
     # The decoded JSON object including fields this version does not know, so a
-    # collector can store what a newer agent sent. Never encoded, never compared.
-    raw: dict[str, Any] | None = field(
-        default=None, compare=False, repr=False, metadata={WIRE: False}
-    )
+    # collector can store what a newer agent sent. Set by the decoder (instance
+    # attribute, not a field): never encoded, never compared.
+    raw: ClassVar[dict[str, Any] | None] = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready payload (without ``raw``)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if not f.metadata.get(WIRE, True):
-                continue
-            value = getattr(self, f.name)
-            out[f.name] = _plain(value)
-        return out
+    schema_version: Int64 = MESSAGE_SCHEMA_VERSION
+    message_id: MessageId = msgspec.field(default_factory=new_message_id)
+    device_id: DeviceId
+    ts: float = msgspec.field(default_factory=time.time)
 
+    @property
+    def type(self) -> str:
+        """The message type: the ``type`` value on the wire."""
+        return self.__struct_config__.tag  # type: ignore[return-value]
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with ``raw`` (the collector hands messages between processes)."""
+        return (_rebuild, (type(self), msgspec.structs.asdict(self), self.raw))
 
 
-@dataclass(frozen=True, kw_only=True)
-class StatusMessage(Envelope):
+def _rebuild(cls: type[Envelope], fields: dict[str, Any], raw: dict[str, Any] | None) -> Envelope:
+    msg = cls(**fields)
+    if raw is not None:
+        msgspec.structs.force_setattr(msg, "raw", raw)
+    return msg
+
+
+class StatusMessage(Envelope, tag="status"):
     """Retained device status: ``online`` on connect, ``offline`` on shutdown or as last will."""
 
     TOPIC_KIND = "status"
-    type: Literal["status"] = field(default="status", init=False)
     state: Literal["online", "offline"]
     # connected: birth message; shutdown: clean stop; lost: the broker sent the last will
     # (its ts is when the will was registered, i.e. the connect time).
     reason: Literal["connected", "shutdown", "lost"]
-    edgebench_version: str = ""
+    edgebench_version: Text = ""
 
 
-@dataclass(frozen=True, kw_only=True)
-class FactsMessage(Envelope):
+class FactsMessage(Envelope, tag="facts"):
     """Retained device facts, republished periodically with the outbox counters."""
 
     TOPIC_KIND = "facts"
-    type: Literal["facts"] = field(default="facts", init=False)
     facts: DeviceFacts
-    outbox_pending: int = 0
+    outbox_pending: Int64 = 0
     # Telemetry batches dropped because the outbox was full, since the outbox was created.
-    outbox_dropped_samples: int = 0
+    outbox_dropped_samples: Int64 = 0
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunStartedMessage(Envelope):
+class RunStartedMessage(Envelope, tag="run_started"):
     """A run began: which model and configuration."""
 
     TOPIC_KIND = "events"
-    type: Literal["run_started"] = field(default="run_started", init=False)
-    run_id: str
-    seq: int
+    run_id: RunId
+    seq: Int64
     model: ModelInfo
     config: RunConfig
-    sweep_id: str | None = None
     # message_id of the command that started this run (None for runs started locally).
-    command_id: str | None = None
+    command_id: Text | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunProgressMessage(Envelope):
+class RunProgressMessage(Envelope, tag="run_progress"):
     """Progress within a run phase (e.g. warmup, measure, accuracy)."""
 
     TOPIC_KIND = "events"
-    type: Literal["run_progress"] = field(default="run_progress", init=False)
-    run_id: str
-    seq: int
-    phase: str
-    done: int
+    run_id: RunId
+    seq: Int64
+    phase: Text
+    done: Int64
     elapsed_s: float
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunFinishedMessage(Envelope):
+class RunFinishedMessage(Envelope, tag="run_finished"):
     """A run ended with a result (published just before the result message)."""
 
     TOPIC_KIND = "events"
-    type: Literal["run_finished"] = field(default="run_finished", init=False)
-    run_id: str
-    seq: int
+    run_id: RunId
+    seq: Int64
     status: Literal["complete", "interrupted", "failed"]
     verdict: Literal["VALID", "INVALID"]
     throughput_ips: float
     latency_p50_ms: float
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunFailedMessage(Envelope):
+class RunFailedMessage(Envelope, tag="run_failed"):
     """A run (or a run command) failed before producing a result."""
 
     TOPIC_KIND = "events"
-    type: Literal["run_failed"] = field(default="run_failed", init=False)
-    run_id: str
-    seq: int
-    error: str
+    run_id: RunId
+    seq: Int64
+    error: Text
     # message_id of the command that asked for this run, when one did.
-    command_id: str | None = None
+    command_id: Text | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class SamplesMessage(Envelope):
+class SamplesMessage(Envelope, tag="samples"):
     """A batch of telemetry samples in time order, column by column.
 
     ``columns["t"]`` holds the sample times (epoch s) and every other key one metric; all
@@ -166,18 +153,16 @@ class SamplesMessage(Envelope):
     """
 
     TOPIC_KIND = "samples"
-    type: Literal["samples"] = field(default="samples", init=False)
-    run_id: str
-    seq: int
-    columns: dict[str, list[float | None]]
-    units: dict[str, str] = field(default_factory=dict)
+    run_id: RunId
+    seq: Int64
+    columns: dict[Text, list[float | None]]
+    units: dict[Text, Text] = msgspec.field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, float | None]], **fields: Any) -> SamplesMessage:
         """Build the message from sample rows (keys in first-seen order, null where absent)."""
-        keys = list(dict.fromkeys(key for row in rows for key in row))
-        columns = {key: [row.get(key) for row in rows] for key in keys}
-        return cls(columns=columns, **fields)
+        keys = dict.fromkeys(key for row in rows for key in row)
+        return cls(columns={key: [row.get(key) for row in rows] for key in keys}, **fields)
 
     @property
     def rows(self) -> list[dict[str, float | None]]:
@@ -190,28 +175,24 @@ class SamplesMessage(Envelope):
         ]
 
 
-@dataclass(frozen=True, kw_only=True)
-class ResultMessage(Envelope):
+class ResultMessage(Envelope, tag="result"):
     """The full run result (the ``agent run --json`` document)."""
 
     TOPIC_KIND = "result"
-    type: Literal["result"] = field(default="result", init=False)
-    run_id: str
-    seq: int
+    run_id: RunId
+    seq: Int64
     result: RunResult
 
 
-@dataclass(frozen=True, kw_only=True)
-class CommandMessage(Envelope):
+class CommandMessage(Envelope, tag="command"):
     """A command to one device; ``run`` starts a benchmark (see docs/mqtt-contract.md)."""
 
     TOPIC_KIND = "cmd"
-    type: Literal["command"] = field(default="command", init=False)
     command: Literal["run"]
     # Model spec as `agent run MODEL` takes it: a path, a catalog name, or None (default).
-    model: str | None = None
+    model: Text | None = None
     # Run options by RunOptions field name (threads, runs, warmup_runs, min_secs, ...).
-    options: dict[str, int | float | str | bool | None] = field(default_factory=dict)
+    options: dict[Text, Int64 | float | Text | bool | None] = msgspec.field(default_factory=dict)
     # A device that was offline ignores commands that expired meanwhile.
     expires_at: float | None = None
 
@@ -228,7 +209,7 @@ Message = (
     | CommandMessage
 )
 MESSAGE_TYPES: dict[str, type[Envelope]] = {
-    cls.__dataclass_fields__["type"].default: cls  # type: ignore[misc]
+    cls.__struct_config__.tag: cls  # type: ignore[misc]
     for cls in (
         StatusMessage,
         FactsMessage,
@@ -260,5 +241,4 @@ __all__ = [
     "RunStartedMessage",
     "SamplesMessage",
     "StatusMessage",
-    "wire_fields",
 ]

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+
+import msgspec
 
 from edgebench.shared.errors import ConfigError
 from edgebench.shared.topics import validate_prefix
 
 SUPPORTED_SCHEMES = ("mqtt", "mqtts", "tcp", "ssl")
+# The largest MQTT 5 Receive Maximum (a two-byte property).
+MAX_RECEIVE_MAXIMUM = 65_535
 
 
-@dataclass(frozen=True)
-class MqttConfig:
+class MqttConfig(msgspec.Struct, frozen=True):
     """How to reach the MQTT broker; an empty ``url`` means "no broker configured"."""
 
     url: str = ""

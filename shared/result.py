@@ -4,29 +4,31 @@ This is a versioned contract (see ``docs/result-schema.md``). Units are in the f
 names (``_ms``, ``_s``, ``_w``, ``_mb``); timestamps are UTC epoch seconds. Fields
 are only ever added within one ``schema_version``; renaming or removing one bumps it.
 
-Every type here is built from plain JSON types, ``X | None``, ``list``, ``dict[str, X]``,
-``Literal`` and nested dataclasses, so a generic validator can check a payload and a JSON
-Schema can be generated from the code.
+Every type here is a :class:`~edgebench.shared.wire.Record` (a msgspec Struct) built from
+the constrained types of ``shared/wire.py``, ``X | None``, ``list``, ``dict``, ``Literal``
+and nested records: msgspec decodes and checks a payload against them in one pass, and the
+JSON Schema in ``docs/schemas/`` is generated from them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+import msgspec
+
+from edgebench.shared.wire import Int64, Record, RunId, Text
 
 RESULT_SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class LatencySummary:
+class LatencySummary(Record):
     """Distribution of one latency series in milliseconds (population std, nearest-rank pct).
 
     With ``count == 0`` (nothing was measured, e.g. interrupted during warm-up) every
     statistic is None rather than a misleading zero.
     """
 
-    count: int
+    count: Int64
     mean: float | None
     std: float | None
     min: float | None
@@ -38,78 +40,73 @@ class LatencySummary:
     p999: float | None
 
 
-@dataclass(frozen=True)
-class DeviceFacts:
+class DeviceFacts(Record):
     """What the board is: stable identity plus hardware and software facts."""
 
-    device_id: str
-    hostname: str
-    board: str
-    board_compatible: list[str]
-    board_profile: str | None
-    cpu_model: str
-    architecture: str
-    cpu_cores: int
+    device_id: Text
+    hostname: Text
+    board: Text
+    board_compatible: list[Text]
+    board_profile: Text | None
+    cpu_model: Text
+    architecture: Text
+    cpu_cores: Int64
     cpu_max_mhz: float | None
     ram_mb: float
-    os_release: str
-    kernel: str
-    python: str
-    runtimes: dict[str, str]
-    edgebench_version: str
-    cpu_governor: str | None = None
+    os_release: Text
+    kernel: Text
+    python: Text
+    runtimes: dict[Text, Text]
+    edgebench_version: Text
+    cpu_governor: Text | None = None
 
 
-@dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(Record):
     """One model input or output tensor."""
 
-    name: str
-    shape: list[int]
-    dtype: str
+    name: Text
+    shape: list[Int64]
+    dtype: Text
     scale: float | None = None
-    zero_point: int | None = None
+    zero_point: Int64 | None = None
 
 
-@dataclass(frozen=True)
-class ModelInfo:
+class ModelInfo(Record):
     """Which model ran, identified by content hash, with its static cost."""
 
-    name: str
-    path: str
-    sha256: str
-    size_bytes: int
+    name: Text
+    path: Text
+    sha256: Text
+    size_bytes: Int64
     source: Literal["file", "catalog", "generated"]
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
-    macs: int | None = None
-    params: int | None = None
-    op_count: int | None = None
+    macs: Int64 | None = None
+    params: Int64 | None = None
+    op_count: Int64 | None = None
 
 
-@dataclass(frozen=True)
-class RunConfig:
+class RunConfig(Record):
     """What was asked for and what actually ran (backend, threads, delegate, run control)."""
 
-    backend: str
-    backend_version: str
-    threads: int
+    backend: Text
+    backend_version: Text
+    threads: Int64
     xnnpack_requested: bool
     xnnpack_applied: bool
-    warmup_runs: int
+    warmup_runs: Int64
     warmup_secs: float
-    runs: int
+    runs: Int64
     min_secs: float
     max_secs: float
     rate_hz: float | None
-    seed: int
+    seed: Int64
     input_source: Literal["random", "images"]
-    images_dir: str | None
+    images_dir: Text | None
     sample_hz: float
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(Record):
     """Phases of the run, as ``benchmark_model`` reports them."""
 
     init_ms: float
@@ -117,15 +114,14 @@ class Timing:
     first_inference_ms: float | None
     # None when there was no warm-up run.
     warmup_mean_ms: float | None
-    warmup_count: int
+    warmup_count: Int64
     measured_start: float
     measured_end: float
     measured_duration_s: float
     preprocess_ms: LatencySummary | None = None
 
 
-@dataclass(frozen=True)
-class MemoryInfo:
+class MemoryInfo(Record):
     """Resident set size of the agent process around model load and at its peak."""
 
     # None where the current RSS cannot be read (no /proc, e.g. a bare chroot).
@@ -134,50 +130,46 @@ class MemoryInfo:
     peak_rss_mb: float
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Record):
     """MLPerf-LoadGen-style validity: VALID only when every check passed."""
 
     status: Literal["VALID", "INVALID"]
-    reasons: list[str]
-    checks: dict[str, bool]
+    reasons: list[Text]
+    checks: dict[Text, bool]
 
 
-@dataclass(frozen=True)
-class MetricSummary:
+class MetricSummary(Record):
     """Summary of one sampled metric over the measured phase."""
 
-    count: int
+    count: Int64
     min: float | None
     max: float | None
     mean: float | None
     last: float | None
-    unit: str
+    unit: Text
 
 
-@dataclass(frozen=True)
-class PowerInfo:
+class PowerInfo(Record):
     """Board power over the measured phase and how it was obtained."""
 
     # e.g. "pmic", "ina2xx", "ina3221", "rapl", "power_supply", "estimate"
-    method: str
+    method: Text
     measured: bool
-    source: str
+    source: Text
     mean_w: float | None
     min_w: float | None = None
     max_w: float | None = None
-    profile: str | None = None
+    profile: Text | None = None
     idle_w: float | None = None
     load_w: float | None = None
-    note: str = ""
+    note: Text = ""
 
 
-@dataclass(frozen=True)
-class EnergyInfo:
+class EnergyInfo(Record):
     """Energy over the measured phase, plus CodeCarbon-compatible fields."""
 
     measured: bool
-    method: str
+    method: Text
     window_s: float
     joules: float | None
     joules_per_inference: float | None
@@ -191,46 +183,42 @@ class EnergyInfo:
     emissions: float | None
     emissions_rate: float | None
     tracking_mode: Literal["machine", "process"] = "machine"
-    country_iso_code: str = "WLD"
+    country_iso_code: Text = "WLD"
     carbon_intensity_g_per_kwh: float = 475.0
 
 
-@dataclass(frozen=True)
-class Tag:
+class Tag(Record):
     """One predicted label with its score (dequantized probability)."""
 
-    index: int
-    label: str
+    index: Int64
+    label: Text
     score: float
 
 
-@dataclass(frozen=True)
-class ImageResult:
+class ImageResult(Record):
     """Top-5 tags for one image and whether they match the expected label."""
 
-    image: str
+    image: Text
     top5: list[Tag]
-    expected: str | None = None
+    expected: Text | None = None
     top1_correct: bool | None = None
     top5_correct: bool | None = None
 
 
-@dataclass(frozen=True)
-class Accuracy:
+class Accuracy(Record):
     """Accuracy-mode outcome over a folder of images."""
 
-    images: int
+    images: Int64
     top1: float | None
     top5: float | None
     per_image: list[ImageResult]
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(Record):
     """The full result of one benchmark run."""
 
-    schema_version: int
-    run_id: str
+    schema_version: Int64
+    run_id: RunId
     status: Literal["complete", "interrupted", "failed"]
     started_at: float
     finished_at: float
@@ -242,18 +230,14 @@ class RunResult:
     throughput_ips: float
     memory: MemoryInfo
     verdict: Verdict
-    samples_summary: dict[str, MetricSummary]
+    samples_summary: dict[Text, MetricSummary]
     power: PowerInfo
     energy: EnergyInfo
     gops: float | None = None
-    sweep_id: str | None = None
+    sweep_id: Text | None = None
     accuracy: Accuracy | None = None
     # Steady-state latencies in order (ms), for histograms and re-analysis.
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = msgspec.field(default_factory=list)
     # Time series: one dict per sample, "t" (epoch s) plus metric keys (see samples_summary units).
-    samples: list[dict[str, float | None]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready dict form."""
-        return dataclasses.asdict(self)
+    samples: list[dict[Text, float | None]] = msgspec.field(default_factory=list)
+    warnings: list[Text] = msgspec.field(default_factory=list)

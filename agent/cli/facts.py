@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -44,7 +43,7 @@ def gather(config: AgentConfig) -> dict[str, Any]:
             "note": estimator.note,
         }
     return {
-        "device": dataclasses.asdict(facts),
+        "device": facts.to_dict(),
         "samplers": sampler_status,
         "power_sources": selection.availability,
         "power": power,

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.engine.backends import LoadedModel
 from edgebench.agent.engine.events import FanOut
@@ -117,7 +119,7 @@ def assemble(
         ),
         latency_ms=summarize(latencies),
         throughput_ips=throughput,
-        memory=dataclasses.replace(run.memory, peak_rss_mb=peak_rss_mb()),
+        memory=msgspec.structs.replace(run.memory, peak_rss_mb=peak_rss_mb()),
         verdict=make_verdict(
             count=measured.count,
             duration_s=duration,

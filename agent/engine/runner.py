@@ -9,12 +9,13 @@ The caller owns the listener and closes it.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Protocol
+
+import msgspec
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.engine import accuracy as acc
@@ -118,7 +119,7 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     """Benchmark one model and return the full RunResult (see docs/result-schema.md)."""
     options.validate()
     if options.sample_hz is not None:
-        config = dataclasses.replace(config, sample_hz=options.sample_hz)
+        config = msgspec.structs.replace(config, sample_hz=options.sample_hz)
     path, name, source = _as_spec(model)
     warnings: list[str] = []
     started_at = time.time()

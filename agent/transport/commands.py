@@ -2,38 +2,26 @@
 
 The command's ``options`` object uses ``RunOptions`` field names (``threads``, ``runs``,
 ``warmup_runs``, ``min_secs``, ``max_secs``, ``rate_hz``, ``seed``, ``xnnpack``,
-``backend``, ``sample_hz``, ``images``, ``labels``, ``expected``). Anything unknown or
-of the wrong type is refused with one line, which the daemon reports as ``run_failed``.
+``backend``, ``sample_hz``). msgspec converts it against ``RunOptions``' own field types,
+the same way messages are checked. Anything unknown or of the wrong type is refused with
+one line, which the daemon reports as ``run_failed``. A command never names a file: the
+options that read files on the board (``images``, ``labels``, ``expected``) are refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-import typing
-from pathlib import Path
 from typing import Any
 
-from edgebench.shared.errors import EdgebenchError, SchemaError
+import msgspec
+
+from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.messages import CommandMessage
-from edgebench.shared.validation import check_value
+from edgebench.shared.wire import schema_error
 
-
-def _wire_type(tp: Any) -> Any:
-    """Return the JSON-side type of a RunOptions field: paths travel as text."""
-    if tp is Path:
-        return str
-    args = typing.get_args(tp)
-    if Path in args:
-        return str | None
-    return tp
-
-
-def _coerce(value: Any, tp: Any) -> Any:
-    """Convert a validated JSON value to the RunOptions field type (text to Path)."""
-    if value is not None and (tp is Path or Path in typing.get_args(tp)):
-        return Path(value)
-    return value
+# RunOptions that name files on the board: a message must never make a board read a file.
+FILE_OPTIONS = frozenset({"images", "labels", "expected"})
 
 
 def run_options_from_command(cmd: CommandMessage, now: float | None = None) -> Any:
@@ -47,20 +35,20 @@ def run_options_from_command(cmd: CommandMessage, now: float | None = None) -> A
         raise EdgebenchError(
             f"command {cmd.message_id} expired {now - cmd.expires_at:.0f} s ago; not running it"
         )
-    hints = typing.get_type_hints(RunOptions)
-    names = {f.name for f in dataclasses.fields(RunOptions)}
-    kwargs: dict[str, Any] = {}
-    for key, value in cmd.options.items():
+    names = {f.name for f in dataclasses.fields(RunOptions)} - FILE_OPTIONS
+    for key in cmd.options:
+        if key in FILE_OPTIONS:
+            raise EdgebenchError(
+                f"command option {key!r} names a file on the board; commands may not do that"
+            )
         if key not in names:
             raise EdgebenchError(
                 f"command option {key!r} is unknown; use RunOptions names: "
                 + ", ".join(sorted(names))
             )
-        try:
-            checked = check_value(value, _wire_type(hints[key]), f"options.{key}")
-        except SchemaError as exc:
-            raise EdgebenchError(f"command {exc.format_message()}") from None
-        kwargs[key] = _coerce(checked, hints[key])
-    options = RunOptions(**kwargs)
+    try:
+        options = msgspec.convert(cmd.options, type=RunOptions)
+    except msgspec.ValidationError as exc:
+        raise EdgebenchError(f"command {schema_error(exc, 'options')}") from None
     options.validate()
     return options

@@ -11,11 +11,12 @@ the result.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
 from collections.abc import Callable
+
+import msgspec
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.transport.outbox import Outbox
@@ -182,14 +183,14 @@ class PublishingListener:
         seq = self._next_seq(result.run_id)
         attempts = [
             result,
-            dataclasses.replace(
+            msgspec.structs.replace(
                 result,
                 samples=[],
                 warnings=[*result.warnings, "samples omitted from the MQTT result (too large)"],
             ),
         ]
         attempts.append(
-            dataclasses.replace(
+            msgspec.structs.replace(
                 attempts[1],
                 latencies_ms=[],
                 warnings=[*attempts[1].warnings, "latencies_ms omitted (too large)"],

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from edgebench.collector import db
 from edgebench.collector.embedded_broker import EmbeddedBroker
@@ -56,9 +57,8 @@ class IngestService:
         self.config = config
         self._own_engine = engine is None
         self.engine = engine or db.make_engine(database_url(config))
-        # MQTT 5 "Receive Maximum": at most queue_max messages in flight, unacknowledged.
         self.receiver = ReceiverProcess(
-            config.mqtt, config.mqtt.client_id or config.client_id, config.queue_max
+            config.mqtt, config.mqtt.client_id or config.client_id, config.receive_maximum
         )
         self.writer = Writer(
             Store(self.engine, config.rejected_max_rows),

@@ -6,9 +6,10 @@ down. With paho's ``manual_ack`` a PUBLISH is acknowledged only after the writer
 committed it, so a crash between receipt and commit loses nothing: the broker resends
 every unacknowledged message when the session resumes, and storage ignores duplicates.
 
-The paho network thread validates each message (``decode_message``, or the samples fast
-path) and hands it to ``sink``, which may block: that is the back-pressure, since the
-broker stops sending once its in-flight window of unacknowledged messages is used up.
+The paho network thread validates each message (``decode_message``; telemetry is also
+turned into table rows here) and hands it to ``sink``, which may block: that is the
+back-pressure, since the broker stops sending once its in-flight window of
+unacknowledged messages is used up.
 It runs in the receiver process (``ingest/receiver.py``), whose sink ships batches to
 the writer.
 """
@@ -22,11 +23,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from edgebench.collector.ingest.fastpath import decode_samples
+import msgspec
+
 from edgebench.collector.ingest.received import Received, refused
+from edgebench.collector.sample_rows import sample_rows
 from edgebench.shared.codec import decode_message
 from edgebench.shared.errors import SchemaError
+from edgebench.shared.messages import SamplesMessage
 from edgebench.shared.mqtt_client import make_client, session_connect_args
+from edgebench.shared.mqtt_config import MAX_RECEIVE_MAXIMUM
 from edgebench.shared.topics import TopicLayout
 
 if TYPE_CHECKING:
@@ -34,9 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# MQTT 5 "Receive Maximum": how many unacknowledged messages the broker may send us.
-# (For MQTT 3.1.1 the broker's own setting applies: mosquitto's max_inflight_messages.)
-MAX_RECEIVE_MAXIMUM = 65_535
+SAMPLES_SUFFIX = "/samples"
 
 
 def receive(
@@ -44,13 +47,19 @@ def receive(
 ) -> Received:
     """Validate one PUBLISH into a :class:`Received` (never raises).
 
-    ``keep_rows=False``: a samples message whose table rows are built keeps no JSON rows.
+    A samples message arrives with its ``samples`` table rows built (here, in the receiver
+    process, off the writer's GIL); ``keep_rows=False`` then drops its columns, which
+    nothing needs any more. Other messages keep their JSON object (``msg.raw``) for storage.
     """
     try:
-        fast = decode_samples(topic, payload, layout, keep_rows=keep_rows)
-        if fast is not None:
-            return Received(topic, now, len(payload), message=fast[0], rows=fast[1])
-        return Received(topic, now, len(payload), message=decode_message(topic, payload, layout))
+        telemetry = topic.endswith(SAMPLES_SUFFIX)
+        msg = decode_message(topic, payload, layout, keep_raw=not telemetry)
+        if not isinstance(msg, SamplesMessage):
+            return Received(topic, now, len(payload), message=msg)
+        rows = sample_rows(msg.run_id, msg.columns)
+        if not keep_rows:
+            msg = msgspec.structs.replace(msg, columns={})
+        return Received(topic, now, len(payload), message=msg, rows=rows)
     except SchemaError as exc:
         return refused(topic, payload, now, str(exc))
     except Exception as exc:  # a validator bug must not stop ingest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import sqlite3
@@ -10,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
@@ -83,7 +83,7 @@ def test_the_same_result_delivered_twice_is_one_row(
     service = start_ingest(make_config(mosquitto.url), engine=engine)
     pub = Publisher(mosquitto.port, "pi-c")
     result = run_stream("pi-c", "run-3", batches=0)[-1]
-    pub.publish([result, result, dataclasses.replace(result, message_id="f" * 32)])
+    pub.publish([result, result, msgspec.structs.replace(result, message_id="f" * 32)])
     pub.wait_acked()
     wait_until(lambda: service.health()["messages"] >= 3, what="three deliveries")
     assert count(engine, "runs") == 1

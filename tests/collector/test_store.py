@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import msgspec
 import sqlalchemy as sa
 
 from edgebench.collector.ingest.received import Received, refused
@@ -43,7 +44,7 @@ def test_republished_result_keeps_one_row_with_the_summary(engine: sa.Engine) ->
     store = Store(engine)
     result = run_stream("pi-a", "r1", batches=0)[-1]
     store.write([received(result)])
-    store.write([received(dataclasses.replace(result, message_id="b" * 32))])
+    store.write([received(msgspec.structs.replace(result, message_id="b" * 32))])
     assert count(engine, "runs") == 1
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM runs")).mappings().one()
@@ -84,8 +85,12 @@ def test_last_status_received_wins_even_with_an_older_timestamp(engine: sa.Engin
 
 def test_older_facts_do_not_replace_newer_ones(engine: sa.Engine) -> None:
     facts = device_facts("pi-a")
-    new = FactsMessage(device_id="pi-a", facts=dataclasses.replace(facts, hostname="new"), ts=20.0)
-    old = FactsMessage(device_id="pi-a", facts=dataclasses.replace(facts, hostname="old"), ts=10.0)
+    new = FactsMessage(
+        device_id="pi-a", facts=msgspec.structs.replace(facts, hostname="new"), ts=20.0
+    )
+    old = FactsMessage(
+        device_id="pi-a", facts=msgspec.structs.replace(facts, hostname="old"), ts=10.0
+    )
     Store(engine).write([received(new)])
     Store(engine).write([received(old)])
     assert scalar(engine, "SELECT hostname FROM devices") == "new"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 
 from edgebench.agent.config import AgentConfig, PowerConfig
@@ -23,12 +22,8 @@ from tests.conftest import ROOT
 )
 def test_every_key_is_documented(cls: type, prefix: str, env: str) -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text()
-    for field in dataclasses.fields(cls):
-        if (
-            dataclasses.is_dataclass(field.default_factory())
-            if callable(field.default_factory)
-            else False
-        ):
+    for field in msgspec.structs.fields(cls):
+        if isinstance(getattr(cls(), field.name), msgspec.Struct):
             continue
         assert f"`{prefix}{field.name}`" in doc, f"{prefix}{field.name} is not documented"
         assert f"`{env}{field.name.upper()}`" in doc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from edgebench.agent.config import AgentConfig, PowerConfig
 from edgebench.agent.engine.report import power_line
@@ -35,10 +35,10 @@ def test_measured_power_names_its_method():
 
 
 def test_estimates_say_which_profile_or_that_they_are_generic():
-    pi4 = make_estimator(AgentConfig(), dataclasses.replace(_facts(), board_profile="pi4"))
+    pi4 = make_estimator(AgentConfig(), msgspec.structs.replace(_facts(), board_profile="pi4"))
     line = power_line(_estimate(pi4), _energy(10.0))
     assert line.startswith("5.00 W (estimate from board profile pi4 (")
-    unknown = make_estimator(AgentConfig(), dataclasses.replace(_facts(), board_profile="acme"))
+    unknown = make_estimator(AgentConfig(), msgspec.structs.replace(_facts(), board_profile="acme"))
     line = power_line(_estimate(unknown), _energy(None))
     assert line == "5.00 W (generic estimate: no power profile for board acme)"
 

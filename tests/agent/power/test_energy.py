@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 
 from edgebench.agent.config import PowerConfig
@@ -80,7 +79,7 @@ def test_no_energy_and_no_inferences() -> None:
 
 
 def test_pi5_session_integrates_pmic_readings(monkeypatch) -> None:
-    config = dataclasses.replace(use_board(monkeypatch, "pi5"), sample_hz=0.0)
+    config = msgspec.structs.replace(use_board(monkeypatch, "pi5"), sample_hz=0.0)
     session = TelemetrySession(config, collect_device_facts(config))
     session.start()
     session.stop()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 
+import msgspec
 import pytest
 
 from edgebench.agent.config import AgentConfig, PowerConfig
@@ -78,7 +78,7 @@ def test_docs_show_the_same_table() -> None:
 
 def test_estimate_session_on_a_pi4(monkeypatch, tmp_path) -> None:
     root = copy_board("pi4", tmp_path)
-    config = dataclasses.replace(use_board(monkeypatch, "pi4", root), sample_hz=0.0)
+    config = msgspec.structs.replace(use_board(monkeypatch, "pi4", root), sample_hz=0.0)
     session = TelemetrySession(config, collect_device_facts(config))
     session.start()
     stat = root / "pi4" / "proc" / "stat"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from edgebench.agent.facts import collect_device_facts
@@ -63,7 +63,7 @@ def test_root_only_counter_is_no_data_with_advice(monkeypatch, tmp_path) -> None
 
 def test_session_energy_comes_from_the_counter(monkeypatch, tmp_path) -> None:
     root = copy_board("x86-rapl", tmp_path)
-    config = dataclasses.replace(use_board(monkeypatch, "x86-rapl", root), sample_hz=0.0)
+    config = msgspec.structs.replace(use_board(monkeypatch, "x86-rapl", root), sample_hz=0.0)
     session = TelemetrySession(config, collect_device_facts(config))
     session.start()
     # A window long enough that epoch-second floats (~0.24 us apart near 1.8e9) are exact

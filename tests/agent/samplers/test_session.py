@@ -17,9 +17,9 @@ from tests.fixtures.boards import copy_board, use_board
 
 
 def session_for(config: AgentConfig, **changes: object) -> TelemetrySession:
-    import dataclasses
+    import msgspec
 
-    config = dataclasses.replace(config, **changes)
+    config = msgspec.structs.replace(config, **changes)
     return TelemetrySession(config, collect_device_facts(config))
 
 

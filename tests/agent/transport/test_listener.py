@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
+
+import msgspec
 
 from edgebench.agent.transport.listener import make_run_listener
 from edgebench.agent.transport.outbox import Outbox
@@ -33,7 +34,7 @@ def _drive_run(listener, *, rows: int = 120, result: RunResult | None = None) ->
 
 
 def test_no_broker_means_no_listener(tmp_path: Path) -> None:
-    config = dataclasses.replace(make_config(tmp_path, ""), mqtt=MqttConfig())
+    config = msgspec.structs.replace(make_config(tmp_path, ""), mqtt=MqttConfig())
     assert make_run_listener(config, device_facts(DEVICE)) is None
     assert not (tmp_path / "state").exists()
 
@@ -73,7 +74,7 @@ def test_nan_in_telemetry_is_sent_as_null(tmp_path: Path, mosquitto, subscriber)
 def test_oversized_result_sheds_streamed_series_instead_of_being_lost(
     tmp_path: Path, mosquitto, subscriber
 ) -> None:
-    big = dataclasses.replace(
+    big = msgspec.structs.replace(
         run_result(DEVICE, RUN),
         samples=[
             {"t": float(i), "temp_c": 50.123456789, "mem_used_mb": 1234.56789}

@@ -7,9 +7,10 @@ One device reports hostile strings in its facts to check that pages escape them.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
+
+import msgspec
 
 from edgebench.shared.messages import (
     Envelope,
@@ -48,7 +49,7 @@ def facts_for(device_id: str, board: str, cpu: str, cores: int, profile: str | N
     """Facts of one lab device."""
     base = device_facts(device_id)
     hostname = XSS if device_id == "xss-device" else device_id
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         base, hostname=hostname, board=board, cpu_model=cpu, cpu_cores=cores, board_profile=profile
     )
 
@@ -106,16 +107,16 @@ def run_messages(
     j_per_inf = mean_w / ips
     base = run_result(device_id, run_id)
     valid = not (hot and index % 2)
-    result: RunResult = dataclasses.replace(
+    result: RunResult = msgspec.structs.replace(
         base,
         started_at=started,
         finished_at=started + duration + 2,
         device=facts_for(*spec[:4], profile),
-        model=dataclasses.replace(
+        model=msgspec.structs.replace(
             model_info(), name=model[0], macs=model[1], sha256=f"{abs(hash(model[0])):064x}"[:64]
         ),
-        config=dataclasses.replace(run_config(), threads=threads),
-        timing=dataclasses.replace(
+        config=msgspec.structs.replace(run_config(), threads=threads),
+        timing=msgspec.structs.replace(
             base.timing,
             measured_start=started + 1.0,
             measured_end=started + 1 + duration,
@@ -137,7 +138,7 @@ def run_messages(
                 len(rows), 0, max(r["throttled_now"] for r in rows), 0, 0, ""
             ),
         },
-        power=dataclasses.replace(
+        power=msgspec.structs.replace(
             base.power,
             method="pmic" if measured else "estimate",
             measured=measured,

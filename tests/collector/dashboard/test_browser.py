@@ -216,17 +216,17 @@ def test_result_over_mqtt_appears_live(
 
 def _shift(msg, seconds: float):
     """Move a message's run in time (started event and result) by ``seconds``."""
-    import dataclasses
+    import msgspec
 
     from edgebench.shared.messages import ResultMessage, RunStartedMessage
 
     if isinstance(msg, RunStartedMessage):
-        return dataclasses.replace(msg, ts=msg.ts + seconds)
+        return msgspec.structs.replace(msg, ts=msg.ts + seconds)
     if isinstance(msg, ResultMessage):
         r = msg.result
-        return dataclasses.replace(
+        return msgspec.structs.replace(
             msg,
-            result=dataclasses.replace(
+            result=msgspec.structs.replace(
                 r, started_at=r.started_at + seconds, finished_at=r.finished_at + seconds
             ),
         )
