@@ -59,6 +59,8 @@ from bench.ingest_parts import (  # noqa: E402 - needs ROOT on sys.path
 TARGET_RATE = 20_000.0
 TARGET_LAG_P95_S = 1.0
 TARGET_CEILING_SHARE = 0.5
+# Collector CPU per stored sample at most this many times the raw insert's CPU per row.
+TARGET_CPU_RATIO = 2.0
 CEILING_TRANSACTION_ROWS = 100_000
 
 
@@ -240,10 +242,10 @@ def main() -> int:
     ceiling = statistics.median(c[0] for c in ceilings)
     ceiling_cpu = statistics.median(c[1] for c in ceilings)
     print(f"raw SQLite ceiling, median of 3: {ceiling:,.0f} samples/s")
+    cpu_ratio = collector_cpu / ceiling_cpu
     print(
         f"CPU per sample: collector {collector_cpu * 1e6:.2f} us, "
-        f"ceiling {ceiling_cpu * 1e6:.2f} us (on a core of its own the collector would store "
-        f"{ceiling_cpu / collector_cpu:.0%} of the ceiling; informational)"
+        f"ceiling {ceiling_cpu * 1e6:.2f} us per row (ratio {cpu_ratio:.2f})"
     )
     print(f"collector: {health['batches']} batches, {health['rejected']} rejected")
     checks = [
@@ -252,6 +254,11 @@ def main() -> int:
         (
             rate >= TARGET_CEILING_SHARE * ceiling,
             f"stored rate is {rate / ceiling:.0%} of the raw ceiling (target >= 50%)",
+        ),
+        (
+            cpu_ratio <= TARGET_CPU_RATIO,
+            f"collector CPU per stored sample is {cpu_ratio:.2f}x the raw insert's per row "
+            f"(target <= {TARGET_CPU_RATIO:.0f}x)",
         ),
         (health["rejected"] == 0, "no valid message rejected"),
     ]

@@ -12,8 +12,27 @@ from edgebench.shared.lazycli import LazyGroup
 from edgebench.shared.version import __version__
 
 
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """Record ``--config`` given after a subcommand where every command looks for it."""
+    if value is not None:
+        ctx.ensure_object(dict)["config_file"] = value
+
+
+CONFIG_HELP = "TOML config file (also EDGEBENCH_CONFIG)."
+# ``--config`` on every subcommand too (``edgebench agent run --config FILE``); the
+# root's option below also reads EDGEBENCH_CONFIG.
+SUBCOMMAND_CONFIG = click.Option(
+    ["--config", "config_file"],
+    type=click.Path(path_type=Path, dir_okay=False),
+    expose_value=False,
+    callback=_remember_config,
+    help=CONFIG_HELP,
+)
+
+
 @click.group(
     cls=LazyGroup,
+    shared_params=[SUBCOMMAND_CONFIG],
     lazy_subcommands={
         "agent": ("edgebench.agent.cli:agent", "Run benchmarks on this board and publish them."),
         "model": ("edgebench.agent.cli.model:model", "Inspect, generate and fetch TFLite models."),
@@ -34,7 +53,7 @@ from edgebench.shared.version import __version__
     "config_file",
     type=click.Path(path_type=Path, dir_okay=False),
     envvar="EDGEBENCH_CONFIG",
-    help="TOML config file (also EDGEBENCH_CONFIG).",
+    help=CONFIG_HELP,
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context

@@ -34,16 +34,20 @@ class LazyGroup(click.Group):
 
     ``lazy_subcommands`` maps a name to ``("module:attribute", "one-line help")``; the
     help text is given here so that ``--help`` lists commands without importing them.
+    ``shared_params`` are added to every command and group below this one when it is
+    loaded (an option such as ``--config`` then works wherever a user puts it).
     """
 
     def __init__(
         self,
         *args: Any,
         lazy_subcommands: dict[str, tuple[str, str]] | None = None,
+        shared_params: list[click.Parameter] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = lazy_subcommands or {}
+        self.shared_params = shared_params or []
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List subcommands with their declared help, without importing them."""
@@ -82,4 +86,16 @@ class LazyGroup(click.Group):
         command = getattr(module, attr)
         if not isinstance(command, click.Command):
             raise TypeError(f"{module_name}:{attr} is not a click command")
+        _add_params(command, self.shared_params)
         return command
+
+
+def _add_params(command: click.Command, params: list[click.Parameter]) -> None:
+    """Give ``command`` and every command below it ``params`` (once; by option name)."""
+    names = {p.name for p in command.params}
+    command.params.extend(p for p in params if p.name not in names)
+    if isinstance(command, LazyGroup):  # its own lazy commands get them when loaded
+        command.shared_params = [*command.shared_params, *params]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_params(sub, params)

@@ -20,7 +20,7 @@ from edgebench.agent.config import load_agent_config
 from edgebench.agent.engine.sweep import Cooldown, thermal_reader
 from edgebench.shared.cli import cli
 from edgebench.shared.result import RunResult
-from edgebench.shared.validation import from_dict
+from edgebench.shared.wire import from_builtins as from_dict
 
 # Fast run control: the model does not matter here, only that every configuration runs.
 FAST = ["--runs", "3", "--min-secs", "0", "--warmup-runs", "1", "--warmup-secs", "0"]
