@@ -16,11 +16,8 @@ from edgebench.shared.messages import (
     RunStartedMessage,
 )
 from edgebench.shared.result import RunResult
+from edgebench.shared.throttle import assess, summary_rows
 
-# Flags (0/1) the samplers report while the board is limited; any 1 means "throttled".
-THROTTLE_FLAGS = ("under_voltage", "freq_capped", "throttled_now", "soft_temp_limit")
-# Bits 0-3 of vcgencmd get_throttled are the "now" conditions; 16-19 are sticky since boot.
-THROTTLED_NOW_MASK = 0xF
 _INT_LIMIT = 2**53
 
 
@@ -147,13 +144,13 @@ def _summary_max(result: RunResult, key: str) -> float | None:
 
 
 def throttled(result: RunResult) -> bool | None:
-    """Whether the board was limited during the measured phase (None: nobody could tell)."""
-    seen: list[bool] = []
-    for key in THROTTLE_FLAGS:
-        peak = _summary_max(result, key)
-        if peak is not None:
-            seen.append(peak > 0)
-    bitmask = _summary_max(result, "throttled")
-    if bitmask is not None and abs(bitmask) < _INT_LIMIT:
-        seen.append(int(bitmask) & THROTTLED_NOW_MASK != 0)
-    return any(seen) if seen else None
+    """Whether the board was limited during the measured phase (None: nobody could tell).
+
+    The definition is ``edgebench.shared.throttle``, applied to the result's sample rows,
+    the same rows the agent's verdict judged; when the agent left them out of a result
+    too large to publish, to its per-key summary.
+    """
+    report = assess(result.samples)
+    if not report.known:
+        report = assess(summary_rows(result.samples_summary))
+    return report.throttled

@@ -124,6 +124,7 @@ class Run(Base):
     energy_measured: Mapped[bool | None]
     power_mean_w: Mapped[float | None] = mapped_column(sa.Float)
     peak_temp_c: Mapped[float | None] = mapped_column(sa.Float)
+    # edgebench.shared.throttle's answer for the measured phase (None: nobody could tell).
     throttled: Mapped[bool | None]
     accuracy_top1: Mapped[float | None] = mapped_column(sa.Float)
     error: Mapped[str | None] = mapped_column(sa.Text)

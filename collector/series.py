@@ -4,7 +4,8 @@ Downsampling is min/max-preserving (the envelope a chart needs): the run's time 
 is cut into ``max_points // 2`` equal buckets and each bucket yields two rows, at its
 first and last sample time, holding for every metric the bucket's minimum and maximum in
 the order they occurred. Throttling flags take the bucket's maximum in both rows, so a
-short throttling episode is never averaged away.
+short throttling episode is never averaged away. Throttle spans are not computed here:
+callers apply ``edgebench.shared.throttle.assess`` to all the rows, never downsampled ones.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_POINTS = 500
 MAX_POINTS_LIMIT = 20_000
-THROTTLE_KEYS = ("throttled_now", "freq_capped", "under_voltage", "soft_temp_limit")
 _COLUMNS = ("t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS)
 
 
@@ -84,24 +84,6 @@ def _bucket(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         early, late = (low, high) if low[0] <= high[0] else (high, low)
         first[key], last[key] = early[1], late[1]
     return [first, last]
-
-
-def throttle_spans(rows: list[dict[str, Any]]) -> list[list[float]]:
-    """Return ``[start_t, end_t]`` intervals where any throttling flag was set."""
-    spans: list[list[float]] = []
-    current: list[float] | None = None
-    for row in rows:
-        limited = any(row.get(key) for key in THROTTLE_KEYS) or bool(
-            int(row.get("throttled") or 0) & 0xF
-        )
-        if limited and current is None:
-            current = [row["t"], row["t"]]
-            spans.append(current)
-        elif limited and current is not None:
-            current[1] = row["t"]
-        elif not limited:
-            current = None
-    return spans
 
 
 def latency_histogram(latencies_ms: list[float], bins: int = 30) -> dict[str, list[float]]:

@@ -24,8 +24,8 @@ from edgebench.agent.samplers.base import (
     SamplerContext,
 )
 from edgebench.agent.samplers.power import PowerSampler
-from edgebench.agent.samplers.throttle import throttle_reasons
 from edgebench.shared.result import DeviceFacts, EnergyInfo, MetricSummary, PowerInfo
+from edgebench.shared.throttle import assess
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +199,11 @@ class TelemetrySession:
         return out
 
     def throttle_reasons(self) -> list[str]:
-        """Reasons for throttling / under-voltage / capping / soft limit during the window."""
-        return throttle_reasons(self._rows())
+        """Reasons for throttling / under-voltage / capping / soft limit during the window.
+
+        The definition (live flags, sticky bits that rose) is ``edgebench.shared.throttle``.
+        """
+        return assess(self._rows()).reasons()
 
     def power_and_energy(
         self, inferences: int, window: tuple[float, float] | None = None

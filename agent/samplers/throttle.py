@@ -1,30 +1,21 @@
-"""Raspberry Pi throttling and under-voltage flags, and the reasons they give for a run.
+"""Raspberry Pi throttling and under-voltage flags, read once per sample.
 
 Sources, best first (hardware.md §2.3): ``vcgencmd get_throttled`` (all bits), the legacy
 sysfs ``soc:firmware/get_throttled`` file (same value, removed from kernels in 2025), and
-the ``rpi_volt`` hwmon ``in0_lcrit_alarm`` (under-voltage-now only). The low four bits
-are the live state; bits 16-19 are sticky "has occurred since boot" flags.
+the ``rpi_volt`` hwmon ``in0_lcrit_alarm`` (under-voltage-now only). The bit layout, and
+what the readings of a run mean, is ``edgebench.shared.throttle``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
 from edgebench.agent.samplers.readers import find_hwmon, read_int, read_text
+from edgebench.shared.throttle import CONDITIONS, MASK_KEY
 
 _GET_THROTTLED = re.compile(r"throttled=(0x[0-9a-fA-F]+|\d+)")
-
-# (live bit, sample key, reason while it is live, reason when only its sticky bit rose)
-FLAGS: tuple[tuple[int, str, str, str], ...] = (
-    (0, "under_voltage", "under-voltage detected", "under-voltage occurred"),
-    (1, "freq_capped", "Arm frequency capped", "Arm frequency capping occurred"),
-    (2, "throttled_now", "CPU throttled", "CPU throttling occurred"),
-    (3, "soft_temp_limit", "soft temperature limit active", "soft temperature limit reached"),
-)
-STICKY_SHIFT = 16
 LEGACY_SYSFS = Path("devices/platform/soc/soc:firmware/get_throttled")
 
 
@@ -41,32 +32,10 @@ def parse_throttled(text: str) -> int:
 
 def decode_throttled(value: int) -> dict[str, float | None]:
     """Return the sample keys for one bitmask: raw ``throttled`` plus the four live flags."""
-    out: dict[str, float | None] = {"throttled": float(value)}
-    for bit, key, _, _ in FLAGS:
-        out[key] = float((value >> bit) & 1)
+    out: dict[str, float | None] = {MASK_KEY: float(value)}
+    for c in CONDITIONS:
+        out[c.key] = float((value >> c.bit) & 1)
     return out
-
-
-def throttle_reasons(rows: Iterable[Mapping[str, float | None]]) -> list[str]:
-    """Human reasons for throttling seen in a window of sample rows (empty when none).
-
-    A live flag in any row counts. A sticky bit counts only when it rose inside the window
-    (clear in the first reading, set in a later one), so ``0x50000`` throughout, an
-    under-voltage from before the run, gives no reason.
-    """
-    rows = list(rows)
-    masks = [int(r["throttled"]) for r in rows if r.get("throttled") is not None]
-    reasons: list[str] = []
-    for bit, key, live_reason, sticky_reason in FLAGS:
-        if any(r.get(key) for r in rows):
-            reasons.append(f"{live_reason} during the run")
-        elif (
-            masks
-            and not masks[0] >> (bit + STICKY_SHIFT) & 1
-            and any(m >> (bit + STICKY_SHIFT) & 1 for m in masks[1:])
-        ):
-            reasons.append(f"{sticky_reason} during the run (sticky bit {bit + 16})")
-    return reasons
 
 
 @register
@@ -81,7 +50,7 @@ class ThrottleSampler(Sampler):
         self._vc = ctx.vcgencmd
         self._legacy = ctx.sys_root / LEGACY_SYSFS
         self._alarm: Path | None = None
-        self.units = {"throttled": "bitmask"} | {key: "0/1" for _, key, _, _ in FLAGS}
+        self.units = {MASK_KEY: "bitmask"} | {c.key: "0/1" for c in CONDITIONS}
         probe = ctx.vcgencmd.probe("get_throttled")
         if probe is not None and _parses(probe):
             self.source = "vcgencmd get_throttled"

@@ -1,7 +1,7 @@
 """API views for devices and runs: the fleet, run lists (filters, pages, CSV), run detail.
 
 Everything the dashboard pages show is available here as JSON; the pages and these views
-call the same query functions (``collector.listing``, ``collector.series``).
+call the same functions (``collector.listing``, ``collector.series``, ``shared.throttle``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from edgebench.collector.api.serialize import device_dict, run_dict
 from edgebench.collector.db import get_session
 from edgebench.collector.export import runs_csv
 from edgebench.collector.runfilter import BadQuery, parse_run_filter
+from edgebench.shared.throttle import assess
 
 
 @bp.errorhandler(BadQuery)
@@ -106,6 +107,6 @@ def run_samples(run_id: str) -> dict[str, Any]:
         "total": len(rows),
         "max_points": max_points,
         "downsampled": len(items) < len(rows),
-        "throttle_spans": series.throttle_spans(rows),
+        "throttle_spans": [list(span) for span in assess(rows).spans],
         "items": items,
     }

@@ -6,6 +6,7 @@ the numbers are readable without JavaScript and by screen readers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 # Time-series panels on the run page: (id, title, unit, [(sample key, label)]).
@@ -35,9 +36,14 @@ def _round(value: float) -> float:
 
 
 def run_charts(
-    result: dict[str, Any], samples: list[dict[str, Any]], spans: list[list[float]]
+    result: dict[str, Any],
+    samples: list[dict[str, Any]],
+    spans: Sequence[tuple[float, float]],
 ) -> dict[str, Any]:
-    """Return the run page's panels on one time axis (seconds from the measured start)."""
+    """Return the run page's panels on one time axis (seconds from the measured start).
+
+    ``spans`` are the throttled intervals (epoch s) of ``edgebench.shared.throttle``.
+    """
     from edgebench.collector.series import DEFAULT_MAX_POINTS, latency_timeline
 
     timing = result.get("timing") or {}

@@ -16,6 +16,7 @@ from edgebench.collector.api.params import fleet_args, split_list
 from edgebench.collector.dashboard import bp, charts
 from edgebench.collector.db import get_session
 from edgebench.collector.runfilter import DEFAULT_LIMIT, BadQuery, parse_run_filter
+from edgebench.shared.throttle import assess
 
 # Scripts only from this server; no inline script (page data sits in JSON script blocks,
 # which browsers never execute). Inline styles stay allowed for Chart.js's canvas sizing.
@@ -106,7 +107,8 @@ def run(run_id: str) -> str:
     result = row.result or {}
     rows = series.load_samples(session, run_id)
     samples = series.downsample(rows, series.DEFAULT_MAX_POINTS)
-    chart_data = charts.run_charts(result, samples, series.throttle_spans(rows))
+    throttle = assess(rows)
+    chart_data = charts.run_charts(result, samples, throttle.spans)
     histogram = series.latency_histogram(result.get("latencies_ms") or [])
     chart_data["histogram"] = charts.histogram_chart(histogram)
     return render_template(
@@ -116,6 +118,7 @@ def run(run_id: str) -> str:
         device=queries.get_device(session, row.device_id),
         chart_data=chart_data,
         sample_count=len(rows),
+        throttle_reasons=throttle.reasons(),
         histogram=histogram,
     )
 

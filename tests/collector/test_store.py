@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import msgspec
+import pytest
 import sqlalchemy as sa
 
 from edgebench.collector.ingest.received import Received, refused
@@ -145,3 +147,45 @@ def test_telemetry_moves_last_seen_once_a_second_and_anything_else_at_once(
     store.write([at(status, 101.2)])
     assert last_seen() == 101.2  # not telemetry: always written
     assert count(engine, "samples") == 3
+
+
+def _result_with(run_id: str, samples: list[dict], summary: dict[str, dict]) -> Received:
+    """A result message whose sample rows and summary are replaced in its JSON payload."""
+    msg = run_stream("pi-a", run_id, batches=0)[-1]
+    topic, doc = topic_for(msg, LAYOUT), json.loads(encode_message(msg))
+    doc["result"]["samples"], doc["result"]["samples_summary"] = samples, summary
+    payload = json.dumps(doc).encode()
+    return Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
+
+
+def _mask_summary(low: int, high: int) -> dict[str, dict]:
+    return {
+        "throttled": {
+            "count": 2,
+            "min": low,
+            "max": high,
+            "mean": (low + high) / 2,
+            "last": high,
+            "unit": "bitmask",
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("samples", "summary", "stored"),
+    [
+        # Sticky bit 18 rose between the two readings: throttled, though never seen live.
+        ([{"t": 1.0, "throttled": 0}, {"t": 2.0, "throttled": 0x40000}], {}, 1),
+        # The agent left the rows out (too large): the summary gives the same answer.
+        ([], _mask_summary(0, 0x40000), 1),
+        # Under-voltage and throttling from before the run: history, not this run.
+        ([], _mask_summary(0x50000, 0x50000), 0),
+        # No throttle data at all: nobody can tell.
+        ([{"t": 1.0, "temp_c": 50.0}], {}, None),
+    ],
+)
+def test_throttled_column_follows_the_shared_definition(
+    engine: sa.Engine, samples: list[dict], summary: dict, stored: int | None
+) -> None:
+    Store(engine).write([_result_with("r1", samples, summary)])
+    assert scalar(engine, "SELECT throttled FROM runs WHERE run_id = 'r1'") == stored

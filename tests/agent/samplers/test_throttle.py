@@ -1,16 +1,12 @@
-"""Throttling flags: parsing, the three sources, and the reasons given for a run."""
+"""Throttling flags: parsing and the three sources (meaning: tests/shared/test_throttle.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from edgebench.agent.samplers.base import NoData, SamplerContext
-from edgebench.agent.samplers.throttle import (
-    ThrottleSampler,
-    decode_throttled,
-    parse_throttled,
-    throttle_reasons,
-)
+from edgebench.agent.samplers.throttle import ThrottleSampler, decode_throttled, parse_throttled
+from edgebench.shared.throttle import assess
 from tests.fixtures.boards import use_board
 
 
@@ -40,37 +36,6 @@ def test_decode_live_bits() -> None:
     assert decode_throttled(0x50000)["under_voltage"] == 0.0
 
 
-def rows(*masks: int) -> list[dict[str, float | None]]:
-    return [decode_throttled(m) for m in masks]
-
-
-def test_live_under_voltage_and_throttling_give_reasons() -> None:
-    reasons = throttle_reasons(rows(0x0, 0x50005, 0x50000))
-    assert reasons == ["under-voltage detected during the run", "CPU throttled during the run"]
-
-
-def test_history_from_before_the_run_gives_no_reason() -> None:
-    assert throttle_reasons(rows(0x50000, 0x50000, 0x50000)) == []
-
-
-def test_sticky_bit_that_rose_inside_the_window_counts() -> None:
-    # A short event between two readings only shows up in the sticky bits.
-    reasons = throttle_reasons(rows(0x0, 0x50000))
-    assert reasons == [
-        "under-voltage occurred during the run (sticky bit 16)",
-        "CPU throttling occurred during the run (sticky bit 18)",
-    ]
-
-
-def test_soft_temperature_limit_as_seen_on_a_hot_pi4() -> None:
-    assert throttle_reasons(rows(0x0, 0x80008)) == ["soft temperature limit active during the run"]
-
-
-def test_no_data_means_no_reasons() -> None:
-    assert throttle_reasons([]) == []
-    assert throttle_reasons([{"t": 1.0, "cpu_util_pct": 50.0}]) == []
-
-
 def test_vcgencmd_is_preferred(monkeypatch) -> None:
     sampler = ThrottleSampler()
     sampler.setup(SamplerContext(use_board(monkeypatch, "pi3bplus")))
@@ -96,7 +61,7 @@ def test_rpi_volt_alarm_when_nothing_else(monkeypatch, tmp_path) -> None:
     assert sampler.sample() == {"under_voltage": 0.0}
     (root / "pi4/sys/class/hwmon/hwmon1/in0_lcrit_alarm").write_text("1\n")
     assert sampler.sample() == {"under_voltage": 1.0}
-    assert throttle_reasons([sampler.sample()]) == ["under-voltage detected during the run"]
+    assert assess([sampler.sample()]).reasons() == ["under-voltage detected during the run"]
 
 
 def test_x86_has_no_throttle_source(monkeypatch) -> None:
