@@ -12,8 +12,9 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
-from edgebench.agent.samplers.readers import find_hwmon, read_int, read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import find_hwmon, read_int, read_text
+from edgebench.agent.samplers.base import Sampler, register
 
 _GET_THROTTLED = re.compile(r"throttled=(0x[0-9a-fA-F]+|\d+)")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from edgebench.agent.transport.listener import make_run_listener
 from edgebench.agent.transport.outbox import Outbox
+from edgebench.agent.transport.session import make_run_listener
 from edgebench.shared.messages import ResultMessage, SamplesMessage
 from edgebench.shared.mqtt_config import MqttConfig
 from edgebench.shared.result import RunResult
