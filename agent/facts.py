@@ -17,9 +17,9 @@ import socket
 from pathlib import Path
 
 from edgebench.agent.config import AgentConfig
+from edgebench.agent.probe.readers import read_dt_string, read_dt_strings, read_text
 from edgebench.agent.samplers.cpufreq import cpufreq_dirs, read_governor, read_khz_max
 from edgebench.agent.samplers.memory import memory_mb, parse_kib_fields
-from edgebench.agent.samplers.readers import read_dt_string, read_dt_strings, read_text
 from edgebench.shared.result import DeviceFacts
 from edgebench.shared.version import __version__
 

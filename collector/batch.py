@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgebench.collector import convert
-from edgebench.collector.ingest.received import MAX_REASON_CHARS, MAX_TOPIC_CHARS, Received
+from edgebench.collector.received import MAX_REASON_CHARS, MAX_TOPIC_CHARS, Received
 from edgebench.collector.sample_rows import columns_of, sample_rows
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (

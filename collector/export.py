@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from edgebench.collector.api.serialize import RUN_FIELDS
+from edgebench.collector.serialize import RUN_FIELDS
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

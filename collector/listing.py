@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from edgebench.collector.api.serialize import DEVICE_FIELDS, RUN_FIELDS
 from edgebench.collector.models import Device, Run
+from edgebench.collector.serialize import DEVICE_FIELDS, RUN_FIELDS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

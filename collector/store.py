@@ -22,7 +22,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from edgebench.collector.batch import BatchPlan, plan_batch, rejection_row, run_ids_of
 from edgebench.collector.columns import SAMPLE_COLUMNS
-from edgebench.collector.ingest.received import Received
 from edgebench.collector.models import (
     Device,
     RejectedMessage,
@@ -30,6 +29,7 @@ from edgebench.collector.models import (
     RunEvent,
     Sample,
 )
+from edgebench.collector.received import Received
 from edgebench.shared.errors import EdgebenchError
 
 if TYPE_CHECKING:

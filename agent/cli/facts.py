@@ -15,7 +15,7 @@ def gather(config: AgentConfig) -> dict[str, Any]:
     from edgebench.agent.facts import collect_device_facts
     from edgebench.agent.power.estimate import make_estimator
     from edgebench.agent.power.select import select_power_source
-    from edgebench.agent.samplers.base import SamplerContext
+    from edgebench.agent.probe.context import SamplerContext
     from edgebench.agent.samplers.session import setup_samplers
 
     facts = collect_device_facts(config)

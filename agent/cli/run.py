@@ -89,7 +89,7 @@ def _run(ctx: click.Context, model: str | None, options: Any, opts: dict[str, An
     from edgebench.agent.engine.runner import run_benchmark
     from edgebench.agent.facts import collect_device_facts
     from edgebench.agent.modeltools.resolve import resolve_model
-    from edgebench.agent.transport.listener import make_run_listener
+    from edgebench.agent.transport.session import make_run_listener
 
     flags = {"sample_hz": opts["sample_hz"], "mqtt.url": opts["broker"]}
     flags["device_id"] = opts["device_id"]

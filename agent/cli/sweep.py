@@ -113,7 +113,7 @@ def _sweep(ctx: click.Context, points: list[Any], options: Any, opts: dict[str, 
     from edgebench.agent.engine.sweep import Cooldown, format_table, run_sweep, thermal_reader
     from edgebench.agent.facts import collect_device_facts
     from edgebench.agent.fileout import json_bytes, write_atomic
-    from edgebench.agent.transport.listener import make_run_listener
+    from edgebench.agent.transport.session import make_run_listener
 
     flags = {"sample_hz": opts["sample_hz"], "mqtt.url": opts["broker"]}
     flags["device_id"] = opts["device_id"]

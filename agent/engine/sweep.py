@@ -111,7 +111,7 @@ class Cooldown:
 
 def thermal_reader(config: AgentConfig, facts: DeviceFacts) -> Callable[[], float | None] | None:
     """Return a function reading the SoC temperature in °C, or None without a sensor."""
-    from edgebench.agent.samplers.base import NoData, SamplerContext
+    from edgebench.agent.probe.context import NoData, SamplerContext
     from edgebench.agent.samplers.thermal import ThermalSampler
 
     sampler = ThermalSampler()

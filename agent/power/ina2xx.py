@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from edgebench.agent.power.base import PowerReading, PowerSource
-from edgebench.agent.samplers.base import NoData, SamplerContext
-from edgebench.agent.samplers.readers import hwmon_dirs, read_int
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import hwmon_dirs, read_int
 
 _INA2XX = re.compile(r"^ina2\d\d$")
 

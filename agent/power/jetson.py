@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgebench.agent.power.base import PowerReading, PowerSource
-from edgebench.agent.samplers.base import NoData, SamplerContext
-from edgebench.agent.samplers.readers import hwmon_dirs, read_int, read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import hwmon_dirs, read_int, read_text
 
 TOTAL_RAILS = ("VDD_IN", "POM_5V_IN")
 SUM_CHANNEL = 7

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from edgebench.agent.power.base import PowerReading, PowerSource
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 
 _LINE = re.compile(r"^\s*(\S+)_([AV])\s+(?:current|volt)\((\d+)\)=([0-9.]+)[AV]", re.MULTILINE)
 

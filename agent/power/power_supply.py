@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgebench.agent.power.base import PowerReading, PowerSource
-from edgebench.agent.samplers.base import NoData, SamplerContext
-from edgebench.agent.samplers.readers import read_int, read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import read_int, read_text
 
 
 def supply_watts(path: Path) -> float | None:

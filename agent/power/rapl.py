@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgebench.agent.power.base import PowerReading, PowerSource
-from edgebench.agent.samplers.base import NoData, SamplerContext
-from edgebench.agent.samplers.readers import read_int, read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import read_int, read_text
 
 # Shorter intervals make ΔE/Δt explode on counter granularity (CodeCarbon power-estimation).
 MIN_INTERVAL_S = 0.005

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from edgebench.agent.power import ina2xx, jetson, pmic, power_supply, rapl
 from edgebench.agent.power.base import PowerSource
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,11 @@ is one module with a ``@register`` class, imported here.
 """
 
 from edgebench.agent.samplers import cpu, cpufreq, fan, memory, power, thermal, throttle
-from edgebench.agent.samplers.base import REGISTRY, NoData, Sampler, SamplerContext, register
+from edgebench.agent.samplers.base import REGISTRY, Sampler, register
 
 __all__ = [
     "REGISTRY",
-    "NoData",
     "Sampler",
-    "SamplerContext",
     "cpu",
     "cpufreq",
     "fan",

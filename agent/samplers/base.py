@@ -1,67 +1,26 @@
-"""The sampler plugin interface, the ``NoData`` signal and the registry of built-in samplers.
+"""The sampler plugin interface and the registry of built-in samplers.
 
 A sampler is a small object in the shape of a Telegraf input or a node_exporter collector:
 
 * ``setup(ctx)`` runs once, before the measured phase. It validates and probes the source
-  and raises :class:`NoData` when the source does not exist on this machine (no thermal
-  zone, no ``vcgencmd``, no RAPL). That is logged at debug level and is never an error.
+  and raises ``NoData`` when the source does not exist on this machine (no thermal zone,
+  no ``vcgencmd``, no RAPL). That is logged at debug level and is never an error.
 * ``sample()`` runs on every tick of the sampling thread. It does one cheap, non-blocking
   read and returns ``{metric_key: value}``; a value is ``None`` when one read failed.
 * ``close()`` releases whatever ``setup`` opened.
 
 Samplers never share state with each other; what they need to know about the board comes
-from the :class:`SamplerContext` (config, device facts, file-system roots, ``vcgencmd``).
+from the ``SamplerContext`` (config, device facts, file-system roots, ``vcgencmd``). It and
+``NoData`` live in :mod:`edgebench.agent.probe.context`, below both this package and the
+power sources, which probe the board the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
-from edgebench.agent.samplers.readers import Vcgencmd
-
-if TYPE_CHECKING:
-    from edgebench.agent.config import AgentConfig
-    from edgebench.agent.power.select import PowerSelection
-    from edgebench.shared.result import DeviceFacts
-
-
-class NoData(Exception):
-    """The sampler's source is absent on this machine (not an error)."""
-
-
-@dataclass
-class SamplerContext:
-    """Everything a sampler may look at: config, facts, roots and the ``vcgencmd`` runner."""
-
-    config: AgentConfig
-    facts: DeviceFacts | None = None
-    vcgencmd: Vcgencmd = field(init=False)
-    _power: PowerSelection | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.vcgencmd = Vcgencmd(self.config.vcgencmd)
-
-    def power_selection(self) -> PowerSelection:
-        """Return the best measured power source here, chosen once per context."""
-        if self._power is None:
-            # Imported here: the power package imports this module.
-            from edgebench.agent.power.select import select_power_source
-
-            self._power = select_power_source(self)
-        return self._power
-
-    @property
-    def proc_root(self) -> Path:
-        """The procfs root (``/proc`` or a fixture tree)."""
-        return Path(self.config.proc_root)
-
-    @property
-    def sys_root(self) -> Path:
-        """The sysfs root (``/sys`` or a fixture tree)."""
-        return Path(self.config.sys_root)
+from edgebench.agent.probe.context import SamplerContext
 
 
 class Sampler:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
-from edgebench.agent.samplers.readers import read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import read_text
+from edgebench.agent.samplers.base import Sampler, register
 
 # Columns of a /proc/stat cpu line: user nice system idle iowait irq softirq steal guest
 # guest_nice. guest time is already counted in user/nice, so it is left out of the total.

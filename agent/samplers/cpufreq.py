@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
-from edgebench.agent.samplers.readers import read_int, read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import read_int, read_text
+from edgebench.agent.samplers.base import Sampler, register
 
 _MEASURE_CLOCK = re.compile(r"frequency\(\d+\)=(\d+)")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
-from edgebench.agent.samplers.readers import read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import read_text
+from edgebench.agent.samplers.base import Sampler, register
 
 KIB_PER_MB = 1024.0
 

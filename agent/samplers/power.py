@@ -9,7 +9,9 @@ estimate under its own key, ``power_est_w``, so an estimate is never mistaken fo
 from __future__ import annotations
 
 from edgebench.agent.power.base import PowerSource
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
+from edgebench.agent.power.select import select_power_source
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.samplers.base import Sampler, register
 
 
 @register
@@ -19,8 +21,8 @@ class PowerSampler(Sampler):
     name = "power"
 
     def setup(self, ctx: SamplerContext) -> None:
-        """Use the context's power selection; no measured source means no data."""
-        selected = ctx.power_selection().source
+        """Use the best measured power source here; none means no data."""
+        selected = select_power_source(ctx).source
         if selected is None:
             raise NoData("no measured power source (the session reports an estimate)")
         self.power_source: PowerSource = selected

@@ -16,13 +16,8 @@ import time
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.power.estimate import Estimator, make_estimator
 from edgebench.agent.power.report import ESTIMATE_KEY, power_report
-from edgebench.agent.samplers.base import (
-    REGISTRY,
-    NoData,
-    SampleCallback,
-    Sampler,
-    SamplerContext,
-)
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.samplers.base import REGISTRY, SampleCallback, Sampler
 from edgebench.agent.samplers.power import PowerSampler
 from edgebench.shared.result import DeviceFacts, EnergyInfo, MetricSummary, PowerInfo
 from edgebench.shared.throttle import assess

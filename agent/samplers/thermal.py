@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
-from edgebench.agent.samplers.readers import read_int, read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import read_int, read_text
+from edgebench.agent.samplers.base import Sampler, register
 
 # Preferred zone types, best first; any other zone is a last resort.
 ZONE_TYPES = ("cpu-thermal", "cpu_thermal", "soc-thermal", "soc_thermal", "x86_pkg_temp")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext, register
-from edgebench.agent.samplers.readers import find_hwmon, read_int, read_text
+from edgebench.agent.probe.context import NoData, SamplerContext
+from edgebench.agent.probe.readers import find_hwmon, read_int, read_text
+from edgebench.agent.samplers.base import Sampler, register
 from edgebench.shared.throttle import CONDITIONS, MASK_KEY
 
 _GET_THROTTLED = re.compile(r"throttled=(0x[0-9a-fA-F]+|\d+)")

@@ -1,8 +1,8 @@
 """The run listener that publishes a benchmark over MQTT, through the durable outbox.
 
-``make_run_listener(config, facts)`` is what ``agent run`` calls: it returns None when
-no broker is configured (the run then works offline exactly as before). Otherwise every
-event becomes a message committed to the outbox first; the outbox is flushed by this
+``session.make_run_listener(config, facts)`` builds one for ``agent run`` (None when no
+broker is configured: the run then works offline exactly as before). Every event
+becomes a message committed to the outbox first; the outbox is flushed by this
 process, or by ``agent daemon`` when one is running (see ``flusher``). ``close()`` waits
 a bounded time for this run's messages to be acknowledged and leaves anything unsent in
 the outbox for the daemon or the next run, so it never blocks forever and never loses
@@ -18,14 +18,12 @@ from collections.abc import Callable
 
 import msgspec
 
-from edgebench.agent.config import AgentConfig
 from edgebench.agent.transport.outbox import Outbox
 from edgebench.shared.codec import encode_message, topic_for
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     MAX_STRING_LENGTH,
     Envelope,
-    FactsMessage,
     ResultMessage,
     RunFailedMessage,
     RunFinishedMessage,
@@ -33,7 +31,7 @@ from edgebench.shared.messages import (
     RunStartedMessage,
     SamplesMessage,
 )
-from edgebench.shared.result import DeviceFacts, ModelInfo, RunConfig, RunResult
+from edgebench.shared.result import ModelInfo, RunConfig, RunResult
 from edgebench.shared.topics import TopicLayout
 
 log = logging.getLogger(__name__)
@@ -238,25 +236,3 @@ def wait_delivered(outbox: Outbox, message_ids: list[str], timeout_s: float) -> 
             return False
         time.sleep(0.05)
     return True
-
-
-def make_run_listener(config: AgentConfig, facts: DeviceFacts) -> PublishingListener | None:
-    """Return a listener publishing runs to the configured broker, or None without one."""
-    if not config.mqtt.url:
-        return None
-    from edgebench.agent.transport.session import StandaloneSession
-
-    listener = StandaloneSession.open(config, facts.device_id).listener()
-    # A board that only ever runs `agent run` (no daemon, as in a fleet of one) still puts
-    # its facts on the broker, retained, so the collector knows what the board is. Status
-    # stays the daemon's: a run's exit must not mark a board with a live daemon offline.
-    outbox = listener.writer.outbox
-    listener.writer.write(
-        FactsMessage(
-            device_id=facts.device_id,
-            facts=facts,
-            outbox_pending=outbox.count(),
-            outbox_dropped_samples=outbox.dropped_samples(),
-        )
-    )
-    return listener

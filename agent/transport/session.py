@@ -1,5 +1,7 @@
 """Wiring for one process's MQTT publishing: outbox, optional link + flusher, listener.
 
+``make_run_listener(config, facts)`` is what ``agent run`` and ``agent sweep`` call: it
+returns None without a broker URL, otherwise the listener of a ``StandaloneSession``.
 ``StandaloneSession`` serves ``agent run``: it writes to the shared outbox and, when no
 daemon holds the flush lock, connects with its own client id (``<id>-run``, so it never
 takes over the daemon's session) and flushes; otherwise the daemon delivers its rows.
@@ -20,6 +22,8 @@ from edgebench.agent.transport.listener import (
     wait_delivered,
 )
 from edgebench.agent.transport.outbox import Outbox
+from edgebench.shared.messages import FactsMessage
+from edgebench.shared.result import DeviceFacts
 from edgebench.shared.topics import TopicLayout, validate_device_id
 
 log = logging.getLogger(__name__)
@@ -93,3 +97,23 @@ class StandaloneSession:
                 self.config.mqtt.url,
                 left,
             )
+
+
+def make_run_listener(config: AgentConfig, facts: DeviceFacts) -> PublishingListener | None:
+    """Return a listener publishing runs to the configured broker, or None without one."""
+    if not config.mqtt.url:
+        return None
+    listener = StandaloneSession.open(config, facts.device_id).listener()
+    # A board that only ever runs `agent run` (no daemon, as in a fleet of one) still puts
+    # its facts on the broker, retained, so the collector knows what the board is. Status
+    # stays the daemon's: a run's exit must not mark a board with a live daemon offline.
+    outbox = listener.writer.outbox
+    listener.writer.write(
+        FactsMessage(
+            device_id=facts.device_id,
+            facts=facts,
+            outbox_pending=outbox.count(),
+            outbox_dropped_samples=outbox.dropped_samples(),
+        )
+    )
+    return listener

@@ -9,28 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, request
 
-from edgebench.collector import compare as comparison
 from edgebench.collector.api import bp
-from edgebench.collector.api.params import csv_response, split_list, wants_csv
-from edgebench.collector.db import get_session
 from edgebench.collector.export import compare_csv
-from edgebench.collector.runfilter import parse_run_filter
-
-
-def comparison_from_args(args: Any) -> dict[str, Any]:
-    """Build the comparison a request asks for (shared with the compare page)."""
-    run_ids = split_list(args.get("runs")) + [r for r in args.getlist("run") if r.strip()]
-    group = split_list(args.get("group"))
-    baseline = (args.get("baseline") or "").strip() or None
-    session = get_session()
-    if group:
-        return comparison.compare_groups(session, parse_run_filter(args), group, baseline)
-    try:
-        return comparison.compare_runs(session, run_ids, baseline)
-    except KeyError as exc:
-        abort(404, f"no run {exc.args[0]}")
+from edgebench.collector.webargs import comparison_from_args, csv_response, wants_csv
 
 
 @bp.get("/compare")

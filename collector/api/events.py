@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Flask, Response, current_app
 
 from edgebench.collector.api import bp
-from edgebench.collector.api.params import int_arg
 from edgebench.collector.live import STREAM_MAX_S, LiveHub, sse_stream
+from edgebench.collector.webargs import int_arg
 
 HUB_KEY = "edgebench_live"
 

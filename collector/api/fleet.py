@@ -12,11 +12,11 @@ from flask import Response, abort, request
 
 from edgebench.collector import listing, queries, series
 from edgebench.collector.api import bp
-from edgebench.collector.api.params import csv_response, fleet_args, int_arg, wants_csv
-from edgebench.collector.api.serialize import device_dict, run_dict
 from edgebench.collector.db import get_session
 from edgebench.collector.export import runs_csv
 from edgebench.collector.runfilter import BadQuery, parse_run_filter
+from edgebench.collector.serialize import device_dict, run_dict
+from edgebench.collector.webargs import csv_response, fleet_args, int_arg, wants_csv
 from edgebench.shared.throttle import assess
 
 

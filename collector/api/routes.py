@@ -10,9 +10,9 @@ from typing import Any
 
 from edgebench.collector import queries
 from edgebench.collector.api import bp
-from edgebench.collector.api.params import int_arg
-from edgebench.collector.api.serialize import rejected_dict
 from edgebench.collector.db import get_session
+from edgebench.collector.serialize import rejected_dict
+from edgebench.collector.webargs import int_arg
 
 
 @bp.get("/rejected")

@@ -11,11 +11,10 @@ from typing import Any
 from flask import Response, abort, render_template, request, url_for
 
 from edgebench.collector import listing, queries, series
-from edgebench.collector.api.compare import comparison_from_args
-from edgebench.collector.api.params import fleet_args, split_list
 from edgebench.collector.dashboard import bp, charts
 from edgebench.collector.db import get_session
 from edgebench.collector.runfilter import DEFAULT_LIMIT, BadQuery, parse_run_filter
+from edgebench.collector.webargs import comparison_from_args, fleet_args, split_list
 from edgebench.shared.throttle import assess
 
 # Scripts only from this server; no inline script (page data sits in JSON script blocks,

@@ -29,7 +29,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from edgebench.collector.ingest.received import Received
+from edgebench.collector.received import Received
 
 if TYPE_CHECKING:
     from edgebench.shared.mqtt_config import MqttConfig

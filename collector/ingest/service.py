@@ -15,9 +15,9 @@ from msgspec.structs import replace
 
 from edgebench.collector import db
 from edgebench.collector.embedded_broker import EmbeddedBroker
-from edgebench.collector.ingest.received import Received
 from edgebench.collector.ingest.receiver import ReceiverProcess
 from edgebench.collector.ingest.writer import Writer
+from edgebench.collector.received import Received
 from edgebench.collector.store import Store
 
 if TYPE_CHECKING:

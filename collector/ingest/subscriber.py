@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from edgebench.collector.ingest.received import Received, refused
+from edgebench.collector.received import Received, refused
 from edgebench.collector.sample_rows import sample_rows
 from edgebench.shared.codec import decode_message
 from edgebench.shared.errors import SchemaError

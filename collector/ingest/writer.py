@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import OperationalError
 
-from edgebench.collector.ingest.received import Received
+from edgebench.collector.received import Received
 from edgebench.collector.store import Store, WriteOutcome
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 
 from edgebench.collector import db
-from edgebench.collector.ingest.received import Received
 from edgebench.collector.models import Base
+from edgebench.collector.received import Received
 from edgebench.collector.store import Store
 from edgebench.shared.cli import cli
 from edgebench.shared.codec import decode_message, encode_message, topic_for

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from edgebench.collector.ingest.received import Received, refused
+from edgebench.collector.received import Received, refused
 from edgebench.collector.store import Store
 from edgebench.shared.codec import decode_message, encode_message, topic_for
 from edgebench.shared.messages import FactsMessage, SamplesMessage, StatusMessage

@@ -8,7 +8,7 @@ import pytest
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.power import ina2xx, jetson, power_supply
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 from tests.fixtures.boards import use_board
 
 

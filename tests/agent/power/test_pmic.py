@@ -7,7 +7,7 @@ import random
 import pytest
 
 from edgebench.agent.power import pmic
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 from tests.fixtures.boards import BOARDS_DIR, use_board
 
 CAPTURE = (BOARDS_DIR / "pi5" / "vcgencmd" / "pmic_read_adc.txt").read_text()

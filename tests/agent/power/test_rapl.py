@@ -10,7 +10,7 @@ import pytest
 
 from edgebench.agent.facts import collect_device_facts
 from edgebench.agent.power import rapl
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 from edgebench.agent.samplers.session import TelemetrySession
 from tests.fixtures.boards import copy_board, use_board
 

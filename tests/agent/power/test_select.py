@@ -6,7 +6,7 @@ import pytest
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.power.select import select_power_source
-from edgebench.agent.samplers.base import SamplerContext
+from edgebench.agent.probe.context import SamplerContext
 from tests.fixtures.boards import use_board
 
 

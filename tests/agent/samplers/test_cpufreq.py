@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 from edgebench.agent.samplers.cpufreq import (
     ArmClockSampler,
     CpuFreqSampler,

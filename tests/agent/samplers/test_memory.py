@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 from edgebench.agent.samplers.memory import MemorySampler, memory_mb, parse_kib_fields
 from tests.fixtures.boards import use_board
 

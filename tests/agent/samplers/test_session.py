@@ -10,8 +10,9 @@ import pytest
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.facts import collect_device_facts
+from edgebench.agent.probe.context import NoData, SamplerContext
 from edgebench.agent.samplers import base
-from edgebench.agent.samplers.base import NoData, Sampler, SamplerContext
+from edgebench.agent.samplers.base import Sampler
 from edgebench.agent.samplers.session import TelemetrySession, setup_samplers
 from tests.fixtures.boards import copy_board, use_board
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 from edgebench.agent.samplers.fan import FanSampler
 from edgebench.agent.samplers.thermal import ThermalSampler, parse_measure_temp
 from tests.fixtures.boards import copy_board, use_board

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgebench.agent.samplers.base import NoData, SamplerContext
+from edgebench.agent.probe.context import NoData, SamplerContext
 from edgebench.agent.samplers.throttle import ThrottleSampler, decode_throttled, parse_throttled
 from edgebench.shared.throttle import assess
 from tests.fixtures.boards import use_board

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import msgspec
 
-from edgebench.agent.transport.listener import make_run_listener
 from edgebench.agent.transport.outbox import Outbox
+from edgebench.agent.transport.session import make_run_listener
 from edgebench.shared.messages import ResultMessage, SamplesMessage
 from edgebench.shared.mqtt_config import MqttConfig
 from edgebench.shared.result import RunResult

@@ -12,8 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from edgebench.collector import create_app
-from edgebench.collector.api.serialize import RUN_FIELDS
 from edgebench.collector.export import runs_csv
+from edgebench.collector.serialize import RUN_FIELDS
 from tests.collector.dashboard.conftest import EXPECTED_RUNS, Fleet
 from tests.collector.dashboard.dashdata import BOARDS, XSS
 

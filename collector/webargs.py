@@ -1,18 +1,20 @@
-"""Query-parameter parsing and response helpers shared by the API views and the pages.
+"""Query-parameter parsing and response helpers of the web views (the API and the pages).
 
-Every bad value raises :class:`~edgebench.collector.runfilter.BadQuery` with a sentence
-naming the parameter and what it accepts; API views answer it with a JSON 400, pages
-with a 400 page.
+Both blueprints read these, so they live here, below both: ``api`` and ``dashboard`` never
+import each other's modules (see the import contracts in ``pyproject.toml``). Every bad
+value raises :class:`~edgebench.collector.runfilter.BadQuery` with a sentence naming the
+parameter and what it accepts; API views answer it with a JSON 400, pages with a 400 page.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, abort, request
 
-from edgebench.collector import listing
-from edgebench.collector.runfilter import BadQuery
+from edgebench.collector import compare, listing
+from edgebench.collector.db import get_session
+from edgebench.collector.runfilter import BadQuery, parse_run_filter
 
 
 def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
@@ -48,6 +50,20 @@ def fleet_args() -> dict[str, Any]:
     board = request.args.get("board") or None
     q = (request.args.get("q") or "").strip()[:100] or None
     return {"status": status, "board": board, "q": q, "sort": sort, "order": order}
+
+
+def comparison_from_args(args: Any) -> dict[str, Any]:
+    """Build the comparison a request's parameters ask for (404 for an unknown run)."""
+    run_ids = split_list(args.get("runs")) + [r for r in args.getlist("run") if r.strip()]
+    group = split_list(args.get("group"))
+    baseline = (args.get("baseline") or "").strip() or None
+    session = get_session()
+    if group:
+        return compare.compare_groups(session, parse_run_filter(args), group, baseline)
+    try:
+        return compare.compare_runs(session, run_ids, baseline)
+    except KeyError as exc:
+        abort(404, f"no run {exc.args[0]}")
 
 
 def wants_csv() -> bool:

@@ -1,4 +1,8 @@
-"""Model → JSON conversions for the API (plain dicts; units stay in the key names)."""
+"""Model → JSON conversions: the summary fields of devices and runs, and their dicts.
+
+The JSON API, the listings (which select exactly these columns) and the CSV export share
+them, so a field added here appears in all three. Plain dicts; units stay in the key names.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgebench.agent.samplers.readers import (
+from edgebench.agent.probe.readers import (
     Vcgencmd,
     find_hwmon,
     read_dt_string,
