@@ -1,7 +1,7 @@
 """Telemetry columns to ``samples`` table rows: the one conversion, for messages and results.
 
 A samples message carries its telemetry column by column (``SamplesMessage.columns``,
-decoded and type-checked by msgspec: every value a float or null); a result document
+decoded and type-checked by msgspec: every value a number or null); a result document
 carries the same series as rows (``RunResult.samples``), turned into columns first.
 :func:`sample_rows` builds the table's tuples (``columns.SAMPLE_COLUMNS`` order) with
 whole-column operations that run in C (``zip``, ``map``) rather than a Python loop per
@@ -18,12 +18,17 @@ from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any
 
+import msgspec
+
 from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS, SAMPLE_KEYS
 from edgebench.shared.codec import check_columns
 from edgebench.shared.errors import SchemaError
 
-# The ``extra`` column's text: compact JSON, as the standard encoder writes it.
+# The ``extra`` column's text: compact JSON.
 compact_json = json.JSONEncoder(separators=(",", ":")).encode
+_encode = msgspec.json.Encoder().encode
+_FLOATS = frozenset({float})
+_INTS = frozenset({int, type(None)})
 _NULLS = repeat(None)  # an absent column: every sample null (zip stops at the others)
 # Integer columns (bitmask, 0/1 flags) must hold whole numbers within 53 bits.
 _INT_LIMIT = 2**53
@@ -40,8 +45,8 @@ class ColumnShape:
     float_keys: tuple[str | None, ...]
     int_keys: tuple[str | None, ...]
     extra_keys: tuple[str, ...]
-    # ``extra`` JSON text from one sample's extra values by %-formatting (no null among
-    # them): the text compact_json writes, float/int reprs and JSON-escaped keys.
+    # ``extra`` JSON text from one sample's extra values (their JSON text, no null among
+    # them) by %-formatting, with the keys JSON-escaped.
     template: str
 
 
@@ -60,7 +65,7 @@ def _cached_shape(keys: tuple[str, ...]) -> ColumnShape:
 def _make_shape(keys: tuple[str, ...]) -> ColumnShape:
     extra_keys = tuple(k for k in keys if k not in SAMPLE_KEYS)
     template = "{%s}" % ",".join(  # noqa: UP031 - building a %-template
-        compact_json(k).replace("%", "%%") + ":%r" for k in extra_keys
+        compact_json(k).replace("%", "%%") + ":%s" for k in extra_keys
     )
     return ColumnShape(
         float_keys=tuple(c if c in keys else None for c in SAMPLE_FLOAT_COLUMNS),
@@ -82,19 +87,23 @@ def sample_rows(run_id: str, columns: dict[str, list[Any]]) -> list[tuple[Any, .
     times = columns.get("t")
     if not times:
         return []
+    if not _FLOATS.issuperset(map(type, times)):
+        times = list(map(float, times))
     shape = column_shape(tuple(columns))
     floats = [_NULLS if key is None else columns[key] for key in shape.float_keys]
     ints = [_NULLS if key is None else _whole(columns[key], key) for key in shape.int_keys]
     return list(zip(repeat(run_id), times, *floats, *ints, _extras(columns, shape), strict=False))
 
 
-def _whole(values: list[Any], key: str) -> list[int | None]:
+def _whole(values: list[Any], key: str) -> list[Any]:
     """Return an integer column's values as ints; SchemaError names one that is not whole."""
+    if _INTS.issuperset(map(type, values)):
+        return values  # the usual case: msgspec read the flags as integers
     out: list[int | None] = []
     for i, value in enumerate(values):
-        if value is None:
-            out.append(None)
-        elif abs(value) < _INT_LIMIT and value == int(value):
+        if value is None or type(value) is int:
+            out.append(value)
+        elif abs(value) < _INT_LIMIT and value.is_integer():
             out.append(int(value))
         else:
             raise SchemaError(f"columns.{key}[{i}]: expected a whole number, got {value!r}")
@@ -107,10 +116,12 @@ def _extras(columns: dict[str, list[Any]], shape: ColumnShape) -> Any:
         return _NULLS
     values = [columns[key] for key in shape.extra_keys]
     if None not in chain.from_iterable(values):
-        return map(shape.template.__mod__, zip(*values, strict=True))
+        # Numbers only: each column's JSON text splits on commas (msgspec writes it in C).
+        texts = [_encode(column)[1:-1].decode().split(",") for column in values]
+        return map(shape.template.__mod__, zip(*texts, strict=True))
     keys = shape.extra_keys
-    texts = []
+    out = []
     for sample in zip(*values, strict=True):
         extra = {k: v for k, v in zip(keys, sample, strict=True) if v is not None}
-        texts.append(compact_json(extra) if extra else None)
-    return texts
+        out.append(compact_json(extra) if extra else None)
+    return out

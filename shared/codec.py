@@ -5,21 +5,23 @@ against its topic and raises :class:`~edgebench.shared.errors.SchemaError` for a
 wrong (the rules are in ``docs/mqtt-contract.md``). The message types themselves are in
 :mod:`edgebench.shared.messages`; msgspec decodes and validates against them in C.
 
-Decoding reads the envelope first (a struct of the five envelope fields, every one
-required: the message classes give senders defaults for three of them), so that a
-payload from another schema version or of an unknown type is refused with that reason
-rather than with whatever field it lacks; then the whole payload is decoded into its
-message class in one pass.
+Decoding is one typed pass over the payload into a *wire variant* of the message classes:
+the same fields, except that the envelope fields the classes default for senders'
+convenience (``schema_version``, ``message_id``, ``ts``) are required, as every payload
+must carry them. Only a payload that fails that pass is read again, step by step
+(JSON, then the envelope, then the fields), so that it is refused with the most basic
+reason: not JSON, another schema version, an unknown type, then the first bad field.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Union
 
 import msgspec
 
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
+    ENVELOPE_FIELDS,
     MAX_PAYLOAD_BYTES,
     MESSAGE_SCHEMA_VERSION,
     MESSAGE_TYPES,
@@ -44,10 +46,30 @@ class _EnvelopeOnly(msgspec.Struct):
     ts: Any
 
 
+def _wire_variant(cls: type[Envelope]) -> type[msgspec.Struct]:
+    """Return ``cls`` as decoded from the wire: the same fields, every envelope field required."""
+    fields: list[Any] = []
+    for f in msgspec.structs.fields(cls):
+        if f.name in ENVELOPE_FIELDS:
+            fields.append((f.name, f.type))
+        elif f.default is not msgspec.NODEFAULT:
+            fields.append((f.name, f.type, f.default))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            fields.append((f.name, f.type, msgspec.field(default_factory=f.default_factory)))
+        else:
+            fields.append((f.name, f.type))
+    tag = cls.__struct_config__.tag
+    return msgspec.defstruct(f"Wire{cls.__name__}", fields, kw_only=True, tag_field="type", tag=tag)
+
+
+_MESSAGE_OF = {_wire_variant(cls): cls for cls in MESSAGE_TYPES.values()}
+_WIRE = msgspec.json.Decoder(Union[tuple(_MESSAGE_OF)])  # noqa: UP007 - a runtime union
 _ENVELOPE = msgspec.json.Decoder(_EnvelopeOnly)
 _DECODERS = {kind: msgspec.json.Decoder(cls) for kind, cls in MESSAGE_TYPES.items()}
 _ANY = msgspec.json.Decoder()
 _ENCODER = msgspec.json.Encoder()
+# A NUL character can only reach a JSON string escaped: no such escape, no NUL to look for.
+_NUL_ESCAPE = b"\\u0000"
 
 
 def encode_message(msg: Envelope) -> bytes:
@@ -170,12 +192,33 @@ def decode_payload(payload: bytes, *, keep_raw: bool = True) -> Message:
     ``keep_raw`` also keeps the JSON object as ``msg.raw`` (with fields this version does
     not know, for storage); it costs a second parse, so telemetry decodes without it.
     """
-    kind = _check_envelope(payload)
-    msg: Any = _parse(payload, _DECODERS[kind])
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        raise SchemaError("payload: expected bytes")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise SchemaError(f"payload: {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} limit")
+    try:
+        wire = _WIRE.decode(payload)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        raise _why_refused(payload) from None
+    if wire.schema_version != MESSAGE_SCHEMA_VERSION:
+        raise _why_refused(payload)
+    msg: Any = _MESSAGE_OF[type(wire)](**msgspec.structs.asdict(wire))
+    if _NUL_ESCAPE in payload and (problem := unfit_value(_ANY.decode(payload))):
+        raise SchemaError(problem)
     _check_contents(msg)
     if keep_raw:
-        msgspec.structs.force_setattr(msg, "raw", _parse(payload, _ANY))
+        msgspec.structs.force_setattr(msg, "raw", _ANY.decode(payload))
     return msg
+
+
+def _why_refused(payload: bytes) -> SchemaError:
+    """Return the most basic reason a payload that failed to decode is refused."""
+    try:
+        kind = _check_envelope(payload)
+        _parse(payload, _DECODERS[kind])
+    except SchemaError as exc:
+        return exc
+    return SchemaError("payload: refused by the decoder")  # pragma: no cover - guard
 
 
 def decode_message(

@@ -29,6 +29,7 @@ from edgebench.shared.wire import (
     DeviceId,
     Int64,
     MessageId,
+    Number,
     Record,
     RunId,
     Text,
@@ -155,7 +156,7 @@ class SamplesMessage(Envelope, tag="samples"):
     TOPIC_KIND = "samples"
     run_id: RunId
     seq: Int64
-    columns: dict[Text, list[float | None]]
+    columns: dict[Text, list[Number | None]]
     units: dict[Text, Text] = msgspec.field(default_factory=dict)
 
     @classmethod

@@ -16,7 +16,7 @@ from typing import Literal
 
 import msgspec
 
-from edgebench.shared.wire import Int64, Record, RunId, Text
+from edgebench.shared.wire import Int64, Number, Record, RunId, Text
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -239,5 +239,5 @@ class RunResult(Record):
     # Steady-state latencies in order (ms), for histograms and re-analysis.
     latencies_ms: list[float] = msgspec.field(default_factory=list)
     # Time series: one dict per sample, "t" (epoch s) plus metric keys (see samples_summary units).
-    samples: list[dict[Text, float | None]] = msgspec.field(default_factory=list)
+    samples: list[dict[Text, Number | None]] = msgspec.field(default_factory=list)
     warnings: list[Text] = msgspec.field(default_factory=list)

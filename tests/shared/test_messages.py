@@ -293,17 +293,34 @@ def test_envelope_fields_are_required_on_the_wire(name: str) -> None:
         decode_message(LAYOUT.status(DEVICE), _encode_dict(data), LAYOUT)
 
 
-def test_integers_beyond_64_bits_are_numbers_in_samples_and_refused_as_integers() -> None:
-    """Sample values are numbers (msgspec reads every literal there as a float); an integer
-    field refuses what 64 bits cannot hold (SQLite and PostgreSQL columns)."""
+def test_integers_stay_integers_within_64_bits_and_are_refused_beyond() -> None:
+    """Sample values are numbers: integers (bitmasks, flags) stay integers, floats floats;
+    an integer literal beyond 64 bits fits no SQLite or PostgreSQL column and is refused."""
     topic = "edgebench/v1/pi-a/runs/run-1/samples"
     base = json.loads(
         encode_message(SamplesMessage(device_id="pi-a", run_id="run-1", seq=0, columns={}))
     )
+    columns = {"t": [1.5], "throttled": [327680], "temp_c": [40]}
+    msg = decode_message(topic, json.dumps(base | {"columns": columns}).encode(), LAYOUT)
+    assert msg.columns == columns and type(msg.columns["throttled"][0]) is int
     big = 2**64 + 1
-    msg = decode_message(
-        topic, json.dumps(base | {"columns": {"t": [1], "x": [big]}}).encode(), LAYOUT
+    for change in ({"columns": {"t": [1.5], "x": [big]}}, {"seq": big}):
+        with pytest.raises(SchemaError, match=r"(columns.x\[0\]|seq): integer out of the 64-bit"):
+            decode_message(topic, json.dumps(base | change).encode(), LAYOUT)
+
+
+def test_nul_characters_are_refused_wherever_they_are() -> None:
+    topic, data = _result_payload()
+    data["result"]["device"]["runtimes"]["lite\u0000rt"] = "1"
+    with pytest.raises(SchemaError, match=r"runtimes: key 'lite\\x00rt' contains a NUL"):
+        decode_message(topic, _encode_dict(data), LAYOUT)
+    _, data = _result_payload()
+    data["result"]["warnings"] = ["ok", "bad\u0000"]
+    with pytest.raises(SchemaError, match=r"result.warnings\[1\]: text contains a NUL"):
+        decode_message(topic, _encode_dict(data), LAYOUT)
+    _, data = _result_payload()
+    data["result"]["warnings"] = ["a literal backslash-u0000: \\u0000 is fine"]
+    assert (
+        decode_message(topic, _encode_dict(data), LAYOUT).result.warnings
+        == data["result"]["warnings"]
     )
-    assert msg.columns == {"t": [1.0], "x": [float(big)]} and type(msg.columns["x"][0]) is float
-    with pytest.raises(SchemaError, match="seq: integer out of the 64-bit range"):
-        decode_message(topic, json.dumps(base | {"seq": big}).encode(), LAYOUT)
