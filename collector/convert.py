@@ -192,25 +192,6 @@ def sample_rows(run_id: str, rows: list[dict[str, float | None]]) -> list[tuple[
 compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def int_column(values: list[Any]) -> list[Any] | None:
-    """Values of an integer column with whole floats made ints, or None if one is not whole.
-
-    The column-at-a-time twin of :func:`_flag` for the fast path (which has already
-    refused booleans, text and magnitudes of 2**63 and more).
-    """
-    if float not in set(map(type, values)):
-        return values
-    out: list[Any] = []
-    for value in values:
-        if type(value) is not float:
-            out.append(value)
-        elif abs(value) >= _INT_LIMIT or value != int(value):
-            return None
-        else:
-            out.append(int(value))
-    return out
-
-
 def _flag(value: float | None, index: int, key: str) -> int | None:
     """Integer columns (bitmask, 0/1 flags) must hold whole numbers within 53 bits."""
     if value is None:
