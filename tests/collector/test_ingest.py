@@ -55,7 +55,7 @@ def test_broker_restart_mid_run_stores_every_message_once(
     pub.publish(msgs[30:])
     pub.wait_acked()
     wait_until(lambda: stored(engine, 201, 1), what="all samples stored")
-    wait_until(lambda: service.health()["queue_depth"] == 0)
+    wait_until(lambda: service.health()["uncommitted_messages"] == 0)
     assert_exactly(engine, {"run-1": 40})
     assert service.health()["rejected"] == 0
     pub.close()
