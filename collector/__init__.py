@@ -22,7 +22,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ``test_config`` (tests, and the CLI with its resolved settings) overrides the
     defaults and the instance ``config.py``. Keys: ``DATABASE`` (SQLAlchemy URL),
     ``AUTO_UPGRADE`` (run Alembic on start), ``INGEST`` (a running IngestService whose
-    counters /healthz reports), ``DASHBOARD_USERNAME``/``DASHBOARD_PASSWORD`` (basic auth).
+    counters /healthz and /metrics report), ``DASHBOARD_USERNAME``/``DASHBOARD_PASSWORD``
+    (basic auth).
     """
     from flask import Flask
 

@@ -10,8 +10,6 @@ the web process waits for the writer instead of failing.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,15 +100,6 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield a session that is closed afterwards (callers commit explicitly)."""
-    from sqlalchemy.orm import Session
-
-    with Session(engine) as session:
-        yield session
 
 
 def init_app(app: Flask) -> None:

@@ -19,12 +19,11 @@ from edgebench.shared.errors import EdgebenchError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 1883
 START_TIMEOUT_S = 15.0
 PORT_OPTION = "embedded_broker_port (EDGEBENCH_EMBEDDED_BROKER_PORT)"
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port(host: str) -> int:
     """Return a TCP port on ``host`` that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -44,7 +43,7 @@ def port_is_free(host: str, port: int) -> bool:
 class EmbeddedBroker:
     """Runs an ``amqtt`` broker on ``host:port`` until :meth:`stop` (port 0: any free one)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+    def __init__(self, host: str, port: int) -> None:
         self.host = host
         # Chosen now, not at bind time: clients are configured with the URL before start().
         self.port = port or free_port(host)

@@ -3,10 +3,13 @@
 Why poll rather than hook the ingest writer: the web side may run in another process
 than ingest (``collector ingest`` + a separate web server, several collectors on one
 PostgreSQL), and the database is the one thing they share. The poll is cheap: one
-indexed range query on ``devices.last_seen`` every ``interval_s`` (every stored message
-moves its device's ``last_seen`` forward). Devices seen within the last ``window_s`` are
-compared with what was last announced, so a batch committed a little after a newer one
-(two devices, interleaved commits) is not missed.
+indexed range query on ``devices.last_seen`` every ``POLL_INTERVAL_S``. The store moves a
+device's ``last_seen`` forward with every message it accepts except telemetry, which
+moves it at most once a second per device (``store.LAST_SEEN_RESOLUTION_S``): every
+status, facts, run event and result is announced, and a stream of samples shows as the
+device's ``last_seen`` advancing about once a second. Devices seen within the last
+``WINDOW_S`` are compared with what was last announced, so a batch committed a little
+after a newer one (two devices, interleaved commits) is not missed.
 
 One hub (one thread) per app, started by the first subscriber and idle without one.
 Each subscriber gets a bounded queue; a subscriber that cannot keep up gets a ``resync``
@@ -46,9 +49,8 @@ MAX_DEVICES_PER_EVENT = 200
 class LiveHub:
     """Detects stored changes and fans them out to subscribers as JSON event strings."""
 
-    def __init__(self, engine: Engine, interval_s: float = POLL_INTERVAL_S) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.interval_s = interval_s
         self._subscribers: set[queue.Queue[str]] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -102,7 +104,7 @@ class LiveHub:
                 event = None
             if event is not None:
                 self._publish(json.dumps(event, separators=(",", ":"), default=str))
-            self._closed.wait(self.interval_s)
+            self._closed.wait(POLL_INTERVAL_S)
 
     def _publish(self, data: str) -> None:
         with self._lock:

@@ -18,9 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Bump together with a new Alembic revision whenever a table changes.
-SCHEMA_VERSION = 1
-
 TABLE_DEVICES = "devices"
 TABLE_RUNS = "runs"
 TABLE_SAMPLES = "samples"

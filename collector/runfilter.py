@@ -19,6 +19,7 @@ MAX_LIMIT = 1000
 # Far beyond any real table, and within SQLite's 64-bit integers after multiplying by a limit.
 MAX_OFFSET = 1_000_000_000
 MAX_PAGE = 1_000_000
+MAX_THREADS = 1024
 VERDICTS = ("VALID", "INVALID")
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
 # Sortable run columns (query value -> column name); all are summary columns of ``runs``.
@@ -86,10 +87,10 @@ def _format_param(name: str, value: Any) -> str:
 
 def parse_run_filter(args: Mapping[str, str], *, default_limit: int = DEFAULT_LIMIT) -> RunFilter:
     """Build a :class:`RunFilter` from query parameters; raise BadQuery for a bad one."""
-    limit = _int(args, "limit", default_limit, minimum=1, maximum=MAX_LIMIT)
-    offset = _int(args, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    limit = int_param(args, "limit", default_limit, minimum=1, maximum=MAX_LIMIT)
+    offset = int_param(args, "offset", 0, minimum=0, maximum=MAX_OFFSET)
     if "page" in args and args.get("page"):
-        offset = (_int(args, "page", 1, minimum=1, maximum=MAX_PAGE) - 1) * limit
+        offset = (int_param(args, "page", 1, minimum=1, maximum=MAX_PAGE) - 1) * limit
     sort = _text(args, "sort") or "started_at"
     if sort not in RUN_SORTS:
         raise BadQuery(f"query parameter 'sort' must be one of {', '.join(RUN_SORTS)}")
@@ -109,7 +110,7 @@ def parse_run_filter(args: Mapping[str, str], *, default_limit: int = DEFAULT_LI
         board=_text(args, "board"),
         model=_text(args, "model"),
         backend=_text(args, "backend"),
-        threads=_int(args, "threads", None, minimum=1, maximum=1024),
+        threads=int_param(args, "threads", None, minimum=1, maximum=MAX_THREADS),
         verdict=verdict.upper() if verdict else None,
         status=status,
         sweep=_text(args, "sweep"),
@@ -133,13 +134,8 @@ def _text(args: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _int(
-    args: Mapping[str, str],
-    name: str,
-    default: Any,
-    *,
-    minimum: int | None = None,
-    maximum: int | None = None,
+def int_param(
+    args: Mapping[str, str], name: str, default: Any, *, minimum: int, maximum: int
 ) -> Any:
     """Return an integer parameter within bounds, ``default`` when absent or empty."""
     raw = _text(args, name)
@@ -149,9 +145,8 @@ def _int(
         value = int(raw)
     except ValueError:
         raise BadQuery(f"query parameter {name!r} must be an integer, not {raw[:40]!r}") from None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise BadQuery(f"query parameter {name!r} must be {bounds}")
+    if not minimum <= value <= maximum:
+        raise BadQuery(f"query parameter {name!r} must be between {minimum} and {maximum}")
     return value
 
 

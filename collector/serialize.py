@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
-from edgebench.collector.models import (
-    Device,
-    RejectedMessage,
-    Run,
-    Sample,
-)
+from edgebench.collector.models import Device, RejectedMessage, Run
 
 DEVICE_FIELDS = (
     "device_id",
@@ -66,33 +60,15 @@ RUN_FIELDS = (
 )
 
 
-def device_dict(device: Device, *, facts: bool = False) -> dict[str, Any]:
-    """Return a device's summary (and its full facts if asked)."""
-    out = {name: getattr(device, name) for name in DEVICE_FIELDS}
-    if facts:
-        out["facts"] = device.facts
-    return out
+def device_dict(device: Device) -> dict[str, Any]:
+    """Return a device's summary columns and its full facts."""
+    return {name: getattr(device, name) for name in DEVICE_FIELDS} | {"facts": device.facts}
 
 
-def run_dict(run: Run, *, result: bool = False) -> dict[str, Any]:
-    """Return a run's summary columns (and the full result document if asked)."""
+def run_dict(run: Run) -> dict[str, Any]:
+    """Return a run's summary columns and its full result document."""
     out = {name: getattr(run, name) for name in RUN_FIELDS}
-    out["has_result"] = run.result is not None
-    if result:
-        out["result"] = run.result
-    return out
-
-
-def sample_dict(sample: Sample) -> dict[str, Any]:
-    """Return one sample as the agent sent it: ``t`` plus the metric keys it had."""
-    out: dict[str, Any] = {"t": sample.t}
-    for name in (*SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS):
-        value = getattr(sample, name)
-        if value is not None:
-            out[name] = value
-    if sample.extra:
-        out.update(sample.extra)
-    return out
+    return out | {"has_result": run.result is not None, "result": run.result}
 
 
 def rejected_dict(row: RejectedMessage) -> dict[str, Any]:

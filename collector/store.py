@@ -74,11 +74,7 @@ def _insert_or_ignore(engine: Engine) -> Any:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return lambda table: pg_insert(table).on_conflict_do_nothing()
-    if name in ("mysql", "mariadb"):
-        return lambda table: sa.insert(table).prefix_with("IGNORE")
-    raise EdgebenchError(
-        f"db: the collector supports SQLite, PostgreSQL and MySQL/MariaDB, not {name!r}"
-    )
+    raise EdgebenchError(f"db: the collector supports SQLite and PostgreSQL, not {name!r}")
 
 
 def _update(table: sa.Table, key: str, *where: Any) -> Any:

@@ -14,21 +14,12 @@ from flask import Response, abort, request
 
 from edgebench.collector import compare, listing
 from edgebench.collector.db import get_session
-from edgebench.collector.runfilter import BadQuery, parse_run_filter
+from edgebench.collector.runfilter import BadQuery, int_param, parse_run_filter
 
 
 def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
-    """Read a bounded integer query parameter (BadQuery otherwise)."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadQuery(f"query parameter {name!r} must be an integer, not {raw[:40]!r}") from None
-    if not minimum <= value <= maximum:
-        raise BadQuery(f"query parameter {name!r} must be between {minimum} and {maximum}")
-    return value
+    """Read a bounded integer query parameter of this request (BadQuery otherwise)."""
+    return int_param(request.args, name, default, minimum=minimum, maximum=maximum)
 
 
 def split_list(raw: str | None) -> list[str]:

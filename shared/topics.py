@@ -9,8 +9,13 @@ Every topic is ``<prefix>/v1/<device_id>/...``::
     <prefix>/v1/<device_id>/runs/<run_id>/result    the full RunResult
     <prefix>/v1/<device_id>/cmd                     collector -> agent commands
 
-Topics are only ever built here and parsed here, never by string concatenation elsewhere,
-so the broker ACLs in ``docs/mqtt-contract.md`` and the code cannot drift apart.
+The agent, the collector and Ansible's ``benchmark.yml`` (its ``files/publish_command.py``
+runs with the collector's edgebench) build and parse every topic with
+:class:`TopicLayout`. The layout is also written out as text in two places that do not
+import edgebench and must follow this module: the broker ACL (``docs/mqtt-contract.md``,
+``ansible/roles/mosquitto/templates/edgebench.acl.j2``, whose rendered rules
+``tests/ansible/test_fleet.py`` checks) and the simulated agents of
+``bench/ingest_parts.py``, whose topics the collector then parses here.
 """
 
 from __future__ import annotations

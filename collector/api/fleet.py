@@ -14,7 +14,7 @@ from edgebench.collector import listing, queries, series
 from edgebench.collector.api import bp
 from edgebench.collector.db import get_session
 from edgebench.collector.export import runs_csv
-from edgebench.collector.runfilter import BadQuery, parse_run_filter
+from edgebench.collector.runfilter import MAX_LIMIT, BadQuery, parse_run_filter
 from edgebench.collector.serialize import device_dict, run_dict
 from edgebench.collector.webargs import csv_response, fleet_args, int_arg, wants_csv
 from edgebench.shared.throttle import assess
@@ -41,7 +41,7 @@ def device(device_id: str) -> dict[str, Any]:
     if row is None:
         abort(404, f"no device {device_id!r}")
     recent = listing.list_runs(session, parse_run_filter({"device": device_id, "limit": "20"}))
-    return device_dict(row, facts=True) | {
+    return device_dict(row) | {
         "online": row.status == "online",
         "runs": recent,
         "run_count": listing.count_runs(session, parse_run_filter({"device": device_id})),
@@ -73,8 +73,8 @@ def runs() -> Any:
 
 @bp.get("/runs.csv")
 def runs_export() -> Response:
-    """Return the runs list (same filters; up to 1000 per page) as CSV."""
-    flt = parse_run_filter(request.args, default_limit=1000)
+    """Return the runs list as CSV (same filters; the largest page size by default)."""
+    flt = parse_run_filter(request.args, default_limit=MAX_LIMIT)
     return csv_response(runs_csv(listing.list_runs(get_session(), flt)), "edgebench-runs.csv")
 
 
@@ -84,7 +84,7 @@ def run(run_id: str) -> dict[str, Any]:
     row = queries.get_run(get_session(), run_id)
     if row is None:
         abort(404, f"no run {run_id!r}")
-    out = run_dict(row, result=True)
+    out = run_dict(row)
     result = row.result or {}
     out["derived"] = {
         "latency_histogram": series.latency_histogram(result.get("latencies_ms") or []),

@@ -11,10 +11,18 @@ from typing import Any
 
 from flask import url_for
 
-from edgebench.collector import listing
+from edgebench.collector import listing, series
 from edgebench.collector.api import bp
 from edgebench.collector.api.schemas import SCHEMAS, obj, ref
-from edgebench.collector.runfilter import MAX_OFFSET, MAX_PAGE, RUN_SORTS, RUN_STATUSES
+from edgebench.collector.live import STREAM_MAX_S
+from edgebench.collector.runfilter import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    MAX_PAGE,
+    MAX_THREADS,
+    RUN_SORTS,
+    RUN_STATUSES,
+)
 from edgebench.shared.version import __version__
 
 
@@ -33,7 +41,9 @@ RUN_FILTERS = [
     _param("board", {"type": "string"}, "Board name as the device reports it."),
     _param("model", {"type": "string"}, "Model name or sha256."),
     _param("backend", {"type": "string"}, "Inference backend (e.g. litert)."),
-    _param("threads", {"type": "integer", "minimum": 1, "maximum": 1024}, "Interpreter threads."),
+    _param(
+        "threads", {"type": "integer", "minimum": 1, "maximum": MAX_THREADS}, "Interpreter threads."
+    ),
     _param("verdict", {"enum": ["VALID", "INVALID"]}, "Run verdict."),
     _param("status", {"enum": list(RUN_STATUSES)}, "Run status."),
     _param("sweep", {"type": "string"}, "Sweep id."),
@@ -41,7 +51,7 @@ RUN_FILTERS = [
     _param("until", {"type": "string"}, "Started at or before (a bare date: end of that day)."),
     _param("sort", {"enum": list(RUN_SORTS)}, "Sort column (default started_at)."),
     _param("order", {"enum": ["asc", "desc"]}, "Sort direction (default desc)."),
-    _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size."),
+    _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Page size."),
     _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "Rows to skip."),
     _param(
         "page",
@@ -104,7 +114,9 @@ def document() -> dict[str, Any]:
         }
     )
     max_points = _param(
-        "max_points", {"type": "integer", "minimum": 2, "maximum": 20000}, "Row budget."
+        "max_points",
+        {"type": "integer", "minimum": 2, "maximum": series.MAX_POINTS_LIMIT},
+        "Row budget.",
     )
     paths = {
         "/devices": _op(
@@ -148,7 +160,7 @@ def document() -> dict[str, Any]:
         ),
         "/rejected": _op(
             "Recently rejected messages",
-            [_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Rows.")],
+            [_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Rows.")],
             _json(
                 obj(
                     {
@@ -165,7 +177,7 @@ def document() -> dict[str, Any]:
             [
                 _param(
                     "max_s",
-                    {"type": "integer", "minimum": 1, "maximum": 300},
+                    {"type": "integer", "minimum": 1, "maximum": int(STREAM_MAX_S)},
                     "End the stream after this many seconds.",
                 )
             ],

@@ -1,10 +1,9 @@
-"""Jinja filters for the dashboard: numbers with sensible precision, UTC times, ages."""
+"""Jinja filters for the dashboard: numbers with sensible precision, UTC times, ratios."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from typing import Any
 
 from edgebench.collector.dashboard import bp
@@ -42,18 +41,6 @@ def iso(value: float | None) -> str:
     if value is None:
         return ""
     return dt.datetime.fromtimestamp(value, dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-@bp.app_template_filter("ago")
-def ago(value: float | None, now: float | None = None) -> str:
-    """Say how long ago ``value`` was (``12 s ago``, ``3 h ago``)."""
-    if value is None:
-        return "never"
-    seconds = max(0.0, (now or time.time()) - value)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)} {unit} ago"
-    return f"{int(seconds)} s ago"
 
 
 @bp.app_template_filter("ratio")

@@ -1,1 +1,1 @@
-"""MQTT ingest: subscriber callback, bounded queue and the batch writer thread."""
+"""MQTT ingest: the receiver process (subscriber and decoding), the writer thread, the service."""

@@ -93,7 +93,7 @@ class IngestService:
         return self.receiver.connected.wait(timeout_s)
 
     def stop(self) -> None:
-        """Stop taking messages, store and acknowledge what is queued, then disconnect."""
+        """Stop taking messages, store and acknowledge what has arrived, then disconnect."""
         self.receiver.pause()
         self.writer.stop()
         self.receiver.stop()
@@ -109,8 +109,8 @@ class IngestService:
             "broker": self.broker_url,
             "embedded_broker": self.embedded is not None,
             "connected": self.receiver.connected.is_set(),
-            # Received from the receiver process and not yet committed.
-            "queue_depth": stats["received"] - stats["messages"],
+            # Taken from the receiver process by the writer and not yet committed.
+            "uncommitted_messages": stats["received"] - stats["messages"],
             "receiver_pid": self.receiver.pid,
             "receiver_restarts": self.receiver.restarts,
             "writer_alive": self.writer.is_alive(),

@@ -10,6 +10,11 @@ a steady stream that decodes a little slower than it is stored would otherwise c
 every message on its own (each commit costs ~0.3 ms of fixed work; ingest benchmark).
 Only after a commit does it hand the batch's tokens to ``acknowledge``, so the broker
 redelivers anything not yet stored.
+
+While the database is locked or unavailable the writer retries the batch with
+exponential back-off (``tenacity``), logging one line per failure, for as long as it
+takes, and stops retrying only when the service is stopping: that batch and whatever
+else has arrived stay unacknowledged, so the broker resends them to the next collector.
 """
 
 from __future__ import annotations
@@ -22,6 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.exc import OperationalError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_when_event_set,
+    wait_exponential,
+)
 
 from edgebench.collector.received import Received
 from edgebench.collector.store import Store, WriteOutcome
@@ -90,7 +102,7 @@ class Writer(threading.Thread):
         *,
         batch_size: int,
         commit_interval_s: float,
-        acknowledge: Callable[[list[Any]], None] | None = None,
+        acknowledge: Callable[[list[Any]], None],
         on_commit: Callable[[list[Received], float], None] | None = None,
     ) -> None:
         super().__init__(name="edgebench-writer", daemon=True)
@@ -103,6 +115,16 @@ class Writer(threading.Thread):
         self.stats = IngestStats()
         self._stop_event = threading.Event()
         self._last_commit = 0.0
+        # Operational errors (locked, unreachable, disk full) are worth waiting out: retry
+        # until the write succeeds or the service stops. Waits end early on stop().
+        self._retrying = Retrying(
+            retry=retry_if_exception_type(OperationalError),
+            wait=wait_exponential(multiplier=RETRY_MIN_S, max=RETRY_MAX_S),
+            stop=stop_when_event_set(self._stop_event),
+            sleep=self._stop_event.wait,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Store what has already arrived, then end the thread."""
@@ -110,13 +132,14 @@ class Writer(threading.Thread):
         self.join(timeout_s)
 
     def run(self) -> None:
-        """Loop until stopped, then store what is still waiting."""
+        """Loop until stopped, then store what is still waiting (while the database takes it)."""
         while not self._stop_event.is_set():
             batch = self._collect(0.1)
             if batch:
                 self._commit(batch)
         while batch := self._collect(0.0):
-            self._commit(batch)
+            if not self._commit(batch):
+                break
 
     def _receive(self, timeout_s: float) -> list[Received]:
         items = self.source.receive(timeout_s)
@@ -141,29 +164,41 @@ class Writer(threading.Thread):
             batch.extend(more)
         return batch
 
-    def _commit(self, batch: list[Received]) -> None:
-        """Store ``batch``, retrying on operational errors until it is committed."""
-        delay = RETRY_MIN_S
-        while True:
-            try:
-                outcome = self.store.write(batch)
-                break
-            except OperationalError as exc:
-                # Locked or unavailable database: keep the batch (nothing acked) and retry.
-                with self.stats.lock:
-                    self.stats.retries += 1
-                log.warning("database write failed, retrying in %.1fs: %s", delay, exc)
-                time.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
-            except Exception:
-                # A bug must not kill ingest: leave the batch unacknowledged (the broker
-                # redelivers it after a reconnect) and carry on with the next one.
-                log.exception("unexpected error storing %d messages; not acknowledged", len(batch))
-                return
+    def _commit(self, batch: list[Received]) -> bool:
+        """Store and acknowledge ``batch``; False if it stays unacknowledged."""
+        try:
+            outcome = self._retrying(self.store.write, batch)
+        except OperationalError as exc:
+            # Only while stopping: the broker resends the batch to the next collector.
+            log.warning(
+                "stopping: %d messages not stored, left for the broker to resend: %s",
+                len(batch),
+                _first_line(exc),
+            )
+            return False
+        except Exception:
+            # A bug must not kill ingest: leave the batch unacknowledged (the broker
+            # redelivers it after a reconnect) and carry on with the next one.
+            log.exception("unexpected error storing %d messages; not acknowledged", len(batch))
+            return False
         committed_at = time.time()
         self._last_commit = time.monotonic()
         self.stats.add(outcome, committed_at)
-        if self.acknowledge is not None:
-            self.acknowledge([item.token for item in batch if item.token is not None])
+        self.acknowledge([item.token for item in batch if item.token is not None])
         if self.on_commit is not None:
             self.on_commit(batch, committed_at)
+        return True
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        """Count and log one failed write before the back-off wait (tenacity's before_sleep)."""
+        with self.stats.lock:
+            self.stats.retries += 1
+        exc = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        log.warning("database write failed, retrying in %.1fs: %s", delay, _first_line(exc))
+
+
+def _first_line(exc: BaseException | None) -> str:
+    """Return the first line of an error (SQLAlchemy appends the SQL and a help link)."""
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

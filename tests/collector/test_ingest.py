@@ -55,7 +55,7 @@ def test_broker_restart_mid_run_stores_every_message_once(
     pub.publish(msgs[30:])
     pub.wait_acked()
     wait_until(lambda: stored(engine, 201, 1), what="all samples stored")
-    wait_until(lambda: service.health()["queue_depth"] == 0)
+    wait_until(lambda: service.health()["uncommitted_messages"] == 0)
     assert_exactly(engine, {"run-1": 40})
     assert service.health()["rejected"] == 0
     pub.close()
@@ -88,6 +88,45 @@ def test_the_same_result_delivered_twice_is_one_row(
     wait_until(lambda: service.health()["messages"] >= 3, what="three deliveries")
     assert count(engine, "runs") == 1
     assert service.health()["accepted"] == 3
+    pub.close()
+
+
+def test_a_locked_database_is_waited_out_and_stop_leaves_the_rest_to_the_broker(
+    mosquitto, db_url, engine, make_config, start_ingest
+) -> None:
+    """Writes retry while SQLite is locked; stopping ends the retries, nothing acknowledged."""
+    # The same SQLite file with a short lock wait, so each failed attempt fails fast.
+    impatient = sa.create_engine(db_url, connect_args={"timeout": 0.05})
+    config = make_config(mosquitto.url)
+    service = start_ingest(config, engine=impatient)
+    pub = Publisher(mosquitto.port, "pi-e")
+    lock = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        pub.publish(run_stream("pi-e", "run-5", batches=10))
+        pub.wait_acked()
+        wait_until(lambda: service.health()["retries"] >= 2, what="retried writes")
+        assert count(engine, "samples") == 0
+        lock.rollback()
+        wait_until(lambda: stored(engine, 51, 1), what="stored once the lock is gone")
+        assert_exactly(engine, {"run-5": 10})
+        # Locked again while stopping: stop() ends the retries instead of waiting forever.
+        lock.execute("BEGIN IMMEDIATE")
+        retries = service.health()["retries"]
+        pub.publish(run_stream("pi-e", "run-6", batches=10))
+        pub.wait_acked()
+        wait_until(lambda: service.health()["retries"] > retries, what="retries after run-6")
+        service.stop()
+        assert not service.writer.is_alive()
+        lock.rollback()
+    finally:
+        lock.close()
+        impatient.dispose()
+    assert count(engine, "samples") == 51
+    # Nothing of run-6 was acknowledged: the broker resends all of it to the next collector.
+    start_ingest(config, engine=engine)
+    wait_until(lambda: stored(engine, 102, 2), what="run-6 redelivered")
+    assert_exactly(engine, {"run-5": 10, "run-6": 10})
     pub.close()
 
 
