@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from edgebench.collector.sample_rows import SampleBlock
 from edgebench.shared.messages import Message
 
 EXCERPT_BYTES = 256
@@ -23,8 +24,8 @@ class Received:
 
     ``token`` is opaque to storage: the writer hands it back to the subscriber once the
     batch holding this message is committed, and only then is the message acknowledged.
-    ``rows`` are a samples message's table rows when the decoder already built them
-    (``ingest/fastpath.py``); otherwise planning converts ``message.rows``.
+    ``samples`` is a samples message's table columns, laid out in the receiver process
+    (``sample_rows.sample_block``; None when it had none or left that to planning).
     """
 
     topic: str
@@ -34,7 +35,7 @@ class Received:
     error: str | None = None
     excerpt: str = ""
     token: Any = None
-    rows: list[tuple[Any, ...]] | None = None
+    samples: SampleBlock | None = None
 
 
 def excerpt_of(payload: bytes) -> str:

@@ -174,13 +174,13 @@ def _check_contents(msg: Message) -> None:
 
 def check_columns(columns: dict[str, list[Any]]) -> None:
     """Check a samples message's columns: equal lengths, and a time for every sample."""
-    lengths = {key: len(values) for key, values in columns.items()}
-    if len(set(lengths.values())) > 1:
-        shown = ", ".join(f"{key} {n}" for key, n in list(lengths.items())[:4])
+    lengths = set(map(len, columns.values()))
+    if len(lengths) > 1:
+        shown = ", ".join(f"{key} {len(values)}" for key, values in list(columns.items())[:4])
         raise SchemaError(f"columns: the lists differ in length ({shown[:200]})")
     times = columns.get("t")
     if times is None:
-        if any(lengths.values()):
+        if any(lengths):
             raise SchemaError("columns.t: missing sample times")
     elif None in times:
         raise SchemaError(f"columns.t[{times.index(None)}]: missing sample time")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from edgebench.collector.received import Received, refused
-from edgebench.collector.sample_rows import sample_rows
+from edgebench.collector.sample_rows import sample_block
 from edgebench.shared.codec import decode_message
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import SamplesMessage
@@ -47,19 +47,20 @@ def receive(
 ) -> Received:
     """Validate one PUBLISH into a :class:`Received` (never raises).
 
-    A samples message arrives with its ``samples`` table rows built (here, in the receiver
-    process, off the writer's GIL); ``keep_rows=False`` then drops its columns, which
-    nothing needs any more. Other messages keep their JSON object (``msg.raw``) for storage.
+    A samples message arrives with its ``samples`` table columns laid out (here, in the
+    receiver process, off the writer's GIL); ``keep_rows=False`` then drops the message's
+    own columns, which nothing needs any more. Other messages keep their JSON object
+    (``msg.raw``) for storage.
     """
     try:
         telemetry = topic.endswith(SAMPLES_SUFFIX)
         msg = decode_message(topic, payload, layout, keep_raw=not telemetry)
         if not isinstance(msg, SamplesMessage):
             return Received(topic, now, len(payload), message=msg)
-        rows = sample_rows(msg.run_id, msg.columns)
+        block = sample_block(msg.run_id, msg.columns)
         if not keep_rows:
             msg = msgspec.structs.replace(msg, columns={})
-        return Received(topic, now, len(payload), message=msg, rows=rows)
+        return Received(topic, now, len(payload), message=msg, samples=block)
     except SchemaError as exc:
         return refused(topic, payload, now, str(exc))
     except Exception as exc:  # a validator bug must not stop ingest
