@@ -76,7 +76,7 @@ def _convert(value: Any, tp: Any, where: str, *, env: bool) -> Any:
     try:
         converted = msgspec.convert(value, type=tp, strict=False, dec_hook=_path_hook)
     except msgspec.ValidationError as exc:
-        raise ConfigError(str(schema_error(exc, where))) from None
+        raise ConfigError(str(schema_error(exc, where, value=value))) from None
     if isinstance(converted, float) and not math.isfinite(converted):
         raise ConfigError(f"{where}: expected a finite number, got {value!r}")
     return converted

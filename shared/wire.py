@@ -70,6 +70,12 @@ _PATH = re.compile(r" - at `\$(.*)`$")
 _ANY_KEY = "[...]"  # how msgspec's paths write "some value of this dict"
 
 
+def _describe(value: Any) -> str:
+    """Render a bad value briefly for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _words(types: str) -> str:
     """Say a msgspec type list (``float | null``) in the contract's words."""
     names = [t.strip() for t in types.split("|")]
@@ -134,11 +140,17 @@ def _name_keys(path: str, tp: Any, data: Any) -> str:
 
 
 def schema_error(
-    exc: msgspec.ValidationError, root: str = "", *, tp: Any = None, data: Any = None
+    exc: msgspec.ValidationError,
+    root: str = "",
+    *,
+    tp: Any = None,
+    data: Any = None,
+    value: Any = msgspec.UNSET,
 ) -> SchemaError:
     """Translate a msgspec validation error into a SchemaError with a readable path.
 
-    Given the type and the data that failed, a dict value's path names its key.
+    Given the type and the data that failed, a dict value's path names its key; given the
+    one ``value`` that failed (a setting), the message shows it.
     """
     text = str(exc)
     match = _PATH.search(text)
@@ -151,7 +163,8 @@ def schema_error(
     where = _path(root, path)
     if expected := _EXPECTED.match(body):
         want, got = expected.groups()
-        return SchemaError(f"{where}: expected {_words(want)}, got {_words(got)}")
+        shown = _words(got) if value is msgspec.UNSET else _describe(value)
+        return SchemaError(f"{where}: expected {_words(want)}, got {shown}")
     if bound := _BOUND.match(body):
         kind, op, limit = bound.groups()
         if kind == "int":

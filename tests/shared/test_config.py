@@ -108,3 +108,22 @@ def test_booleans_lists_and_optional_values_from_the_environment() -> None:
 def test_literal_choices_are_enforced() -> None:
     with pytest.raises(ConfigError, match="expected one of"):
         load_config(AgentConfig, section="agent", env={"EDGEBENCH_MQTT__PROTOCOL": "4"})
+
+
+def test_config_and_messages_agree_that_true_is_not_a_number(tmp_path: Path) -> None:
+    """One converter: a boolean is refused where a number is expected, in a file as on the wire."""
+    file = write(tmp_path, "[agent]\nsample_hz = true\n")
+    with pytest.raises(ConfigError, match="agent.sample_hz: expected a number, got True"):
+        load_config(AgentConfig, section="agent", file=file, env={})
+
+
+def test_renamed_setting_names_its_new_name(tmp_path: Path) -> None:
+    file = write(tmp_path, "[collector]\nqueue_max = 5000\n")
+    with pytest.raises(
+        ConfigError, match=r"queue_max: unknown setting \(renamed to receive_maximum\)"
+    ):
+        load_config(CollectorConfig, section="collector", file=file, env={})
+    with pytest.raises(ConfigError, match="receive_maximum: 70000 is outside 1-65535"):
+        load_config(
+            CollectorConfig, section="collector", env={"EDGEBENCH_RECEIVE_MAXIMUM": "70000"}
+        )
