@@ -113,7 +113,7 @@ def test_literal_choices_are_enforced() -> None:
 def test_config_and_messages_agree_that_true_is_not_a_number(tmp_path: Path) -> None:
     """One converter: a boolean is refused where a number is expected, in a file as on the wire."""
     file = write(tmp_path, "[agent]\nsample_hz = true\n")
-    with pytest.raises(ConfigError, match="agent.sample_hz: expected a number, got True"):
+    with pytest.raises(ConfigError, match=r"agent\.sample_hz: expected a number, got True"):
         load_config(AgentConfig, section="agent", file=file, env={})
 
 
