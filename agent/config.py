@@ -10,6 +10,11 @@ import msgspec
 from edgebench.shared.config import load_config
 from edgebench.shared.mqtt_config import MqttConfig
 
+# CodeCarbon's world average carbon intensity (IEA Global Energy & CO2 Status Report 2019;
+# CodeCarbon methodology.md), its default when nothing is known of the grid.
+WORLD = "WLD"
+WORLD_G_PER_KWH = 475.0
+
 
 def _default_state_dir() -> Path:
     """Where the agent keeps its outbox and caches unless configured otherwise."""
@@ -31,8 +36,10 @@ class PowerConfig(msgspec.Struct, frozen=True):
     # A user calibration (measured with a meter) overrides the profile's figures.
     idle_w: float | None = None
     load_w: float | None = None
-    carbon_intensity_g_per_kwh: float = 475.0
-    country_iso_code: str = "WLD"
+    # gCO2eq/kWh of the board's electricity; None: the world average, for WLD only.
+    carbon_intensity_g_per_kwh: float | None = None
+    # Where the board is (ISO 3166-1 alpha-3, CodeCarbon's field), recorded in the result.
+    country_iso_code: str = WORLD
 
     def validate(self) -> list[str]:
         """Return a list of problems (empty when valid)."""
@@ -45,7 +52,14 @@ class PowerConfig(msgspec.Struct, frozen=True):
             and not 0 <= self.idle_w <= self.load_w
         ):
             errors.append("power: need 0 <= idle_w <= load_w")
-        if self.carbon_intensity_g_per_kwh < 0:
+        if self.carbon_intensity_g_per_kwh is None:
+            if self.country_iso_code.upper() != WORLD:
+                errors.append(
+                    f"power.country_iso_code {self.country_iso_code!r} needs "
+                    "power.carbon_intensity_g_per_kwh (edgebench knows only the world "
+                    f"average, {WORLD} = {WORLD_G_PER_KWH:g} gCO2eq/kWh)"
+                )
+        elif self.carbon_intensity_g_per_kwh < 0:
             errors.append("power.carbon_intensity_g_per_kwh: must not be negative")
         return errors
 

@@ -67,7 +67,7 @@ def _measure(it, runs: int) -> list[float]:  # noqa: ANN001
 def structure(cache: Path) -> int:
     """Print the static comparison table; return 1 if any pair differs."""
     from edgebench.agent.modeltools.generator.cache import cached_build
-    from edgebench.agent.modeltools.inspect import inspect_model
+    from edgebench.agent.modeltools.modelfile import inspect_model
 
     print(
         "| pretrained file | generated | ops (same sequence+shapes) | M MACs gen / real "
@@ -99,7 +99,7 @@ def published(cache: Path) -> None:
     import re
 
     from edgebench.agent.modeltools.generator.cache import cached_build
-    from edgebench.agent.modeltools.inspect import inspect_model
+    from edgebench.agent.modeltools.modelfile import inspect_model
 
     reference = MODELS.parent / "reference" / "hardware.md"
     if not reference.exists():

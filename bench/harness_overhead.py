@@ -68,12 +68,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
 
-    from edgebench.agent.engine.backends import load_model
+    from edgebench.agent.engine.backends import prepare_interpreter
     from edgebench.agent.engine.loop import run_phase
     from edgebench.agent.engine.options import usable_cores
+    from edgebench.agent.modeltools.modelfile import load_model
 
     threads = args.threads or usable_cores()
-    loaded = load_model("litert", MODEL, threads, True)
+    loaded = prepare_interpreter("litert", load_model(MODEL), threads, True)
     invoke = loaded.interpreter.invoke
     ticks: list[tuple[int, float]] = []
     bare_loop(invoke, 1.0)  # warm-up

@@ -27,15 +27,16 @@ def main() -> int:
     args = parser.parse_args()
 
     from edgebench.agent.config import load_agent_config
-    from edgebench.agent.engine.backends import load_model
+    from edgebench.agent.engine.backends import prepare_interpreter
     from edgebench.agent.engine.loop import run_phase
     from edgebench.agent.engine.options import usable_cores
     from edgebench.agent.facts import collect_device_facts
+    from edgebench.agent.modeltools.modelfile import load_model
     from edgebench.agent.samplers.session import TelemetrySession
 
     config = load_agent_config(None, {})
     facts = collect_device_facts(config)
-    loaded = load_model("litert", MODEL, usable_cores(), True)
+    loaded = prepare_interpreter("litert", load_model(MODEL), usable_cores(), True)
     invoke = loaded.interpreter.invoke
     run_phase(invoke, min_runs=1, min_secs=1.0, max_secs=60)  # warm-up
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from edgebench.shared.lazycli import LazyGroup
+
 if TYPE_CHECKING:
     from edgebench.collector.config import CollectorConfig
     from edgebench.collector.ingest.service import IngestService
@@ -36,7 +38,8 @@ def load_config(ctx: click.Context, flags: dict[str, object]) -> CollectorConfig
     return load_collector_config(config_file, flags)
 
 
-@click.group()
+# A LazyGroup (with no lazy subcommands) for its missing-package hint naming the subcommand.
+@click.group(cls=LazyGroup)
 def collector() -> None:
     """Receive results over MQTT, store them, serve the dashboard."""
 

@@ -38,9 +38,11 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def _path_hook(tp: type, value: Any) -> Any:
     """Let msgspec build ``Path`` settings from text (with ``~`` expanded)."""
-    if tp is Path and isinstance(value, str):
+    if tp is Path and isinstance(value, str | os.PathLike):
         return Path(os.path.expanduser(value))
-    raise NotImplementedError
+    raise msgspec.ValidationError(
+        f"Expected `{getattr(tp, '__name__', tp)}`, got `{type(value).__name__}`"
+    )
 
 
 def _plain_type(tp: Any) -> tuple[Any, bool]:

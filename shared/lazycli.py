@@ -13,7 +13,7 @@ import click
 
 from edgebench.shared.errors import EdgebenchError
 
-# Which extra provides the third-party packages a subcommand imports.
+# The third-party packages of the extras, and which extra provides each.
 _EXTRA_FOR_MODULE = {
     "numpy": "agent",
     "ai_edge_litert": "agent",
@@ -27,6 +27,30 @@ _EXTRA_FOR_MODULE = {
     "alembic": "collector",
     "amqtt": "collector",
 }
+# What each top-level command needs, which decides the hint for a package two extras share
+# (paho): `edgebench collector serve` without paho needs the collector extra, not the agent's.
+_EXTRA_FOR_COMMAND = {
+    "agent": "agent",
+    "model": "agent",
+    "collector": "collector",
+    "fleet": "agent,collector",
+}
+
+
+def missing_extra(exc: ModuleNotFoundError, command_path: str) -> EdgebenchError | None:
+    """Turn a missing optional package into the one-line install hint, or None if not ours.
+
+    ``command_path`` is what the user ran (``edgebench collector serve``).
+    """
+    top = (exc.name or "").split(".")[0]
+    if top not in _EXTRA_FOR_MODULE:
+        return None
+    words = command_path.split()
+    extra = _EXTRA_FOR_COMMAND.get(words[1] if len(words) > 1 else "", _EXTRA_FOR_MODULE[top])
+    return EdgebenchError(
+        f"'{command_path}' needs the Python package {top!r}, which is not installed; "
+        f"install it with: pip install 'edgebench[{extra}]'"
+    )
 
 
 class LazyGroup(click.Group):
@@ -67,22 +91,32 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Return the named command, importing its module the first time."""
         if cmd_name in self.lazy_subcommands:
-            return self._load(cmd_name)
+            return self._load(cmd_name, ctx)
         return super().get_command(ctx, cmd_name)
 
-    def _load(self, cmd_name: str) -> click.Command:
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a missing optional package becomes the install hint.
+
+        Commands import their heavy packages inside their bodies, so the import fails
+        here, while the command runs, not when it is looked up.
+        """
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            error = missing_extra(exc, f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip())
+            if error is None:
+                raise
+            raise error from None
+
+    def _load(self, cmd_name: str, ctx: click.Context) -> click.Command:
         module_name, attr = self.lazy_subcommands[cmd_name][0].split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            top = (exc.name or "").split(".")[0]
-            extra = _EXTRA_FOR_MODULE.get(top)
-            if extra is None:
+            error = missing_extra(exc, f"{ctx.command_path} {cmd_name}")
+            if error is None:
                 raise
-            raise EdgebenchError(
-                f"'{cmd_name}' needs the Python package {top!r}, which is not installed; "
-                f"install it with: pip install 'edgebench[{extra}]'"
-            ) from None
+            raise error from None
         command = getattr(module, attr)
         if not isinstance(command, click.Command):
             raise TypeError(f"{module_name}:{attr} is not a click command")
@@ -92,10 +126,12 @@ class LazyGroup(click.Group):
 
 def _add_params(command: click.Command, params: list[click.Parameter]) -> None:
     """Give ``command`` and every command below it ``params`` (once; by option name)."""
-    names = {p.name for p in command.params}
-    command.params.extend(p for p in params if p.name not in names)
+    for param in params:
+        if param.name not in {p.name for p in command.params}:
+            command.params.append(param)
     if isinstance(command, LazyGroup):  # its own lazy commands get them when loaded
-        command.shared_params = [*command.shared_params, *params]
+        known = {p.name for p in command.shared_params}
+        command.shared_params += [p for p in params if p.name not in known]
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _add_params(sub, params)

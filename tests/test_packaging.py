@@ -29,9 +29,10 @@ def _source_files() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[zipfile.ZipFile, str]:
+    """Build the wheel once; return it and setuptools' output (-v shows its warnings)."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
+    proc = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -39,15 +40,30 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
             "wheel",
             "--no-deps",
             "--no-build-isolation",
-            "-q",
+            "-v",
             "-w",
             str(out),
             str(ROOT),
         ],
         check=True,
+        capture_output=True,
+        text=True,
     )
     (path,) = out.glob("edgebench-*.whl")
-    return zipfile.ZipFile(path)
+    return zipfile.ZipFile(path), proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build: tuple[zipfile.ZipFile, str]) -> zipfile.ZipFile:
+    return build[0]
+
+
+def test_setuptools_ignores_no_folder(build: tuple[zipfile.ZipFile, str]) -> None:
+    # A data folder missing from `packages` makes setuptools warn "Package would be
+    # ignored" (and a future setuptools may leave it out).
+    log = build[1]
+    assert "running build_py" in log  # the verbose build output was captured
+    assert "would be ignored" not in log, log
 
 
 def test_wheel_holds_every_source_file(wheel: zipfile.ZipFile) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import click
@@ -48,12 +47,13 @@ def build(
         raise EdgebenchError(f"{path} is a directory; give a file name with -o")
     data = build_model_bytes(config)
     write_atomic(path, data, what="-o")
-    summary = f"wrote {path}: {config.name} seed {seed}, {len(data) / 1e6:.2f} MB"
-    try:
-        from edgebench.agent.modeltools.inspect import inspect_model
+    from edgebench.agent.modeltools.modelfile import load_model
 
-        report = inspect_model(path)
-        summary += f", {report.conv_fc_macs / 1e6:.1f} M MACs, {report.params / 1e6:.3f} M params"
-    except ImportError:
-        pass
-    click.echo(f"{summary}, sha256 {hashlib.sha256(data).hexdigest()[:16]}")
+    # Read back what was written: the summary describes the file on disk.
+    written = load_model(path)
+    report = written.checked_report()
+    click.echo(
+        f"wrote {path}: {config.name} seed {seed}, {written.size_bytes / 1e6:.2f} MB, "
+        f"{report.conv_fc_macs / 1e6:.1f} M MACs, {report.params / 1e6:.3f} M params, "
+        f"sha256 {written.sha256[:16]}"
+    )

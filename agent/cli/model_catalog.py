@@ -139,7 +139,7 @@ def _local_path(entry: CatalogEntry, cache_dir: Path) -> Path | None:
 
 def _counts(entry: CatalogEntry, cache_dir: Path, path: Path | None) -> dict[str, Any]:
     """Count MACs and params: build a generated model, never download a hosted one."""
-    from edgebench.agent.modeltools.inspect import inspect_model
+    from edgebench.agent.modeltools.modelfile import inspect_model
 
     if entry.kind == "generated":
         from edgebench.agent.modeltools.generator.cache import cached_build

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import click
 
-from edgebench.agent.modeltools.inspect import ModelReport, inspect_model
+from edgebench.agent.modeltools.inspect import ModelReport
 from edgebench.shared.result import TensorInfo
 
 
@@ -23,7 +23,7 @@ def inspect(ctx: click.Context, model: str, as_json: bool, show_ops: bool) -> No
 
     config = load_agent_config((ctx.obj or {}).get("config_file"))
     resolved = resolve_model(model, config)
-    report = inspect_model(resolved.path)
+    report = resolved.model.checked_report()
     if as_json:
         document = {"name": resolved.name, "source": resolved.source, **report.to_dict()}
         click.echo(json.dumps(document, indent=2))

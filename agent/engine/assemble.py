@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from edgebench.agent.config import AgentConfig
-from edgebench.agent.engine.backends import LoadedModel
+from edgebench.agent.engine.backends import PreparedInterpreter
 from edgebench.agent.engine.events import FanOut
 from edgebench.agent.engine.inputs import ImageInputs
 from edgebench.agent.engine.loop import PhaseResult
@@ -56,7 +56,7 @@ class RunState:
     config: AgentConfig
     facts: DeviceFacts
     events: FanOut
-    loaded: LoadedModel
+    prepared: PreparedInterpreter
     info: ModelInfo
     cfg: RunConfig
     inputs: RunInputs
@@ -105,7 +105,7 @@ def assemble(
         model=run.info,
         config=run.cfg,
         timing=Timing(
-            init_ms=run.loaded.init_ms,
+            init_ms=run.prepared.init_ms,
             # benchmark_model's "first inference" is the first warm-up run.
             first_inference_ms=(warm_ms or latencies or [None])[0],
             warmup_mean_ms=summarize(warm_ms).mean,

@@ -4,7 +4,9 @@ Both expose the same Python ``Interpreter`` class; they differ in package name, 
 version, and in whether the default XNNPACK delegate takes quantized models. The
 runtime is imported here, lazily, so each virtualenv works without the other's
 package. What actually ran (backend, version, threads, XNNPACK applied or not) is
-recorded, because it changes latency by an order of magnitude.
+recorded, because it changes latency by an order of magnitude. The interpreter is built
+from the bytes ``modelfile.load_model`` read and checked (``model_content``), so the file
+is not opened again.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import importlib
 import importlib.metadata
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from edgebench.agent.engine.native_stderr import native_info_to_log
+from edgebench.agent.modeltools.modelfile import LoadedModel
 from edgebench.shared.errors import EdgebenchError
 
 # backend name -> (interpreter module, distribution name for the version, pip name)
@@ -27,7 +29,7 @@ _MODULES = {
 
 
 @dataclass
-class LoadedModel:
+class PreparedInterpreter:
     """An allocated interpreter plus the facts of how it was built."""
 
     interpreter: Any
@@ -66,24 +68,6 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _check_model_file(path: Path) -> None:
-    """Fail early with a clear message when the file is missing or not a TFLite model."""
-    if not path.exists():
-        raise EdgebenchError(f"model file {path} not found; check the path or the model name")
-    if not path.is_file():
-        raise EdgebenchError(f"model {path} is not a file; give a .tflite file")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    except OSError as exc:
-        raise EdgebenchError(f"cannot read model {path}: {exc.strerror}") from None
-    # A TFLite flatbuffer carries the file identifier "TFL3" at bytes 4..8.
-    if len(head) < 8 or head[4:8] != b"TFL3":
-        raise EdgebenchError(
-            f"{path} is not a TFLite model (no 'TFL3' identifier); give a .tflite file"
-        )
-
-
 def xnnpack_applied(interpreter: Any) -> bool | None:
     """Whether a delegate replaced nodes, or None when the runtime cannot tell.
 
@@ -98,38 +82,40 @@ def xnnpack_applied(interpreter: Any) -> bool | None:
     return any(op.get("op_name") == "DELEGATE" for op in ops)
 
 
-def _build(module: Any, runtime: str, path: Path, threads: int, resolver_type: Any) -> Any:
+def _build(module: Any, runtime: str, model: LoadedModel, threads: int, resolver_type: Any) -> Any:
     """Construct and allocate the interpreter, turning runtime errors into one line."""
+    name = model.path.name
     try:
         interpreter = module.Interpreter(
-            model_path=str(path),
+            model_content=model.data,
             num_threads=threads,
             experimental_op_resolver_type=resolver_type,
         )
     except (ValueError, RuntimeError) as exc:
         raise EdgebenchError(
-            f"cannot load {path.name}: {_first_line(exc)}; is it a valid .tflite model?"
+            f"cannot load {name}: {_first_line(exc)}; is it a valid .tflite model?"
         ) from None
     try:
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise EdgebenchError(
-            f"{path.name} loads but cannot be prepared by {runtime}:"
+            f"{name} loads but cannot be prepared by {runtime}:"
             f" {_first_line(exc)}; the model needs an op or feature this runtime lacks"
         ) from None
     return interpreter
 
 
-def load_model(backend: str, path: Path, threads: int, xnnpack: bool) -> LoadedModel:
-    """Build and allocate an interpreter for ``path``; time it as benchmark_model's init."""
-    _check_model_file(path)
+def prepare_interpreter(
+    backend: str, model: LoadedModel, threads: int, xnnpack: bool
+) -> PreparedInterpreter:
+    """Build and allocate an interpreter for ``model``; time it as benchmark_model's init."""
     module, version = _import_runtime(backend)
     resolver = module.OpResolverType
     resolver_type = resolver.AUTO if xnnpack else resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     # The runtime prints "INFO: Created ... XNNPACK delegate" on fd 2 while preparing.
     with native_info_to_log(backend):
         start = time.perf_counter_ns()
-        interpreter = _build(module, f"{backend} {version}", path, threads, resolver_type)
+        interpreter = _build(module, f"{backend} {version}", model, threads, resolver_type)
         init_ms = (time.perf_counter_ns() - start) / 1e6
     applied = xnnpack_applied(interpreter)
     warnings = []
@@ -143,7 +129,7 @@ def load_model(backend: str, path: Path, threads: int, xnnpack: bool) -> LoadedM
             f"XNNPACK was requested but {backend} {version} did not apply it to this model"
             " (reference kernels ran)"
         )
-    return LoadedModel(
+    return PreparedInterpreter(
         interpreter=interpreter,
         backend=backend,
         backend_version=version,

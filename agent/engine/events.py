@@ -17,7 +17,7 @@ event, so a listener never sees ``failed`` for a run it was not told had started
 from __future__ import annotations
 
 import logging
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from edgebench.shared.result import ModelInfo, RunConfig, RunResult
 
@@ -29,7 +29,6 @@ PHASE_MEASURE = "measure"
 PHASE_ACCURACY = "accuracy"
 
 
-@runtime_checkable
 class RunListener(Protocol):
     """Receives the events of one or more benchmark runs."""
 

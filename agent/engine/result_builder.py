@@ -6,29 +6,14 @@ schema's dataclasses, so ``runner`` stays a readable sequence of steps.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from edgebench.agent.config import PowerConfig
-from edgebench.agent.engine.backends import LoadedModel
+from edgebench.agent.engine.backends import PreparedInterpreter
 from edgebench.agent.engine.options import RunOptions
+from edgebench.agent.modeltools.resolve import ResolvedModel
 from edgebench.agent.power.energy import energy_info
 from edgebench.shared.result import EnergyInfo, ModelInfo, PowerInfo, RunConfig, TensorInfo
-
-log = logging.getLogger(__name__)
-
-Source = Literal["file", "catalog", "generated"]
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def tensor_info(detail: dict[str, Any]) -> TensorInfo:
@@ -46,37 +31,32 @@ def tensor_info(detail: dict[str, Any]) -> TensorInfo:
 
 
 def model_info(
-    path: Path, name: str, source: Source, loaded: LoadedModel, warnings: list[str]
+    resolved: ResolvedModel, prepared: PreparedInterpreter, warnings: list[str]
 ) -> ModelInfo:
-    """Identify the model by hash and add its static cost from ``inspect_model``.
+    """Identify the model by the hash of the bytes that ran, with its static cost.
 
-    A failure of the static analysis must not cost the user a benchmark, so it
-    leaves MACs/params empty and adds a warning instead.
+    A failed static analysis (``LoadedModel.report`` None) must not cost the user a
+    benchmark, so it leaves MACs/params empty and adds a warning instead.
     """
-    macs = params = op_count = None
-    try:
-        from edgebench.agent.modeltools.inspect import inspect_model
-
-        report = inspect_model(path)
-        macs, params, op_count = report.macs, report.params, report.op_count
-    except Exception as exc:
-        log.debug("inspect_model failed", exc_info=True)
-        warnings.append(f"static analysis failed, MACs/params unknown: {exc}")
+    model = resolved.model
+    report = model.report
+    if report is None:
+        warnings.append(f"static analysis failed, MACs/params unknown: {model.report_error}")
     return ModelInfo(
-        name=name,
-        path=str(path.resolve()),
-        sha256=sha256_file(path),
-        size_bytes=path.stat().st_size,
-        source=source,
-        inputs=[tensor_info(d) for d in loaded.input_details],
-        outputs=[tensor_info(d) for d in loaded.output_details],
-        macs=macs,
-        params=params,
-        op_count=op_count,
+        name=resolved.name,
+        path=str(model.path.resolve()),
+        sha256=model.sha256,
+        size_bytes=model.size_bytes,
+        source=resolved.source,
+        inputs=[tensor_info(d) for d in prepared.input_details],
+        outputs=[tensor_info(d) for d in prepared.output_details],
+        macs=report.macs if report else None,
+        params=report.params if report else None,
+        op_count=report.op_count if report else None,
     )
 
 
-def run_config(options: RunOptions, loaded: LoadedModel, sample_hz: float) -> RunConfig:
+def run_config(options: RunOptions, loaded: PreparedInterpreter, sample_hz: float) -> RunConfig:
     """Record what was asked for next to what actually ran."""
     return RunConfig(
         backend=loaded.backend,

@@ -13,14 +13,14 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.engine import accuracy as acc
 from edgebench.agent.engine.assemble import RunInputs, RunState, assemble
-from edgebench.agent.engine.backends import LoadedModel, load_model
+from edgebench.agent.engine.backends import PreparedInterpreter, prepare_interpreter
 from edgebench.agent.engine.events import (
     PHASE_ACCURACY,
     PHASE_MEASURE,
@@ -34,6 +34,7 @@ from edgebench.agent.engine.memory import rss_mb
 from edgebench.agent.engine.options import RunOptions
 from edgebench.agent.engine.result_builder import model_info, run_config
 from edgebench.agent.engine.telemetry import Telemetry
+from edgebench.agent.modeltools.resolve import ResolvedModel, open_model
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.result import (
     Accuracy,
@@ -47,30 +48,24 @@ __all__ = ["RunOptions", "run_benchmark"]
 log = logging.getLogger(__name__)
 
 
-class ModelSpec(Protocol):
-    """A resolved model (``modeltools.resolve.ResolvedModel`` fits)."""
-
-    path: Path
-    name: str
-    source: Any
-
-
-def _as_spec(model: ModelSpec | Path | str) -> tuple[Path, str, Any]:
-    """Accept a ResolvedModel or a plain path."""
+def _as_resolved(model: ResolvedModel | Path | str) -> ResolvedModel:
+    """Accept a ResolvedModel (already read) or a plain path (read here, once)."""
     if isinstance(model, (str, Path)):
         path = Path(model)
-        return path, path.name, "file"
-    return Path(model.path), model.name, model.source
+        return open_model(path, path.name, "file")
+    return model
 
 
-def _prepare_inputs(options: RunOptions, loaded: LoadedModel, model_file: str) -> RunInputs:
+def _prepare_inputs(
+    options: RunOptions, interpreter: PreparedInterpreter, model_file: str
+) -> RunInputs:
     """Random tensors, or decoded images (plus labels/expected in accuracy mode)."""
     if options.images is None:
-        return RunInputs(tensors=[random_inputs(loaded.input_details, options.seed)])
-    images = load_images(options.images, loaded.input_details)
+        return RunInputs(tensors=[random_inputs(interpreter.input_details, options.seed)])
+    images = load_images(options.images, interpreter.input_details)
     prepared = RunInputs(tensors=[[tensor] for tensor in images.tensors], images=images)
     if options.labels is not None:
-        shape = loaded.output_details[0]["shape"]
+        shape = interpreter.output_details[0]["shape"]
         prepared.labels = acc.load_labels(options.labels, int(shape[-1]))
         prepared.expected = (
             acc.load_expected(options.expected, model_file) if options.expected else {}
@@ -78,10 +73,10 @@ def _prepare_inputs(options: RunOptions, loaded: LoadedModel, model_file: str) -
     return prepared
 
 
-def _feeder(loaded: LoadedModel, tensors: list[list[Any]]) -> Any:
+def _feeder(prepared: PreparedInterpreter, tensors: list[list[Any]]) -> Any:
     """Return ``feed(n)`` setting input set ``n mod len`` (None if inputs never change)."""
-    interpreter = loaded.interpreter
-    indices = [detail["index"] for detail in loaded.input_details]
+    interpreter = prepared.interpreter
+    indices = [detail["index"] for detail in prepared.input_details]
     set_tensor = interpreter.set_tensor
 
     def set_all(values: list[Any]) -> None:
@@ -94,11 +89,11 @@ def _feeder(loaded: LoadedModel, tensors: list[list[Any]]) -> Any:
     return lambda n: set_all(tensors[n % len(tensors)])
 
 
-def _classifier(loaded: LoadedModel) -> Any:
+def _classifier(prepared: PreparedInterpreter) -> Any:
     """Return a function that runs one image tensor and returns the first output."""
-    interpreter = loaded.interpreter
-    in_index = loaded.input_details[0]["index"]
-    out_index = loaded.output_details[0]["index"]
+    interpreter = prepared.interpreter
+    in_index = prepared.input_details[0]["index"]
+    out_index = prepared.output_details[0]["index"]
 
     def classify(tensor: Any) -> Any:
         interpreter.set_tensor(in_index, tensor)
@@ -109,7 +104,7 @@ def _classifier(loaded: LoadedModel) -> Any:
 
 
 def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine seam
-    model: ModelSpec | Path | str,
+    model: ResolvedModel | Path | str,
     options: RunOptions,
     config: AgentConfig,
     facts: DeviceFacts,
@@ -120,13 +115,15 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     options.validate()
     if options.sample_hz is not None:
         config = msgspec.structs.replace(config, sample_hz=options.sample_hz)
-    path, name, source = _as_spec(model)
+    resolved = _as_resolved(model)
     warnings: list[str] = []
     started_at = time.time()
     rss_before = rss_mb()
-    loaded = load_model(options.backend, path, options.resolved_threads(), options.xnnpack)
+    prepared = prepare_interpreter(
+        options.backend, resolved.model, options.resolved_threads(), options.xnnpack
+    )
     rss_after = rss_mb()
-    warnings.extend(loaded.warnings)
+    warnings.extend(prepared.warnings)
     if rss_after is None:
         warnings.append("RSS is unreadable here (no /proc?): memory before/after load unknown")
     run = RunState(
@@ -136,11 +133,11 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
         config=config,
         facts=facts,
         events=FanOut([listener]),
-        loaded=loaded,
-        info=model_info(path, name, source, loaded, warnings),
-        cfg=run_config(options, loaded, config.sample_hz),
+        prepared=prepared,
+        info=model_info(resolved, prepared, warnings),
+        cfg=run_config(options, prepared, config.sample_hz),
         # Decode images and read labels before the run starts: bad input fails fast.
-        inputs=_prepare_inputs(options, loaded, path.name),
+        inputs=_prepare_inputs(options, prepared, resolved.path.name),
         sweep_id=sweep_id,
         warnings=warnings,
         memory=MemoryInfo(rss_before, rss_after, 0.0),
@@ -168,8 +165,8 @@ def _measure(run: RunState) -> RunResult:
     run as ``interrupted`` with whatever was measured so far.
     """
     options, events = run.options, run.events
-    invoke = run.loaded.interpreter.invoke
-    feed = _feeder(run.loaded, run.inputs.tensors)
+    invoke = run.prepared.interpreter.invoke
+    feed = _feeder(run.prepared, run.inputs.tensors)
     # Probe the samplers before warming up, so their set-up cost stays out of both phases.
     telemetry = Telemetry(run.config, run.facts, run.warnings)
     warm = measured = PhaseResult()
@@ -222,10 +219,10 @@ def _accuracy(run: RunState) -> Accuracy | None:
     if inputs.labels is None or inputs.images is None:
         return None
     result = acc.evaluate(
-        _classifier(run.loaded),
+        _classifier(run.prepared),
         names=inputs.images.names,
         tensors=inputs.images.tensors,
-        output_detail=run.loaded.output_details[0],
+        output_detail=run.prepared.output_details[0],
         labels=inputs.labels,
         expected=inputs.expected or {},
     )

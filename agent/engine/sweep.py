@@ -137,26 +137,28 @@ def run_sweep(
     from edgebench.agent.engine.runner import run_benchmark
     from edgebench.agent.modeltools.catalog import generated_name
     from edgebench.agent.modeltools.generator.cache import cached_build
-    from edgebench.agent.modeltools.resolve import ResolvedModel
+    from edgebench.agent.modeltools.resolve import open_model
 
     outcome = SweepOutcome(sweep_id=uuid.uuid4().hex)
     try:
         # Build every model first: a bad grid fails before any run, and building does not
         # heat the board between a cool-down and the run it was for.
-        models: dict[tuple[float, int], ResolvedModel] = {}
+        models: dict[tuple[float, int], tuple[Path, str]] = {}
         for p in points:
             if (p.alpha, p.resolution) not in models:
                 path = cached_build(Path(config.cache_dir), p.arch, p.alpha, p.resolution, p.quant)
                 name = generated_name(p.arch, p.alpha, p.resolution, p.quant)
-                models[(p.alpha, p.resolution)] = ResolvedModel(path, name, "generated")
+                models[(p.alpha, p.resolution)] = (path, name)
         for index, point in enumerate(points):
             if on_point is not None:
                 on_point(point)
             if index:
                 cooldown.wait()
             run_options = dataclasses.replace(options, threads=point.threads)
+            # Read each model just before its run: a grid's files need not all fit in memory.
+            path, name = models[(point.alpha, point.resolution)]
             result = run_benchmark(
-                models[(point.alpha, point.resolution)],
+                open_model(path, name, "generated"),
                 run_options,
                 config,
                 facts,

@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from edgebench.agent.modeltools.generator import mobilenet_v1, mobilenet_v2
 from edgebench.shared.errors import EdgebenchError
 
 # Mirrors set this to serve the hosted files under their file names.
 BASE_URL_ENV = "EDGEBENCH_MODEL_BASE_URL"
 CORAL_BASE_URL = "https://github.com/google-coral/test_data/raw/master/"
 
-V2_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
-V2_RESOLUTIONS = (96, 128, 160, 192, 224)
-V1_ALPHAS = (0.25, 0.5, 0.75, 1.0)
-V1_RESOLUTIONS = (128, 160, 192, 224)
+# The generated entries are every width and resolution the generator builds.
+V2_ALPHAS = mobilenet_v2.ALPHAS
+V2_RESOLUTIONS = mobilenet_v2.RESOLUTIONS
+V1_ALPHAS = mobilenet_v1.ALPHAS
+V1_RESOLUTIONS = mobilenet_v1.RESOLUTIONS
 QUANTS = ("int8", "uint8")
 
 # (MACs M, params M, top-1 %) from hardware.md 5.1 (V2 table; only 224 for alpha 1.3/1.4).

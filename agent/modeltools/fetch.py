@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgebench.agent.modeltools.catalog import CatalogEntry, generated_equivalent, models_dir
-from edgebench.agent.modeltools.flatbuf import TFLITE_IDENTIFIER, load_model
+from edgebench.agent.modeltools.flatbuf import TFLITE_IDENTIFIER
+from edgebench.agent.modeltools.modelfile import load_model
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.version import __version__
 
@@ -68,21 +69,23 @@ def fetch_model(
     # The catalog's size describes the catalog's file, not one a user names by checksum.
     size = entry.size_bytes if expected is not None and expected == entry.sha256 else None
     _download(entry, source, part, expected_size=size, timeout_s=timeout_s, progress=progress)
-    actual = _sha256(part)
+    try:
+        stored = load_model(part)  # one read: checked, hashed and parsed
+    except EdgebenchError:
+        stored = None
+    actual = stored.sha256 if stored is not None else _sha256(part)
     if expected is not None and actual != expected:
         part.unlink(missing_ok=True)
         raise EdgebenchError(
             f"checksum mismatch for {entry.name} from {source}: expected sha256 {expected}, "
             f"got {actual}; the download was deleted. {_offline_route(entry)}"
         )
-    try:
-        load_model(part)
-    except EdgebenchError:
+    if stored is None:
         part.unlink(missing_ok=True)
         raise EdgebenchError(
             f"{source} did not serve a valid TFLite model; the download was deleted. "
             f"{_offline_route(entry)}"
-        ) from None
+        )
     os.replace(part, final)
     if expected is None:
         marker.write_text(f"{actual}  {source}\n")
@@ -213,12 +216,9 @@ def _range_start(response: object) -> int | None:
 
 
 def _sha256(path: Path) -> str:
-    """Hash a file in chunks (models can be larger than a Pi Zero likes in one read)."""
-    digest = hashlib.sha256()
+    """Hash a file without holding it in memory (for files that are not read anyway)."""
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _network_error(

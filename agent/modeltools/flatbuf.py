@@ -1,14 +1,13 @@
-"""Open a TFLite flatbuffer safely: checks that turn bad files into one-line errors.
+"""Read and parse a TFLite flatbuffer safely: checks that turn bad files into one-line errors.
 
-Everything that reads a ``.tflite`` file without the interpreter (inspection, model
-resolution) goes through :func:`load_model`, so a missing, unreadable, non-TFLite or
-truncated file is reported the same way everywhere.
+:func:`check_model_file` is the one check of a model file (it exists, is a readable
+regular file, carries the TFL3 identifier) and :func:`parse_flatbuffer` follows every
+offset once, so a missing, unreadable, non-TFLite or truncated file is reported the same
+way everywhere. ``modelfile.load_model`` is the only caller of both.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +20,6 @@ _ADVICE = (
     "pass a .tflite file, a catalog name (edgebench model list), "
     "or build one with edgebench model build"
 )
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A parsed flatbuffer with the bytes it was read from."""
-
-    path: Path
-    data: bytes
-    model: Any  # tflite.Model.Model; typed loosely because tflite is imported lazily
-    sha256: str
 
 
 def check_model_file(path: Path) -> bytes:
@@ -50,9 +39,11 @@ def check_model_file(path: Path) -> bytes:
     return data
 
 
-def load_model(path: Path) -> LoadedModel:
-    """Read and fully parse a TFLite flatbuffer, or raise a one-line ``EdgebenchError``."""
-    data = check_model_file(path)
+def parse_flatbuffer(data: bytes, path: Path) -> Any:
+    """Parse and fully walk the bytes read from ``path``; raise a one-line ``EdgebenchError``.
+
+    Returns the root ``tflite.Model.Model`` (typed loosely: tflite is imported lazily).
+    """
     import tflite
 
     try:
@@ -65,7 +56,7 @@ def load_model(path: Path) -> LoadedModel:
             f"{path} is a truncated or corrupt TFLite flatbuffer ({type(exc).__name__}); "
             "download or build it again"
         ) from None
-    return LoadedModel(path=path, data=data, model=model, sha256=hashlib.sha256(data).hexdigest())
+    return model
 
 
 def _walk(model: Any) -> None:

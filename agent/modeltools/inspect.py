@@ -1,8 +1,9 @@
 """Static analysis of a TFLite model: tensors, op histogram, parameters, MACs and FLOPs.
 
-Reads the flatbuffer with the generated ``tflite`` schema classes; no interpreter is
-created, so it works on models LiteRT cannot run (unknown custom ops) and on a board
+Reads the parsed flatbuffer with the generated ``tflite`` schema classes; no interpreter
+is created, so it works on models LiteRT cannot run (unknown custom ops) and on a board
 without LiteRT. How MACs and parameters are counted is documented in docs/models.md.
+The file itself is read by ``modelfile.load_model``, which calls :func:`analyse`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from edgebench.agent.modeltools.flatbuf import load_model, operator_name, tensor_type_name
+from edgebench.agent.modeltools.flatbuf import operator_name, tensor_type_name
 from edgebench.agent.modeltools.macs import Shape, op_cost
-from edgebench.shared.result import ModelInfo, TensorInfo
+from edgebench.shared.result import TensorInfo
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,31 @@ class ModelReport:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready dict form."""
-        return dataclasses.asdict(self)
+        document = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        # TensorInfo is the result schema's type: read its fields, whatever class it is.
+        for key in ("inputs", "outputs"):
+            document[key] = [_tensor_dict(t) for t in document[key]]
+        document["ops"] = [dataclasses.asdict(row) for row in self.ops]
+        return document
 
 
-def inspect_model(path: Path) -> ModelReport:
-    """Parse ``path`` and count its tensors, ops, parameters and MACs.
+def _tensor_dict(tensor: TensorInfo) -> dict[str, Any]:
+    """Return a TensorInfo as a plain dict."""
+    return {
+        "name": tensor.name,
+        "shape": list(tensor.shape),
+        "dtype": tensor.dtype,
+        "scale": tensor.scale,
+        "zero_point": tensor.zero_point,
+    }
 
-    Raises ``EdgebenchError`` for a missing, non-TFLite, truncated or corrupt file.
+
+def analyse(model: Any, *, path: Path, size_bytes: int, sha256: str) -> ModelReport:
+    """Count the tensors, ops, parameters and MACs of a parsed, walked flatbuffer.
+
+    ``model`` is what ``flatbuf.parse_flatbuffer`` returned for the file at ``path``;
+    ``size_bytes`` and ``sha256`` describe the bytes it was parsed from.
     """
-    loaded = load_model(Path(path))
-    model = loaded.model
     rows: list[OpRow] = []
     counted: set[tuple[int, int]] = set()
     weight_params = bias_params = 0
@@ -117,9 +133,9 @@ def inspect_model(path: Path) -> ModelReport:
     elementwise = sum(r.macs for r in rows if r.kind == "elementwise")
     description = model.Description()
     return ModelReport(
-        path=str(loaded.path),
-        size_bytes=len(loaded.data),
-        sha256=loaded.sha256,
+        path=str(path),
+        size_bytes=size_bytes,
+        sha256=sha256,
         schema_version=model.Version(),
         description=description.decode("utf-8", "replace") if description else "",
         subgraphs=model.SubgraphsLength(),
@@ -136,24 +152,6 @@ def inspect_model(path: Path) -> ModelReport:
         macs=conv_fc + elementwise,
         flops=2 * (conv_fc + elementwise),
         custom_ops=sorted({r.op for r in rows if r.custom}),
-    )
-
-
-def model_info(
-    report: ModelReport, name: str, source: Literal["file", "catalog", "generated"]
-) -> ModelInfo:
-    """Build the run-result ``ModelInfo`` of an inspected model."""
-    return ModelInfo(
-        name=name,
-        path=report.path,
-        sha256=report.sha256,
-        size_bytes=report.size_bytes,
-        source=source,
-        inputs=list(report.inputs),
-        outputs=list(report.outputs),
-        macs=report.macs,
-        params=report.params,
-        op_count=report.op_count,
     )
 
 

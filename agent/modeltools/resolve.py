@@ -1,7 +1,8 @@
-"""Turn what the user typed (a path, a catalog name, or nothing) into a model file.
+"""Turn what the user typed (a path, a catalog name, or nothing) into a loaded model file.
 
 ``resolve_model(None, config)`` is the default workload: the generated MobileNetV2
 1.0/224 int8 (seed 0), so a board with no network and no model files can still run.
+The file is read once, here (``modelfile.load_model``); the run uses what was read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from edgebench.agent.modeltools.catalog import (
     find_entry,
     generated_name,
 )
-from edgebench.agent.modeltools.flatbuf import load_model
+from edgebench.agent.modeltools.modelfile import LoadedModel, load_model
 from edgebench.shared.errors import EdgebenchError
 
 # The default workload: the reference network, built offline with random weights.
@@ -29,17 +30,30 @@ DEFAULT_QUANT = "int8"
 DEFAULT_SEED = 0
 
 
+Source = Literal["file", "catalog", "generated"]
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
-    """A model file ready to load, with the name results show and where it came from."""
+    """A read and checked model file, with the name results show and where it came from."""
 
-    path: Path
+    model: LoadedModel
     name: str
-    source: Literal["file", "catalog", "generated"]
+    source: Source
+
+    @property
+    def path(self) -> Path:
+        """The model file."""
+        return self.model.path
+
+
+def open_model(path: Path, name: str, source: Source) -> ResolvedModel:
+    """Read and check a model file already found elsewhere (e.g. a sweep's generated model)."""
+    return ResolvedModel(load_model(path), name, source)
 
 
 def resolve_model(spec: str | None, config: AgentConfig) -> ResolvedModel:
-    """Resolve a path, a catalog name or ``None`` (the default workload) to a checked file.
+    """Resolve a path, a catalog name or ``None`` (the default workload) to a read, checked file.
 
     Raises ``EdgebenchError`` with one line saying what to do when the file is missing or
     not a TFLite model, the name is unknown, or the model cannot be fetched or built.
@@ -48,8 +62,7 @@ def resolve_model(spec: str | None, config: AgentConfig) -> ResolvedModel:
         return _generated(DEFAULT_ARCH, DEFAULT_ALPHA, DEFAULT_RESOLUTION, DEFAULT_QUANT, config)
     if _looks_like_path(spec):
         path = Path(spec).expanduser()
-        load_model(path)  # raises a one-line error for a bad file
-        return ResolvedModel(path=path, name=path.stem, source="file")
+        return open_model(path, path.stem, "file")
     entry = find_entry(spec)
     if entry is None:
         raise EdgebenchError(
@@ -93,22 +106,14 @@ def _from_catalog(entry: CatalogEntry, config: AgentConfig) -> ResolvedModel:
                 "(or --no-verify), or pass a local .tflite path"
             )
         path = fetch_model(entry, config.cache_dir)
-    load_model(path)
-    return ResolvedModel(path=path, name=entry.name, source="catalog")
+    return open_model(path, entry.name, "catalog")
 
 
 def _generated(
     arch: str, alpha: float, resolution: int, quant: str, config: AgentConfig
 ) -> ResolvedModel:
     """Build (or reuse) a generated MobileNet with the offline generator."""
-    try:
-        from edgebench.agent.modeltools.generator.cache import cached_build
-    except ImportError as exc:
-        raise EdgebenchError(
-            f"the MobileNet generator is not available ({exc}); pass a .tflite file instead"
-        ) from None
+    from edgebench.agent.modeltools.generator.cache import cached_build
+
     path = Path(cached_build(config.cache_dir, arch, alpha, resolution, quant, DEFAULT_SEED))
-    load_model(path)
-    return ResolvedModel(
-        path=path, name=generated_name(arch, alpha, resolution, quant), source="generated"
-    )
+    return open_model(path, generated_name(arch, alpha, resolution, quant), "generated")

@@ -42,8 +42,3 @@ class PowerSource:
     def energy_split_j(self) -> tuple[float, float] | None:
         """(CPU, RAM) joules counted since set-up; None unless ``is_counter``."""
         return None
-
-    def energy_j(self) -> float | None:
-        """Total joules counted since set-up; None unless ``is_counter``."""
-        split = self.energy_split_j()
-        return sum(split) if split is not None else None

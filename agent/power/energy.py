@@ -7,7 +7,8 @@ readings are held flat to the window edges, so a window with one reading gives P
 CodeCarbon fields (no energy counted twice): ``ram_*`` is a separately metered RAM rail
 (Pi 5 PMIC DDR rails, RAPL dram) and ``cpu_*`` is the rest of the total; without a RAM
 rail ``ram_power`` is 0 and the whole figure is in ``cpu_*``. ``energy_consumed`` is
-always the total, and ``cpu_energy + ram_energy == energy_consumed``.
+always the total, and ``cpu_energy + ram_energy == energy_consumed``. The carbon intensity
+is the user's, else the country's (``carbon.carbon_intensity``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 from collections.abc import Sequence
 
 from edgebench.agent.config import PowerConfig
+from edgebench.agent.power.carbon import carbon_intensity
 from edgebench.shared.result import EnergyInfo
 
 J_PER_KWH = 3.6e6
@@ -63,12 +65,13 @@ def energy_info(
     power: PowerConfig,
 ) -> EnergyInfo:
     """Build the EnergyInfo block, CodeCarbon fields included (kWh, kg CO2eq, kg/s)."""
+    intensity = carbon_intensity(power.country_iso_code, power.carbon_intensity_g_per_kwh)
     base = {
         "measured": measured,
         "method": method,
         "window_s": window_s,
         "country_iso_code": power.country_iso_code,
-        "carbon_intensity_g_per_kwh": power.carbon_intensity_g_per_kwh,
+        "carbon_intensity_g_per_kwh": intensity,
         "tracking_mode": "machine",
     }
     if joules is None or window_s <= 0:
@@ -88,7 +91,7 @@ def energy_info(
     ram_j = min(max(ram_joules or 0.0, 0.0), joules)
     cpu_j = joules - ram_j
     total_kwh = joules / J_PER_KWH
-    emissions_kg = total_kwh * power.carbon_intensity_g_per_kwh / 1000.0
+    emissions_kg = total_kwh * intensity / 1000.0
     return EnergyInfo(
         **base,
         joules=joules,

@@ -7,10 +7,10 @@ while ``agent daemon`` flushes); SQLite serialises the writers and AUTOINCREMENT
 in commit order.
 
 The outbox is bounded by ``max_messages``. When full, the oldest *droppable* rows
-(telemetry samples and progress events) go first and are counted; results and the other
-lifecycle events are never dropped, so with only those left the outbox grows past its
-bound and says so in the log. ``facts`` rows are coalesced: a new one replaces any
-unsent older one, since only the latest facts matter.
+(telemetry samples and progress events) go first and are counted (``dropped_samples``);
+results and the other lifecycle events are never dropped, so with only those left the
+outbox grows past its bound and says so in the log. ``facts`` rows are coalesced: a new
+one replaces any unsent older one, since only the latest facts matter.
 
 Durability: precious rows are committed with ``synchronous=FULL`` (they survive power
 loss); droppable rows with ``NORMAL`` in WAL mode (they survive a crash of the agent,
@@ -198,7 +198,7 @@ class Outbox:
             return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     def dropped_samples(self) -> int:
-        """Count telemetry rows dropped while full (an upper bound: one already sent may arrive)."""
+        """Return ``facts.outbox_dropped_samples`` (its meaning: docs/mqtt-contract.md)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT value FROM counters WHERE name = 'dropped_samples'"

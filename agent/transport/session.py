@@ -50,7 +50,6 @@ class StandaloneSession:
         self.lock = lock
         self.flusher = flusher
         self.layout = TopicLayout(config.mqtt.topic_prefix)
-        self.close_timeout_s = CLOSE_TIMEOUT_S
 
     @classmethod
     def open(cls, config: AgentConfig, device_id: str) -> StandaloneSession:
@@ -78,7 +77,7 @@ class StandaloneSession:
     def close(self, message_ids: list[str]) -> None:
         """Wait (bounded) for these messages to be delivered, then release everything."""
         started = time.monotonic()
-        timeout = self.close_timeout_s
+        timeout = CLOSE_TIMEOUT_S
         if self.flusher is not None and not self.flusher.link.wait_connected(CONNECT_GRACE_S):
             timeout = 0.0
         delivered = wait_delivered(

@@ -16,7 +16,6 @@ the writer.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -32,6 +31,7 @@ from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import SamplesMessage
 from edgebench.shared.mqtt_client import make_client, session_connect_args
 from edgebench.shared.mqtt_config import MAX_RECEIVE_MAXIMUM
+from edgebench.shared.paho_adapter import one_wakeup, raw_topic
 from edgebench.shared.topics import TopicLayout
 
 if TYPE_CHECKING:
@@ -125,24 +125,10 @@ class Subscriber:
         if not mids:
             return
         client = self._client
-        # paho writes a byte to its wake-up socket pair for every queued packet: one
-        # syscall per PUBACK, each of which hands the GIL to the busy MQTT thread and
-        # waits to get it back (~0.1 s per 1,000 acks under load; bench/ingest_throughput.py).
-        # Queue the batch's PUBACKs without the wake-up, then wake the loop once. Only
-        # restored if paho did not replace the socket pair meanwhile (a reconnect).
-        wake = getattr(client, "_sockpairW", None)
-        if wake is not None:
-            client._sockpairW = None
-        try:
+        # One wake-up of paho's loop for the whole batch, not one per PUBACK.
+        with one_wakeup(client):
             for mid, qos in mids:
                 client.ack(mid, qos)
-        finally:
-            if wake is not None and client._sockpairW is None:
-                client._sockpairW = wake
-            current = getattr(client, "_sockpairW", None)
-            if current is not None:
-                with contextlib.suppress(OSError):
-                    current.send(b"0")
 
     def _on_connect(
         self, client: Any, _userdata: Any, flags: Any, reason_code: Any, _props: Any
@@ -183,7 +169,7 @@ class Subscriber:
         try:
             topic = message.topic
         except UnicodeDecodeError:
-            topic = repr(message._topic)[:500]  # the raw bytes, for the record
+            topic = repr(raw_topic(message))[:500]  # the raw bytes, for the record
         if self._stopping.is_set():
             return  # shutting down: unacknowledged, so the broker resends it later
         item = receive(topic, payload, self.layout, now, keep_rows=False)

@@ -22,7 +22,7 @@ def test_defaults_without_file_or_environment() -> None:
     config = load_config(AgentConfig, section="agent", env={})
     assert config.sample_hz == 10.0
     assert config.mqtt.url == ""
-    assert config.power.carbon_intensity_g_per_kwh == 475.0
+    assert config.power.carbon_intensity_g_per_kwh is None  # the world average, for WLD
 
 
 def test_each_layer_overrides_the_one_before(tmp_path: Path) -> None:

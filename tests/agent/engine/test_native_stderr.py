@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from edgebench.agent.engine.backends import load_model
+from edgebench.agent.engine.backends import prepare_interpreter
 from edgebench.agent.engine.native_stderr import native_info_to_log
+from edgebench.agent.modeltools.modelfile import load_model
 
 
 def test_info_lines_are_logged_and_other_lines_pass_through(capfd, caplog):
@@ -25,6 +26,8 @@ def test_stderr_is_restored_afterwards(capfd):
 
 
 def test_loading_a_model_prints_nothing_and_still_detects_xnnpack(models_dir, capfd):
-    loaded = load_model("litert", models_dir / "mobilenet_v1_0.25_128_quant.tflite", 1, True)
+    loaded = prepare_interpreter(
+        "litert", load_model(models_dir / "mobilenet_v1_0.25_128_quant.tflite"), 1, True
+    )
     assert loaded.xnnpack_applied
     assert "XNNPACK" not in capfd.readouterr().err

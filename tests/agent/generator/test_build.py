@@ -17,7 +17,7 @@ from edgebench.agent.modeltools.generator.build import (
     model_config,
 )
 from edgebench.agent.modeltools.generator.cache import cached_build
-from edgebench.agent.modeltools.inspect import inspect_model
+from edgebench.agent.modeltools.modelfile import inspect_model
 from edgebench.shared.errors import EdgebenchError
 from tests.agent.generator.test_structure import _structure
 from tests.conftest import ROOT

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from edgebench.agent.modeltools.inspect import inspect_model
+from edgebench.agent.modeltools.modelfile import inspect_model
 from edgebench.shared.cli import cli
 
 

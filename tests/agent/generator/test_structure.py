@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from edgebench.agent.modeltools.inspect import inspect_model
+from edgebench.agent.modeltools.modelfile import inspect_model
 from tests.agent.generator.conftest import REFERENCES, generated_path
 
 # Option fields whose values are implementation details of the converter, not structure.

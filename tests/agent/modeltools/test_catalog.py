@@ -19,7 +19,7 @@ from edgebench.agent.modeltools.catalog import (
     generated_equivalent,
     get_entry,
 )
-from edgebench.agent.modeltools.inspect import inspect_model
+from edgebench.agent.modeltools.modelfile import inspect_model
 from edgebench.shared.cli import cli
 from tests.agent.modeltools.conftest import SMALL_FILE, ModelServer
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgebench.agent.modeltools.inspect import inspect_model, model_info
+from edgebench.agent.modeltools.modelfile import inspect_model
 from edgebench.shared.cli import cli
 from edgebench.shared.errors import EdgebenchError
 
@@ -109,9 +109,7 @@ def test_tensors_hash_and_size(models_dir: Path) -> None:
     assert (inp.scale, inp.zero_point) == (0.0078125, 128)
     (out,) = report.outputs
     assert (out.shape, out.dtype, out.scale, out.zero_point) == ([1, 1001], "uint8", 1 / 256, 0)
-    info = model_info(report, "small", "file")
-    assert (info.macs, info.params, info.op_count) == (report.macs, report.params, 31)
-    assert info.sha256 == report.sha256
+    assert report.op_count == 31
     json.dumps(report.to_dict())  # JSON-ready
 
 
