@@ -15,7 +15,7 @@ from typing import Any
 
 from edgebench.collector import convert
 from edgebench.collector.received import MAX_REASON_CHARS, MAX_TOPIC_CHARS, Received
-from edgebench.collector.sample_rows import SampleBlock, columns_of, sample_block
+from edgebench.collector.sample_rows import columns_of, sample_rows
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
     FactsMessage,
@@ -45,7 +45,7 @@ class BatchPlan:
     finished: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    samples: list[SampleBlock] = field(default_factory=list)
+    samples: list[tuple[Any, ...]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     accepted: int = 0
 
@@ -112,9 +112,8 @@ def _plan_message(plan: BatchPlan, msg: Message, item: Received, owners: dict[st
 def _plan_run_message(plan: BatchPlan, msg: Message, item: Received) -> None:
     now = item.received_at
     if isinstance(msg, SamplesMessage):
-        block = item.samples if item.samples is not None else sample_block(msg.run_id, msg.columns)
-        if block is not None:
-            plan.samples.append(block)
+        rows = item.rows if item.rows is not None else sample_rows(msg.run_id, msg.columns)
+        plan.samples.extend(rows)
     elif isinstance(msg, ResultMessage):
         row = convert.result_row(msg)
         row["b_run_id"] = row.pop("run_id")
@@ -122,9 +121,7 @@ def _plan_run_message(plan: BatchPlan, msg: Message, item: Received) -> None:
         plan.results.append(row)
         # Bad rows stay in the result document; only the time-series table skips them.
         with contextlib.suppress(SchemaError):
-            block = sample_block(msg.run_id, columns_of(msg.result.samples))
-            if block is not None:
-                plan.samples.append(block)
+            plan.samples.extend(sample_rows(msg.run_id, columns_of(msg.result.samples)))
     elif isinstance(msg, RunStartedMessage | RunProgressMessage):
         plan.events.append(convert.event_row(msg))
         if isinstance(msg, RunStartedMessage):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from edgebench.collector.sample_rows import SampleBlock
 from edgebench.shared.messages import Message
 
 EXCERPT_BYTES = 256
@@ -24,8 +23,8 @@ class Received:
 
     ``token`` is opaque to storage: the writer hands it back to the subscriber once the
     batch holding this message is committed, and only then is the message acknowledged.
-    ``samples`` is a samples message's table columns, laid out in the receiver process
-    (``sample_rows.sample_block``; None when it had none or left that to planning).
+    ``rows`` are a samples message's table rows, built in the receiver process
+    (``sample_rows.sample_rows``); None leaves that to planning.
     """
 
     topic: str
@@ -35,7 +34,7 @@ class Received:
     error: str | None = None
     excerpt: str = ""
     token: Any = None
-    samples: SampleBlock | None = None
+    rows: list[tuple[Any, ...]] | None = None
 
 
 def excerpt_of(payload: bytes) -> str:

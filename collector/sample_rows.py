@@ -1,25 +1,23 @@
-"""Telemetry columns to ``samples`` table columns: the one conversion, for messages and results.
+"""Telemetry columns to ``samples`` table rows: the one conversion, for messages and results.
 
 A samples message carries its telemetry column by column (``SamplesMessage.columns``,
 decoded and type-checked by msgspec: every value a number or null); a result document
 carries the same series as rows (``RunResult.samples``), turned into columns first.
-:func:`sample_block` lays them out as the table's columns (``columns.SAMPLE_COLUMNS``
-order) with whole-column operations that run in C rather than a Python loop per value;
-where each column goes is worked out once per key-set (:class:`ColumnShape`, cached),
-since an agent repeats one key-set. It runs in the receiver process, so it imports
-nothing heavy; the block stays column by column until the store's ``executemany`` reads
-it row by row (:func:`block_rows`): lists of numbers cross the process pipe far more
-cheaply than one tuple per sample.
+:func:`sample_rows` builds the table's tuples (``columns.SAMPLE_COLUMNS`` order) with
+whole-column operations that run in C (``zip``, ``map``) rather than a Python loop per
+value; where each column goes is worked out once per key-set (:class:`ColumnShape`,
+cached), since an agent repeats one key-set. It runs in the receiver process, off the
+writer's core (the writer is the bottleneck: ``bench/ingest_throughput.py``), so it
+imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, repeat
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -84,34 +82,28 @@ def columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {key: [row.get(key) for row in rows] for key in keys}
 
 
-class SampleBlock(NamedTuple):
-    """One run's samples as table columns (``SAMPLE_COLUMNS`` after ``run_id``).
-
-    ``None`` stands for a column that is null in every sample.
-    """
-
-    run_id: str
-    columns: tuple[list[Any] | None, ...]
-
-
-def sample_block(run_id: str, columns: dict[str, list[Any]]) -> SampleBlock | None:
-    """Lay telemetry columns out as the table's (None: no samples); SchemaError if unusable."""
+def sample_rows(run_id: str, columns: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+    """Return the ``samples`` tuples of telemetry columns; SchemaError if one is unusable."""
     check_columns(columns)
     times = columns.get("t")
     if not times:
-        return None
+        return []
     if not _FLOATS.issuperset(map(type, times)):
         times = list(map(float, times))
     shape = column_shape(tuple(columns))
-    floats = [None if key is None else columns[key] for key in shape.float_keys]
-    ints = [None if key is None else _whole(columns[key], key) for key in shape.int_keys]
-    return SampleBlock(run_id, (times, *floats, *ints, _extras(columns, shape)))
-
-
-def block_rows(block: SampleBlock) -> Iterator[tuple[Any, ...]]:
-    """Return the block's rows as tuples in ``SAMPLE_COLUMNS`` order (lazily)."""
-    columns = (_NULLS if column is None else column for column in block.columns)
-    return zip(repeat(block.run_id), *columns, strict=False)  # times end it
+    floats = [_NULLS if key is None else columns[key] for key in shape.float_keys]
+    ints = [_NULLS if key is None else _whole(columns[key], key) for key in shape.int_keys]
+    extras = _extras(columns, shape)
+    return list(
+        zip(
+            repeat(run_id),
+            times,
+            *floats,
+            *ints,
+            _NULLS if extras is None else extras,
+            strict=False,
+        )
+    )
 
 
 def _whole(values: list[Any], key: str) -> list[Any]:

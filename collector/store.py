@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -31,7 +30,6 @@ from edgebench.collector.models import (
     Sample,
 )
 from edgebench.collector.received import Received
-from edgebench.collector.sample_rows import SampleBlock, block_rows
 from edgebench.shared.errors import EdgebenchError
 
 if TYPE_CHECKING:
@@ -199,9 +197,8 @@ class Store:
             self._write_rejected(conn, plan.rejected)
         return inserted
 
-    def _insert_samples(self, conn: Connection, blocks: list[SampleBlock]) -> int:
-        """Insert-or-ignore sample blocks; return how many rows were new."""
-        rows = list(chain.from_iterable(map(block_rows, blocks)))
+    def _insert_samples(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+        """Insert-or-ignore sample tuples; return how many were new."""
         if self.engine.dialect.name == "sqlite":
             # The hot path: the tuples (``extra`` already JSON text) go straight to
             # sqlite3.executemany (bench/ingest_throughput.py).

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from edgebench.collector.received import Received, refused
-from edgebench.collector.sample_rows import sample_block
+from edgebench.collector.sample_rows import sample_rows
 from edgebench.shared.codec import decode_message
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import SamplesMessage
@@ -47,8 +47,8 @@ def receive(
 ) -> Received:
     """Validate one PUBLISH into a :class:`Received` (never raises).
 
-    A samples message arrives with its ``samples`` table columns laid out (here, in the
-    receiver process, off the writer's GIL); ``keep_rows=False`` then drops the message's
+    A samples message arrives with its ``samples`` table rows built (here, in the
+    receiver process, off the writer's core); ``keep_rows=False`` then drops the message's
     own columns, which nothing needs any more. Other messages keep their JSON object
     (``msg.raw``) for storage.
     """
@@ -57,10 +57,10 @@ def receive(
         msg = decode_message(topic, payload, layout, keep_raw=not telemetry)
         if not isinstance(msg, SamplesMessage):
             return Received(topic, now, len(payload), message=msg)
-        block = sample_block(msg.run_id, msg.columns)
+        rows = sample_rows(msg.run_id, msg.columns)
         if not keep_rows:
             msg = msgspec.structs.replace(msg, columns={})
-        return Received(topic, now, len(payload), message=msg, samples=block)
+        return Received(topic, now, len(payload), message=msg, rows=rows)
     except SchemaError as exc:
         return refused(topic, payload, now, str(exc))
     except Exception as exc:  # a validator bug must not stop ingest

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgebench.collector.columns import SAMPLE_COLUMNS, SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
-from edgebench.collector.sample_rows import block_rows, columns_of, sample_block
+from edgebench.collector.sample_rows import columns_of, sample_rows
 from edgebench.shared.codec import decode_message, encode_message
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import SamplesMessage
@@ -19,8 +19,7 @@ LAYOUT = TopicLayout()
 
 
 def rows_of(run_id: str, columns: dict) -> list[tuple]:
-    block = sample_block(run_id, columns)
-    return [] if block is None else list(block_rows(block))
+    return sample_rows(run_id, columns)
 
 
 def expected_row(run_id: str, sample: dict) -> tuple:
