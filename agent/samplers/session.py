@@ -175,23 +175,7 @@ class TelemetrySession:
 
     def summary(self) -> dict[str, MetricSummary]:
         """Count, min, max, mean and last of every key that has at least one value."""
-        rows = self._rows()
-        units = self.units
-        keys = sorted({k for r in rows for k in r if k != "t"})
-        out: dict[str, MetricSummary] = {}
-        for key in keys:
-            values = [v for r in rows if (v := r.get(key)) is not None]
-            if not values:
-                continue
-            out[key] = MetricSummary(
-                count=len(values),
-                min=min(values),
-                max=max(values),
-                mean=sum(values) / len(values),
-                last=values[-1],
-                unit=units.get(key, ""),
-            )
-        return out
+        return summarize(self._rows(), self.units)
 
     def throttle_reasons(self) -> list[str]:
         """Reasons for throttling / under-voltage / capping / soft limit during the window.
@@ -231,3 +215,21 @@ class TelemetrySession:
             estimator=self._estimator,
             counter_j=counter,
         )
+
+
+def summarize(rows: list[Row], units: dict[str, str]) -> dict[str, MetricSummary]:
+    """Count, min, max, mean and last of every key of ``rows`` that has at least one value."""
+    out: dict[str, MetricSummary] = {}
+    for key in sorted({k for r in rows for k in r if k != "t"}):
+        values = [v for r in rows if (v := r.get(key)) is not None]
+        if not values:
+            continue
+        out[key] = MetricSummary(
+            count=len(values),
+            min=min(values),
+            max=max(values),
+            mean=sum(values) / len(values),
+            last=values[-1],
+            unit=units.get(key, ""),
+        )
+    return out

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edgebench.agent.samplers.session import summarize
 from edgebench.agent.samplers.throttle import decode_throttled
-from edgebench.shared.result import MetricSummary
 from edgebench.shared.throttle import CONDITIONS, assess, summary_rows
 
 
@@ -92,22 +92,6 @@ def test_values_that_are_not_a_bitmask_are_ignored() -> None:
     assert assess([{"t": 0.0, "throttled": 0.5}, {"t": 1.0, "throttled": -1}]).known is False
 
 
-def summarize(data: list[dict[str, float | None]]) -> dict[str, MetricSummary]:
-    """Per-key count/min/max/mean/last, as the agent's TelemetrySession.summary() gives."""
-    out = {}
-    for key in {k for row in data for k in row}:
-        values = [v for row in data if (v := row.get(key)) is not None]
-        out[key] = MetricSummary(
-            count=len(values),
-            min=min(values),
-            max=max(values),
-            mean=sum(values) / len(values),
-            last=values[-1],
-            unit="",
-        )
-    return out
-
-
 # One reading: the conditions live now (bits 0-3) and conditions that came and went since
 # the previous reading (sticky only). The firmware sets a condition's sticky bit whenever it
 # is live, and only a reboot clears sticky bits.
@@ -121,7 +105,7 @@ def test_the_summary_form_finds_the_same_conditions(steps, history) -> None:
         sticky |= live | passed
         masks.append(sticky << 16 | live)
     from_rows = assess(rows(*masks))
-    from_summary = assess(summary_rows(summarize(rows(*masks))))
+    from_summary = assess(summary_rows(summarize(rows(*masks), {})))
     assert from_summary.throttled == from_rows.throttled
     assert (from_summary.live, from_summary.rose) == (from_rows.live, from_rows.rose)
     assert from_summary.reasons() == from_rows.reasons()
