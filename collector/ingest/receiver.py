@@ -5,7 +5,7 @@ JSON, a writer thread cannot bind rows for SQLite, and the reverse: each inserte
 then costs far more CPU than the bare insert does. So
 the collector receives in a child process: a :class:`Subscriber` there (paho, persistent
 session, manual acks, decoding with the samples fast path) hands decoded
-:class:`Received` items to a :class:`_BatchSender`, which pickles them in batches onto a
+:class:`Received` items to a :class:`_BatchSender`, which packs them in batches onto a
 pipe. The writer, in the parent, reads that pipe through :meth:`ReceiverProcess.receive`
 and, after each commit, returns the batch's tokens through
 :meth:`ReceiverProcess.acknowledge` over a second pipe; the child acknowledges them on
@@ -29,7 +29,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from edgebench.collector.received import Received
+from edgebench.collector.received import Received, pack, unpack
 
 if TYPE_CHECKING:
     from edgebench.shared.mqtt_config import MqttConfig
@@ -88,7 +88,7 @@ class _BatchSender:
     def _send_locked(self) -> None:
         batch, self._pending = self._pending, []
         try:
-            self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+            self._conn.send_bytes(pack(batch))
         except (OSError, ValueError):
             self.broken.set()  # the parent is gone; nothing more can be stored
 
@@ -191,7 +191,7 @@ class ReceiverProcess:
         try:
             if not data.poll(timeout_s):
                 return []
-            batch: list[Received] = pickle.loads(data.recv_bytes())  # noqa: S301 - our child
+            batch = unpack(data.recv_bytes())
         except (EOFError, OSError):
             self._restart()
             return []
