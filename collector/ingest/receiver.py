@@ -4,9 +4,9 @@ One Python process is bound by its GIL: while an MQTT thread reads packets and p
 JSON, a writer thread cannot bind rows for SQLite, and the reverse: each inserted row
 then costs far more CPU than the bare insert does. So
 the collector receives in a child process: a :class:`Subscriber` there (paho, persistent
-session, manual acks, decoding with the samples fast path) hands decoded
-:class:`Received` items to a :class:`_BatchSender`, which packs them in batches onto a
-pipe. The writer, in the parent, reads that pipe through :meth:`ReceiverProcess.receive`
+session, manual acks, decoding with the contract's codec and building telemetry's table
+rows) hands :class:`Received` items to a :class:`_BatchSender`, which packs them in
+batches onto a pipe (``received.pack``: the rows as msgpack, the rest pickled). The writer, in the parent, reads that pipe through :meth:`ReceiverProcess.receive`
 and, after each commit, returns the batch's tokens through
 :meth:`ReceiverProcess.acknowledge` over a second pipe; the child acknowledges them on
 its session. A message is therefore still acknowledged only once it is stored.
