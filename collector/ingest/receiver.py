@@ -6,10 +6,11 @@ then costs far more CPU than the bare insert does. So
 the collector receives in a child process: a :class:`Subscriber` there (paho, persistent
 session, manual acks, decoding with the contract's codec and building telemetry's table
 rows) hands :class:`Received` items to a :class:`_BatchSender`, which packs them in
-batches onto a pipe (``received.pack``: the rows as msgpack, the rest pickled). The writer, in the parent, reads that pipe through :meth:`ReceiverProcess.receive`
-and, after each commit, returns the batch's tokens through
-:meth:`ReceiverProcess.acknowledge` over a second pipe; the child acknowledges them on
-its session. A message is therefore still acknowledged only once it is stored.
+batches onto a pipe (``received.pack``: the rows as msgpack, the rest pickled). The
+writer, in the parent, reads that pipe through :meth:`ReceiverProcess.receive` and, after
+each commit, returns the batch's tokens through :meth:`ReceiverProcess.acknowledge` over a
+second pipe; the child acknowledges them on its session. A message is therefore still
+acknowledged only once it is stored.
 
 A child that dies loses nothing: its messages were not acknowledged, so the broker
 resends them to the next child, which resumes the same persistent session. Tokens carry
