@@ -14,8 +14,8 @@ import msgspec
 
 from edgebench.shared.messages import Message
 
-# Table rows cross the pipe as msgpack: for tuples of numbers it is about twice as cheap
-# to encode and decode as pickle (bench/ingest_throughput.py: CPU per stored sample).
+# Table rows cross the pipe as msgpack: for tuples of numbers it is cheaper to encode and
+# decode than pickle (10-15 % for the pipe stage: bench/ingest_stages.py).
 _encode_rows = msgspec.msgpack.Encoder().encode
 _decode_rows = msgspec.msgpack.Decoder(list[tuple]).decode
 EXCERPT_BYTES = 256
