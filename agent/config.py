@@ -16,6 +16,15 @@ WORLD = "WLD"
 WORLD_G_PER_KWH = 475.0
 
 
+def intensity_needed(country: str) -> str:
+    """Say why a country other than WLD needs a carbon intensity of the user's own."""
+    return (
+        f"power.country_iso_code {country!r} needs power.carbon_intensity_g_per_kwh: "
+        f"edgebench knows only the world average ({WORLD}, {WORLD_G_PER_KWH:g} gCO2eq/kWh); "
+        "look up your grid's figure (e.g. CodeCarbon's or Our World in Data's per-country table)"
+    )
+
+
 def _default_state_dir() -> Path:
     """Where the agent keeps its outbox and caches unless configured otherwise."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
@@ -54,11 +63,7 @@ class PowerConfig(msgspec.Struct, frozen=True):
             errors.append("power: need 0 <= idle_w <= load_w")
         if self.carbon_intensity_g_per_kwh is None:
             if self.country_iso_code.upper() != WORLD:
-                errors.append(
-                    f"power.country_iso_code {self.country_iso_code!r} needs "
-                    "power.carbon_intensity_g_per_kwh (edgebench knows only the world "
-                    f"average, {WORLD} = {WORLD_G_PER_KWH:g} gCO2eq/kWh)"
-                )
+                errors.append(intensity_needed(self.country_iso_code))
         elif self.carbon_intensity_g_per_kwh < 0:
             errors.append("power.carbon_intensity_g_per_kwh: must not be negative")
         return errors

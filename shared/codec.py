@@ -111,11 +111,16 @@ def parse_payload(payload: bytes) -> dict[str, Any]:
     return data
 
 
-def _parse(payload: bytes, decoder: msgspec.json.Decoder) -> Any:
+def _check_size(payload: bytes) -> None:
+    """Refuse what is not bytes, or is over the size limit, before any parsing."""
     if not isinstance(payload, bytes | bytearray | memoryview):
         raise SchemaError("payload: expected bytes")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise SchemaError(f"payload: {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} limit")
+
+
+def _parse(payload: bytes, decoder: msgspec.json.Decoder) -> Any:
+    _check_size(payload)
     try:
         return decoder.decode(payload)
     except msgspec.ValidationError as exc:
@@ -192,10 +197,7 @@ def decode_payload(payload: bytes, *, keep_raw: bool = True) -> Message:
     ``keep_raw`` also keeps the JSON object as ``msg.raw`` (with fields this version does
     not know, for storage); it costs a second parse, so telemetry decodes without it.
     """
-    if not isinstance(payload, bytes | bytearray | memoryview):
-        raise SchemaError("payload: expected bytes")
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise SchemaError(f"payload: {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} limit")
+    _check_size(payload)
     try:
         wire = _WIRE.decode(payload)
     except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
@@ -203,11 +205,12 @@ def decode_payload(payload: bytes, *, keep_raw: bool = True) -> Message:
     if wire.schema_version != MESSAGE_SCHEMA_VERSION:
         raise _why_refused(payload)
     msg: Any = _MESSAGE_OF[type(wire)](**msgspec.structs.asdict(wire))
-    if _NUL_ESCAPE in payload and (problem := unfit_value(_ANY.decode(payload))):
+    data = _ANY.decode(payload) if keep_raw or _NUL_ESCAPE in payload else None
+    if _NUL_ESCAPE in payload and (problem := unfit_value(data)):
         raise SchemaError(problem)
     _check_contents(msg)
     if keep_raw:
-        msgspec.structs.force_setattr(msg, "raw", _ANY.decode(payload))
+        msgspec.structs.force_setattr(msg, "raw", data)
     return msg
 
 

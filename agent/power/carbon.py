@@ -9,7 +9,7 @@ intensity of the user's own (``config.PowerConfig.validate``). See docs/power.md
 
 from __future__ import annotations
 
-from edgebench.agent.config import WORLD, WORLD_G_PER_KWH
+from edgebench.agent.config import WORLD, WORLD_G_PER_KWH, intensity_needed
 from edgebench.shared.errors import EdgebenchError
 
 
@@ -20,12 +20,3 @@ def carbon_intensity(country: str, explicit: float | None) -> float:
     if country.upper() != WORLD:
         raise EdgebenchError(intensity_needed(country))
     return WORLD_G_PER_KWH
-
-
-def intensity_needed(country: str) -> str:
-    """Say why a country other than WLD needs an intensity of the user's own."""
-    return (
-        f"power.country_iso_code {country!r} needs power.carbon_intensity_g_per_kwh: "
-        f"edgebench knows only the world average ({WORLD}, {WORLD_G_PER_KWH:g} gCO2eq/kWh); "
-        "look up your grid's figure (e.g. CodeCarbon's or Our World in Data's per-country table)"
-    )

@@ -86,7 +86,8 @@ class Subscriber:
         self.client_id = client_id
         self.sink = sink
         self.layout = TopicLayout(mqtt.topic_prefix)
-        self.receive_maximum = max(1, min(receive_maximum, MAX_RECEIVE_MAXIMUM))
+        # The collector's config refuses values outside 1-65,535 (MQTT 5's range).
+        self.receive_maximum = receive_maximum
         # Set once the broker has acknowledged our subscriptions on the current connection.
         self.connected = connected if connected is not None else threading.Event()
         # Bumped on every CONNACK: tokens from an older connection are never acknowledged
