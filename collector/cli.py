@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -32,10 +31,9 @@ def _broker_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def load_config(ctx: click.Context, flags: dict[str, object]) -> CollectorConfig:
     """Build the collector config from the root --config file, environment and ``flags``."""
-    from edgebench.collector.config import load_collector_config
+    from edgebench.collector.config import load_for_command
 
-    config_file: Path | None = (ctx.obj or {}).get("config_file")
-    return load_collector_config(config_file, flags)
+    return load_for_command(ctx, flags)
 
 
 # A LazyGroup (with no lazy subcommands) for its missing-package hint naming the subcommand.
@@ -128,8 +126,6 @@ def make_web_server(config: CollectorConfig, service: IngestService | None) -> A
             "DATABASE": database_url(config),
             "AUTO_UPGRADE": service is None,
             "INGEST": service,
-            "DASHBOARD_USERNAME": config.dashboard_username,
-            "DASHBOARD_PASSWORD": config.dashboard_password,
         }
     )
     try:
@@ -156,3 +152,14 @@ def _serve_until_signal(run: Callable[[], object], shutdown: Callable[[], None])
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _add_account_commands() -> None:
+    """Attach ``user``, ``token`` and ``audit`` (defined in usercli) to the group."""
+    from edgebench.collector.usercli import audit_command, token_group, user_group
+
+    for command in (user_group, token_group, audit_command):
+        collector.add_command(command)
+
+
+_add_account_commands()

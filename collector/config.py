@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+import click
 import msgspec
 
 from edgebench.shared.config import load_config
@@ -16,6 +17,12 @@ class CollectorConfig(msgspec.Struct, frozen=True):
 
     # Settings that were renamed: the loader names the new one instead of "unknown".
     RENAMED: ClassVar[dict[str, str]] = {"queue_max": "receive_maximum"}
+    # Settings that were removed, with what replaces them.
+    REMOVED: ClassVar[dict[str, str]] = dict.fromkeys(
+        ("dashboard_username", "dashboard_password"),
+        "logins are accounts now: `edgebench collector user add NAME --role admin`"
+        " (and `collector token create` for scripts)",
+    )
 
     # Any SQLAlchemy URL; empty means a SQLite file in the instance folder.
     db: str = ""
@@ -34,9 +41,15 @@ class CollectorConfig(msgspec.Struct, frozen=True):
     rejected_max_rows: int = 10_000
     # Port of the embedded MQTT broker started when mqtt.url is empty (0 = any free port).
     embedded_broker_port: int = 1883
-    # Optional HTTP basic auth for the dashboard and API.
-    dashboard_username: str | None = None
-    dashboard_password: str | None = None
+    # Anonymous visitors may read the dashboard and the JSON API (never change anything).
+    public_read: bool = False
+    # Anonymous scrapers may read /metrics (otherwise it needs a token or a login).
+    public_metrics: bool = False
+    # A browser login lasts this long without use, then the user logs in again.
+    session_hours: float = 12.0
+    # File holding the key that signs browser sessions and CSRF tokens; empty means
+    # `secret_key` in the instance folder, created (mode 0600) on first start.
+    secret_key_file: Path | None = None
     mqtt: MqttConfig = msgspec.field(
         default_factory=lambda: MqttConfig(client_id="edgebench-collector")
     )
@@ -55,8 +68,8 @@ class CollectorConfig(msgspec.Struct, frozen=True):
             )
         if self.batch_size < 1:
             errors.append("batch_size: must be at least 1")
-        if (self.dashboard_username is None) != (self.dashboard_password is None):
-            errors.append("dashboard_username and dashboard_password must be given together")
+        if not 0 < self.session_hours <= 24 * 90:
+            errors.append(f"session_hours: {self.session_hours} is outside 0-2160 (90 days)")
         return errors
 
 
@@ -65,3 +78,9 @@ def load_collector_config(
 ) -> CollectorConfig:
     """Build the collector's config from defaults, ``[collector]``, environment and flags."""
     return load_config(CollectorConfig, section="collector", file=config_file, flags=flags)
+
+
+def load_for_command(ctx: click.Context, flags: dict[str, object]) -> CollectorConfig:
+    """Build the config for a command: the root ``--config`` file, environment, ``flags``."""
+    config_file: Path | None = (ctx.obj or {}).get("config_file")
+    return load_collector_config(config_file, flags)

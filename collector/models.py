@@ -1,4 +1,7 @@
-"""SQLAlchemy 2.0 typed models: devices, runs, samples, run events and rejected messages.
+"""SQLAlchemy 2.0 typed models: the fleet's data and the server's accounts.
+
+The fleet: devices, runs, samples, run events, rejected messages. The accounts: users,
+API tokens and the audit log.
 
 Timestamps are UTC epoch seconds stored as doubles (the Home Assistant recorder's choice):
 cheap to index, compare and ship to charts. Every table the ingest path writes has a
@@ -23,6 +26,9 @@ TABLE_RUNS = "runs"
 TABLE_SAMPLES = "samples"
 TABLE_RUN_EVENTS = "run_events"
 TABLE_REJECTED = "rejected_messages"
+TABLE_USERS = "users"
+TABLE_API_TOKENS = "api_tokens"
+TABLE_AUDIT = "audit_events"
 
 # Stable constraint names, so Alembic (and SQLite batch migrations) can refer to them.
 NAMING_CONVENTION = {
@@ -211,3 +217,69 @@ class RejectedMessage(Base):
     def __repr__(self) -> str:
         """Return a short representation for debugging."""
         return f"RejectedMessage({self.topic!r}, {self.reason!r}, count={self.count})"
+
+
+class User(Base):
+    """A person who uses the dashboard or API, with one role (``collector/accounts.py``)."""
+
+    __tablename__ = TABLE_USERS
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # argon2id in PHC string form (argon2-cffi); never the password itself.
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    # Part of the browser session's identity: changing it (new password, new role,
+    # "log out everywhere") ends every session the user has open.
+    session_nonce: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[float] = mapped_column(sa.Double)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"User({self.name!r}, role={self.role!r})"
+
+
+class ApiToken(Base):
+    """A bearer token for scripts: stored as the SHA-256 of its secret, shown once."""
+
+    __tablename__ = TABLE_API_TOKENS
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey(f"{TABLE_USERS}.id", ondelete="CASCADE"), index=True
+    )
+    # The token's public part ("ebt_" + 8 characters): names it in lists and logs.
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    # A token is 32 random bytes, so a fast hash is enough (no guessing to slow down).
+    secret_sha256: Mapped[str] = mapped_column(sa.String(64))
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[float] = mapped_column(sa.Double)
+    expires_at: Mapped[float | None] = mapped_column(sa.Double)
+    revoked_at: Mapped[float | None] = mapped_column(sa.Double)
+    last_used_at: Mapped[float | None] = mapped_column(sa.Double)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"ApiToken({self.prefix!r}, scope={self.scope!r})"
+
+
+class AuditEvent(Base):
+    """Who did what, when and from where: logins, account changes, state changes."""
+
+    __tablename__ = TABLE_AUDIT
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(sa.Double, index=True)
+    # A user name, "token ebt_xxxxxxxx (user)", "cli (unix-user)" or "anonymous".
+    actor: Mapped[str] = mapped_column(sa.String(160))
+    # Client address for web requests, the host name for the command line.
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    target: Mapped[str | None] = mapped_column(sa.String(255))
+    # "ok", "denied" or "failed".
+    outcome: Mapped[str] = mapped_column(sa.String(16))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"AuditEvent({self.action!r}, actor={self.actor!r}, outcome={self.outcome!r})"

@@ -97,9 +97,13 @@ def _apply(
         name = key.replace("-", "_")
         path = f"{where}{key.upper()}" if env else f"{where}{key}"
         if name not in fields:
+            removed = getattr(type(obj), "REMOVED", {}).get(name)
             renamed = getattr(type(obj), "RENAMED", {}).get(name)
-            hint = f" (renamed to {renamed})" if renamed else ""
-            errors.append(f"{path}: unknown setting{hint}")
+            if removed:
+                errors.append(f"{path}: no longer a setting; {removed}")
+            else:
+                hint = f" (renamed to {renamed})" if renamed else ""
+                errors.append(f"{path}: unknown setting{hint}")
             continue
         current = getattr(obj, name)
         if isinstance(current, msgspec.Struct):

@@ -32,7 +32,8 @@ def _store_run(engine: sa.Engine, run_id: str) -> None:
 def test_upgrade_creates_every_table_and_is_at_head(engine: sa.Engine) -> None:
     tables = set(sa.inspect(engine).get_table_names())
     assert {"devices", "runs", "samples", "run_events", "rejected_messages"} <= tables
-    assert db.current_revision(engine) == "0001"
+    assert {"users", "api_tokens", "audit_events"} <= tables
+    assert db.current_revision(engine) == "0002"
 
 
 def test_upgrade_again_keeps_rows(engine: sa.Engine) -> None:
@@ -64,12 +65,12 @@ def test_cli_db_upgrade_on_empty_then_existing_database(db_url: str) -> None:
     runner = CliRunner()
     first = runner.invoke(cli, ["collector", "db", "upgrade", "--db", db_url])
     assert first.exit_code == 0, first.output
-    assert "revision None -> 0001" in first.output
+    assert "revision None -> 0002" in first.output
     engine = db.make_engine(db_url)
     _store_run(engine, "run-2")
     second = runner.invoke(cli, ["collector", "db", "upgrade", "--db", db_url])
     assert second.exit_code == 0, second.output
-    assert "revision 0001 -> 0001" in second.output
+    assert "revision 0002 -> 0002" in second.output
     assert count(engine, "runs") == 1
     engine.dispose()
 
