@@ -126,6 +126,10 @@ def make_web_server(config: CollectorConfig, service: IngestService | None) -> A
             "DATABASE": database_url(config),
             "AUTO_UPGRADE": service is None,
             "INGEST": service,
+            "PUBLIC_READ": config.public_read,
+            "PUBLIC_METRICS": config.public_metrics,
+            "SESSION_HOURS": config.session_hours,
+            "SECRET_KEY_FILE": config.secret_key_file,
         }
     )
     try:
