@@ -1,0 +1,73 @@
+"""Helpers for tests that use the collector's web side: accounts, tokens, signed-in clients.
+
+Accounts go through the real storage functions (argon2 hashes, hashed tokens) into the
+test's database; clients authenticate the real way (a bearer header or the login form).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from edgebench.collector import accounts, db, tokens
+
+PASSWORD = "correct horse battery staple"
+# Tests pass the signing key directly instead of writing one into the venv's instance folder.
+SECRET_KEY = "tests-" + "k" * 40
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def web_config(db_url: str, **extra: Any) -> dict[str, Any]:
+    """Return create_app settings for a test app on ``db_url``."""
+    return {"TESTING": True, "DATABASE": db_url, "SECRET_KEY": SECRET_KEY, **extra}
+
+
+def add_account(
+    db_url: str,
+    name: str,
+    role: str = "admin",
+    scope: str | None = "operate",
+    expires_days: float | None = None,
+) -> str | None:
+    """Create a user (password PASSWORD) and, with ``scope``, a token; return the token."""
+    engine: sa.Engine = db.make_engine(db_url)
+    try:
+        db.upgrade(engine)
+        with Session(engine) as session:
+            try:
+                accounts.get_user(session, name)
+            except accounts.AccountError:
+                accounts.add_user(session, name, PASSWORD, role)
+            text = None
+            if scope is not None:
+                text, _ = tokens.create_token(session, name, scope, expires_days)
+            session.commit()
+            return text
+    finally:
+        engine.dispose()
+
+
+def bearer_client(app: Flask, token: str | None) -> FlaskClient:
+    """Return a test client that sends ``Authorization: Bearer TOKEN`` on every request."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token a page's form carries."""
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, name: str, password: str = PASSWORD, **extra: str) -> Any:
+    """Log ``client`` in through the login form (CSRF token from the page); return the reply."""
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    form = {"username": name, "password": password, "csrf_token": token, **extra}
+    return client.post("/login", data=form)
