@@ -6,7 +6,14 @@ test's database; clients authenticate the real way (a bearer header or the login
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from email.message import Message
+from http.cookiejar import CookieJar
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,3 +78,88 @@ def log_in(client: FlaskClient, name: str, password: str = PASSWORD, **extra: st
     token = csrf_token(client.get("/login").get_data(as_text=True))
     form = {"username": name, "password": password, "csrf_token": token, **extra}
     return client.post("/login", data=form)
+
+
+@dataclass
+class Reply:
+    """One HTTP response: status, headers, body."""
+
+    status: int
+    headers: Message
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """Return the body as text."""
+        return self.body.decode()
+
+    def json(self) -> Any:
+        """Return the body parsed as JSON."""
+        return json.loads(self.body)
+
+    def cookie(self) -> str:
+        """Return the Set-Cookie header ("" when none)."""
+        return self.headers.get("Set-Cookie", "")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Hand redirects back to the test instead of following them."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+class HttpClient:
+    """A cookie-keeping HTTP client for a real server (a browser without JavaScript)."""
+
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
+        self.base_url = base_url
+        self.headers = dict(headers or {})
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """Send one request; HTTP errors and redirects come back as replies too."""
+        data = None if form is None else urllib.parse.urlencode(form).encode()
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={**self.headers, **(headers or {})},
+        )
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return Reply(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.headers, exc.read())
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        """GET ``path``."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, form: dict[str, str], **kwargs: Any) -> Reply:
+        """POST a form to ``path``."""
+        return self.request("POST", path, form=form, **kwargs)
+
+    def csrf(self, path: str = "/login") -> str:
+        """Return the CSRF token of the form on ``path``."""
+        return csrf_token(self.get(path).text)
+
+    def log_in(
+        self,
+        name: str,
+        password: str = PASSWORD,
+        headers: dict[str, str] | None = None,
+        **extra: str,
+    ) -> Reply:
+        """Log in through the login form (``extra``: more form fields, e.g. ``next``)."""
+        form = {"username": name, "password": password, "csrf_token": self.csrf(), **extra}
+        return self.post("/login", form, headers=headers or {})
