@@ -306,7 +306,7 @@ def test_sixth_failed_login_for_a_name_is_429(fresh_app, server: Server) -> None
     assert all(e["detail"] == {"reason": "rate limited"} for e in limited)
 
 
-def test_sixth_failed_login_from_an_address_is_429(fresh_app) -> None:
+def test_sixth_failed_login_from_an_address_is_429(fresh_app, server: Server) -> None:
     with serve(fresh_app()) as plain:
         client = HttpClient(plain.url)
         statuses = [client.log_in(f"user{i}", "wrong password").status for i in range(5)]
@@ -334,3 +334,14 @@ def test_secure_cookie_when_a_trusted_proxy_says_https(fresh_app, server: Server
     # Without a trusted proxy the header is a client's claim and changes nothing.
     plain = HttpClient(server.url, {"X-Forwarded-Proto": "https"}).log_in(ADMIN)
     assert plain.status == 302 and "Secure" not in plain.cookie()
+
+
+def test_session_ends_after_session_hours_without_use(fresh_app, server: Server) -> None:
+    # One second of life (SESSION_HOURS is hours): a signature older than that is refused.
+    with serve(fresh_app(SESSION_HOURS=1 / 3600)) as short:
+        client = HttpClient(short.url)
+        assert client.log_in(ADMIN).status == 302
+        assert client.get("/").status == 200
+        time.sleep(2.5)
+        reply = client.get("/")
+        assert reply.status == 302 and reply.headers["Location"].startswith("/login")
