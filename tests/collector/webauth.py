@@ -27,6 +27,8 @@ PASSWORD = "correct horse battery staple"
 # Tests pass the signing key directly instead of writing one into the venv's instance folder.
 SECRET_KEY = "tests-" + "k" * 40
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# The login page's one message for a refused attempt.
+LOGIN_ERROR_RE = re.compile(r'id="login-error"[^>]*>([^<]+)<')
 
 
 def web_config(db_url: str, **extra: Any) -> dict[str, Any]:
@@ -163,3 +165,10 @@ class HttpClient:
         """Log in through the login form (``extra``: more form fields, e.g. ``next``)."""
         form = {"username": name, "password": password, "csrf_token": self.csrf(), **extra}
         return self.post("/login", form, headers=headers or {})
+
+
+def audit_log(base_url: str, headers: dict[str, str], **params: str) -> list[dict]:
+    """Return ``/api/audit`` items (newest first) read with an admin's ``headers``."""
+    reply = HttpClient(base_url, headers).get("/api/audit?" + urllib.parse.urlencode(params))
+    assert reply.status == 200, reply.text
+    return reply.json()["items"]

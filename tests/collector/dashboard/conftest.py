@@ -143,6 +143,16 @@ def server(fleet: Fleet) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
+def fresh_app(fleet: Fleet) -> Any:
+    """Make another app on the fleet database (its own rate-limit counters)."""
+
+    def make(**settings: Any) -> Any:
+        return create_app(web_config(fleet.db_url, AUTO_UPGRADE=False, **settings))
+
+    return make
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One headless Chromium for the module (XDG dirs in a temp dir, not under ~)."""
     if not Path(CHROMIUM).exists():
