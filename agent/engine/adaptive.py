@@ -18,7 +18,7 @@ from collections.abc import Callable
 from edgebench.agent.engine.loop import PhaseResult
 from edgebench.agent.engine.options import RunOptions
 from edgebench.agent.engine.stats import ns_to_ms
-from edgebench.shared.result import TargetCI
+from edgebench.shared.result_quality import TargetCI
 from edgebench.shared.uncertainty import sequence_intervals
 
 # An interval from fewer runs says little; measure at least this many before judging.

@@ -34,10 +34,9 @@ from edgebench.shared.result import (
     ModelInfo,
     RunConfig,
     RunResult,
-    TargetCI,
     Timing,
-    Trials,
 )
+from edgebench.shared.result_quality import TargetCI, Trials
 
 
 @dataclasses.dataclass

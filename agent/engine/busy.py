@@ -21,7 +21,7 @@ from pathlib import Path
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.probe.readers import read_text
 from edgebench.agent.samplers.cpu import parse_proc_stat
-from edgebench.shared.result import BusyInfo
+from edgebench.shared.result_quality import BusyInfo
 
 # Kernel clock ticks per second, the unit of /proc/stat (USER_HZ, 100 on Linux).
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

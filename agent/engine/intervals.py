@@ -10,7 +10,7 @@ import math
 
 import msgspec
 
-from edgebench.shared.result import LatencyCI, SpreadInfo, Trials, TrialSummary
+from edgebench.shared.result_quality import LatencyCI, SpreadInfo, Trials, TrialSummary
 from edgebench.shared.uncertainty import LEVEL, REPS, sequence_intervals, spread
 
 # Fewer measured runs than this get no interval: a bootstrap of a handful says nothing.

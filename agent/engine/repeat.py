@@ -24,7 +24,8 @@ from edgebench.agent.engine.runner import run_benchmark
 from edgebench.agent.probe.context import NoData, SamplerContext
 from edgebench.agent.samplers.thermal import ThermalSampler
 from edgebench.shared.errors import EdgebenchError
-from edgebench.shared.result import DeviceFacts, RunResult, Trials
+from edgebench.shared.result import DeviceFacts, RunResult
+from edgebench.shared.result_quality import Trials
 
 log = logging.getLogger(__name__)
 

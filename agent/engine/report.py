@@ -8,14 +8,13 @@ from typing import TextIO
 
 from edgebench.agent.power.estimate import GENERIC_SOURCE
 from edgebench.shared.result import (
-    BusyInfo,
     EnergyInfo,
     ModelInfo,
     PowerInfo,
     RunConfig,
     RunResult,
-    SpreadInfo,
 )
+from edgebench.shared.result_quality import BusyInfo, SpreadInfo
 
 # Without a TTY, print a progress line at most this often (log files stay short).
 SPARSE_INTERVAL_S = 10.0

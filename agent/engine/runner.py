@@ -44,8 +44,8 @@ from edgebench.shared.result import (
     DeviceFacts,
     MemoryInfo,
     RunResult,
-    Trials,
 )
+from edgebench.shared.result_quality import Trials
 
 __all__ = ["RunOptions", "run_benchmark"]
 

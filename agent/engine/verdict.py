@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from edgebench.shared.result import BusyInfo, Verdict
+from edgebench.shared.result import Verdict
+from edgebench.shared.result_quality import BusyInfo
 
 # LoadGen's early-stopping estimate of a p90 needs at least this many samples.
 MIN_SAMPLES_FOR_P90 = 64
