@@ -73,7 +73,7 @@ def _alpha_text(alpha: float) -> str:
 def build_model_bytes(config: ModelConfig) -> bytes:
     """Generate the TFLite flatbuffer for ``config`` (deterministic)."""
     from edgebench.agent.modeltools.generator.builder import serialize
-    from edgebench.agent.modeltools.generator.layers import GraphBuilder
+    from edgebench.agent.modeltools.generator.heads import NetBuilder
 
     digest = hashlib.sha256(f"{config.name}|gen{GENERATOR_VERSION}".encode()).digest()
     words = [config.seed, *(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4, 8, 12))]
@@ -81,6 +81,6 @@ def build_model_bytes(config: ModelConfig) -> bytes:
         f"edgebench generator v{GENERATOR_VERSION}: {config.name} seed {config.seed} "
         "(random weights, exact architecture)"
     )
-    graph = GraphBuilder(Scheme(config.quant), IntStream(words), description)  # type: ignore[arg-type]
+    graph = NetBuilder(Scheme(config.quant), IntStream(words), description)  # type: ignore[arg-type]
     ARCHS[config.arch].build(graph, config.alpha, config.resolution)
     return serialize(graph.model)
