@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from edgebench.agent.modeltools.generator import quant as q
 from edgebench.agent.modeltools.generator.heads import NetBuilder
 from edgebench.agent.modeltools.generator.layers import Act
 from edgebench.agent.modeltools.generator.mobilenet_v2 import make_divisible
@@ -90,7 +91,11 @@ def build(g: NetBuilder, alpha: float, resolution: int, *, size: str, minimalist
         x = _bneck(g, x, block, alpha, ratio=block.exp / paper_in, scope=name)
         paper_in = block.out
     x = g.conv_act(x, make_divisible(last * alpha), 1, 1, act=top_act, scope=f"{scope}/Conv_1")
-    x = g.global_pool(x, 1, f"{scope}/AvgPool2D")
+    # A spatial average keeps the features' mean and 1/(H·W) of their variance; the head's
+    # weight scales start from that (small maps average little).
+    mean = q.RELU_MEAN if minimalistic else q.HSWISH_MEAN
+    pooled_sq = mean * mean + (x.mean_sq - mean * mean) / (x.shape[1] * x.shape[2])
+    x = g.global_pool(x, 1, f"{scope}/AvgPool2D", mean_sq=pooled_sq)
     head_ch = make_divisible(head * alpha) if alpha > 1.0 else head
     x = g.conv_act(x, head_ch, 1, 1, act=top_act, scope=f"{scope}/Conv_2")
     g.finish(g.classifier(x, CLASSES, f"{scope}/Logits"))

@@ -35,7 +35,10 @@ RELU6_PRE_STD = 2.0
 # E[relu6(z)] and E[relu6(z)²] for z ~ N(0, 2²) (computed once by Monte Carlo, 1e7 samples).
 RELU6_MEAN = 0.796
 RELU6_MEAN_SQ = 1.987
-# E[hswish(z)²] for z ~ N(0, 2²), hswish(z) = z·relu6(z + 3)/6 (numerical quadrature).
+# E[hswish(z)] and E[hswish(z)²] for z ~ N(0, 2²), hswish(z) = z·relu6(z + 3)/6 (quadrature).
+HSWISH_MEAN = 0.578
+# E[relu(z)] for z ~ N(0, 2²): 2/√(2π).
+RELU_MEAN = 0.798
 HSWISH_MEAN_SQ = 1.771
 # E[g²] of the squeeze-and-excite gate g = relu6(z)/6, z ~ N(3, 1) (the +3 is in the bias).
 GATE_MEAN_SQ = 0.278
