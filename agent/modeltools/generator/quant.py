@@ -37,9 +37,9 @@ RELU6_MEAN = 0.796
 RELU6_MEAN_SQ = 1.987
 # E[hswish(z)] and E[hswish(z)²] for z ~ N(0, 2²), hswish(z) = z·relu6(z + 3)/6 (quadrature).
 HSWISH_MEAN = 0.578
+HSWISH_MEAN_SQ = 1.771
 # E[relu(z)] for z ~ N(0, 2²): 2/√(2π).
 RELU_MEAN = 0.798
-HSWISH_MEAN_SQ = 1.771
 # E[g²] of the squeeze-and-excite gate g = relu6(z)/6, z ~ N(3, 1) (the +3 is in the bias).
 GATE_MEAN_SQ = 0.278
 # Linear bottleneck (projection) outputs and logits: std and the ±k·std quantization range.
