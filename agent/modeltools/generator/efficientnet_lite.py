@@ -20,7 +20,7 @@ from edgebench.agent.modeltools.generator.layers import Act
 CLASSES = 1000
 STEM = 32
 HEAD = 1280
-RESOLUTIONS = (128, 160, 192, 224, 240, 260, 280, 300)
+RESOLUTIONS = (96, 128, 160, 192, 224, 240, 260, 280, 300)
 
 
 class Variant(NamedTuple):

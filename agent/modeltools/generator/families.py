@@ -119,3 +119,15 @@ def family_arch(
             )
         return _v3_name(chosen_size, minimalistic)
     return family
+
+
+def family_archs(family: str, variants: list[int] | None = None) -> list[str]:
+    """List the architectures a sweep's family means: both V3 sizes, the chosen Lite variants.
+
+    ``variants`` (EfficientNet-Lite's width axis) must come with ``efficientnet_lite``.
+    """
+    if family == "mobilenet_v3":
+        return [_v3_name(size, False) for size in V3_SIZES]
+    if family == "efficientnet_lite":
+        return [family_arch(family, variant=v) for v in (variants or [0])]
+    return [family_arch(family)]
