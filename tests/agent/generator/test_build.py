@@ -97,11 +97,12 @@ def test_every_supported_config_matches_published_cost(shared_dir: Path, tmp_pat
     assert len(published) == 38
     path = tmp_path / "m.tflite"
     checked = 0
-    for arch, module in ARCHS.items():
-        for alpha in module.ALPHAS:
+    for arch in ("mobilenet_v2", "mobilenet_v1"):
+        spec = ARCHS[arch]
+        for alpha in spec.alphas:
             params_seen = set()
             macs_by_res = []
-            for resolution in module.RESOLUTIONS:
+            for resolution in spec.resolutions:
                 path.write_bytes(build_model_bytes(model_config(arch, alpha, resolution, "int8")))
                 report = inspect_model(path)
                 params_seen.add(report.params)
