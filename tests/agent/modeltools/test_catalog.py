@@ -73,7 +73,7 @@ def test_names_and_generated_configurations() -> None:
         for q in ("int8", "uint8")
     }
     assert generated == expected | others
-    assert len(others) == 4 * 5 * 5 * 2 + 5 * 8 * 2
+    assert len(others) == 4 * 5 * 5 * 2 + 5 * 9 * 2
     assert find_entry("gen-mobilenet_v3_small_minimalistic_0.75_160_uint8") is not None
     assert find_entry("gen-efficientnet_lite3_280_int8") is not None
     assert find_entry("gen-mobilenet_v2_1.0_224_int8") is not None
