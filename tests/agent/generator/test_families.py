@@ -66,6 +66,13 @@ def test_mobilenet_v3_blocks_and_ops(tmp_path: Path, size: str) -> None:
     assert _dw_kernels(report) == {9, 25}
     assert report.outputs[0].shape == [1, 1001]
     assert report.inputs[0].dtype == "uint8"
+    # The MAC counter counts the new ops as element-wise work, apart from the table's MACs.
+    for row in report.ops:
+        if row.op in ("HARD_SWISH", "MUL", "ADD"):
+            assert row.kind == "elementwise" and row.macs == math.prod(row.output_shape)
+    elementwise = sum(r.macs for r in report.ops if r.kind == "elementwise")
+    assert report.elementwise_macs == elementwise > 0
+    assert report.macs == report.conv_fc_macs + report.elementwise_macs
 
 
 @pytest.mark.parametrize("size", mobilenet_v3.SIZES)
