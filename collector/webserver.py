@@ -176,6 +176,14 @@ class WebServer:
         except ValueError as exc:  # waitress's message for a bad address or proxy setting
             raise ConfigError(f"web server: {exc}") from None
 
+    @property
+    def port(self) -> int:
+        """The port bound (the one the system chose when asked for port 0)."""
+        server = self._server
+        if hasattr(server, "effective_port"):
+            return int(server.effective_port)
+        return int(server.effective_listen[0][1])  # several sockets (e.g. "localhost")
+
     def serve_forever(self) -> None:
         """Answer requests until :meth:`shutdown`, then end the request threads."""
         from waitress import wasyncore

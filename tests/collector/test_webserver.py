@@ -259,3 +259,46 @@ def test_a_user_logs_in_over_http_under_waitress(
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def _echo_app():
+    from flask import Flask, request
+
+    app = Flask("echo")
+
+    @app.get("/")
+    def echo() -> dict:
+        return {"scheme": request.scheme, "remote": request.remote_addr, "host": request.host}
+
+    return app
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_forwarded_headers_count_only_from_the_trusted_proxy(trusted: bool) -> None:
+    import json
+    import threading
+
+    from edgebench.collector.webserver import WebServer
+
+    server = WebServer(_echo_app(), "127.0.0.1", 0, "127.0.0.1" if trusted else "")
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        forwarded = {
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "198.51.100.7",
+            "X-Forwarded-Host": "collector.example",
+        }
+        status, headers, body = HttpClient(f"http://127.0.0.1:{server.port}").request(
+            "/", headers=forwarded
+        )
+    finally:
+        server.shutdown()
+        thread.join(15)
+    assert not thread.is_alive()
+    assert status == 200 and headers["Server"] == "edgebench"
+    seen = json.loads(body)
+    if trusted:
+        assert seen == {"scheme": "https", "remote": "198.51.100.7", "host": "collector.example"}
+    else:
+        assert seen["scheme"] == "http" and seen["remote"] == "127.0.0.1"
