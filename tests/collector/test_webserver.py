@@ -302,3 +302,16 @@ def test_forwarded_headers_count_only_from_the_trusted_proxy(trusted: bool) -> N
         assert seen == {"scheme": "https", "remote": "198.51.100.7", "host": "collector.example"}
     else:
         assert seen["scheme"] == "http" and seen["remote"] == "127.0.0.1"
+
+
+def test_closing_the_live_hub_ends_open_streams(engine) -> None:
+    # The server's shutdown closes the hub; each stream must end at once instead of
+    # holding its request thread until the next keepalive.
+    from edgebench.collector.live import LiveHub, sse_stream
+
+    hub = LiveHub(engine)
+    stream = sse_stream(hub, max_s=600)
+    assert next(stream).startswith("retry:")
+    hub.close()
+    with pytest.raises(StopIteration):
+        next(stream)
