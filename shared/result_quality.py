@@ -6,9 +6,14 @@ its own module because these records come from one concern, ``docs/statistics.md
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from edgebench.shared.wire import Int64, Record, RunId, Text
 
-Pair = tuple[float, float]
+# [low, high]: a list rather than a tuple so the dict form equals the parsed JSON.
+Pair = Annotated[list[float], msgspec.Meta(min_length=2, max_length=2)]
 
 
 class LatencyCI(Record):
