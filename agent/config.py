@@ -84,6 +84,12 @@ class AgentConfig(msgspec.Struct, frozen=True):
     outbox_max_messages: int = 10000
     status_interval_s: float = 60.0
     models: tuple[str, ...] = ()
+    # The busy-board guard (docs/statistics.md): other processes' CPU, in % of one core,
+    # above which a run waits (up to busy_wait_s) and is then INVALID; measured over
+    # busy_window_s before the run (0 skips the check before; the run is still watched).
+    busy_threshold_pct: float = 10.0
+    busy_window_s: float = 1.0
+    busy_wait_s: float = 30.0
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
     power: PowerConfig = msgspec.field(default_factory=PowerConfig)
 
@@ -92,6 +98,13 @@ class AgentConfig(msgspec.Struct, frozen=True):
         errors = [*self.mqtt.validate(), *self.power.validate()]
         if not 0 <= self.sample_hz <= 1000:
             errors.append("sample_hz: must be between 0 (off) and 1000")
+        for key, value in (
+            ("busy_threshold_pct", self.busy_threshold_pct),
+            ("busy_window_s", self.busy_window_s),
+            ("busy_wait_s", self.busy_wait_s),
+        ):
+            if not 0 <= value < float("inf"):
+                errors.append(f"{key}: must be a finite number, 0 or more")
         if self.outbox_max_messages < 100:
             errors.append("outbox_max_messages: must be at least 100")
         if self.device_id and not _valid_device_id(self.device_id):

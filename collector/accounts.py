@@ -11,13 +11,14 @@ import contextlib
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from edgebench.collector.models import User
+from edgebench.collector.roles import ROLES, Role
 from edgebench.shared.errors import EdgebenchError
 
 if TYPE_CHECKING:
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-Role = Literal["viewer", "operator", "admin"]
-# Lowest to highest: each role may do everything the roles before it may.
-ROLES: tuple[Role, ...] = get_args(Role)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; this bounds the work per attempt
@@ -35,11 +33,6 @@ MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; this bounds the work per
 
 class AccountError(EdgebenchError):
     """An account operation cannot be done (unknown user, bad name or password, ...)."""
-
-
-def role_allows(role: str, needed: Role) -> bool:
-    """Return whether ``role`` includes the rights of ``needed``."""
-    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)  # type: ignore[arg-type]
 
 
 # argon2-cffi's defaults: RFC 9106's low-memory profile (argon2id, 64 MiB, t=3).

@@ -14,6 +14,7 @@ from edgebench.shared.lazycli import LazyGroup
 if TYPE_CHECKING:
     from edgebench.collector.config import CollectorConfig
     from edgebench.collector.ingest.service import IngestService
+    from edgebench.collector.webserver import WebServer
 
 
 def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,12 +51,18 @@ def collector() -> None:
 @click.pass_context
 def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -> None:
     """Run ingest and the dashboard/API in one process until Ctrl-C."""
+    from edgebench.collector.webserver import check_first_login
+
     flags = {"db": db, "mqtt.url": broker, "host": opts["host"], "port": opts["port"]}
     config = load_config(ctx, flags)
+    # Before anything starts: no ingest, no listening socket for a refused start.
+    hint = check_first_login(config)
     service = start_ingest(config)
     try:
         server = make_web_server(config, service)
-        click.echo(f"edgebench collector: dashboard http://{_display_host(config)}:{config.port}/")
+        click.echo(f"edgebench collector: dashboard {dashboard_url(config)}")
+        if hint:
+            click.echo(f"edgebench collector: {hint}")
         _serve_until_signal(server.serve_forever, server.shutdown)
     finally:
         service.stop()
@@ -113,35 +120,23 @@ def start_ingest(config: CollectorConfig) -> IngestService:
     return service
 
 
-def make_web_server(config: CollectorConfig, service: IngestService | None) -> Any:
-    """Return a threaded WSGI server for the app (not started)."""
-    from werkzeug.serving import make_server
-
+def make_web_server(config: CollectorConfig, service: IngestService | None) -> WebServer:
+    """Return the app under waitress, bound to the configured address (not serving yet)."""
     from edgebench.collector import create_app
-    from edgebench.collector.ingest.service import database_url
-    from edgebench.shared.errors import EdgebenchError
+    from edgebench.collector.webserver import WebServer, app_settings
 
-    app = create_app(
-        {
-            "DATABASE": database_url(config),
-            "AUTO_UPGRADE": service is None,
-            "INGEST": service,
-            "PUBLIC_READ": config.public_read,
-            "PUBLIC_METRICS": config.public_metrics,
-            "SESSION_HOURS": config.session_hours,
-            "SECRET_KEY_FILE": config.secret_key_file,
-        }
-    )
-    try:
-        return make_server(config.host, config.port, app, threaded=True)
-    except OSError as exc:
-        raise EdgebenchError(
-            f"cannot listen on {config.host}:{config.port} ({exc.strerror}); choose --port"
-        ) from None
+    app = create_app(app_settings(config, service))
+    return WebServer(app, config.host, config.port, config.trusted_proxy)
+
+
+def dashboard_url(config: CollectorConfig) -> str:
+    """Return the dashboard's URL as a browser on this machine reaches it."""
+    host = _display_host(config)
+    return f"http://{f'[{host}]' if ':' in host else host}:{config.port}/"
 
 
 def _display_host(config: CollectorConfig) -> str:
-    return "127.0.0.1" if config.host in ("0.0.0.0", "") else config.host  # noqa: S104
+    return "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host  # noqa: S104
 
 
 def _serve_until_signal(run: Callable[[], object], shutdown: Callable[[], None]) -> None:

@@ -50,6 +50,9 @@ class CollectorConfig(msgspec.Struct, frozen=True):
     # File holding the key that signs browser sessions and CSRF tokens; empty means
     # `secret_key` in the instance folder, created (mode 0600) on first start.
     secret_key_file: Path | None = None
+    # Address of a reverse proxy whose X-Forwarded-Proto/-For/-Host headers are believed
+    # (TLS terminated there; the client's address for the audit log and rate limits).
+    trusted_proxy: str = ""
     mqtt: MqttConfig = msgspec.field(
         default_factory=lambda: MqttConfig(client_id="edgebench-collector")
     )

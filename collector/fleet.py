@@ -1,10 +1,11 @@
 """``edgebench fleet``: a fleet of one on this machine — broker, collector and an agent.
 
-Starts ingest (with the embedded broker unless a broker URL is configured) and the web
-server in this process, runs ``edgebench agent run --broker URL`` as a child process
-(the real agent, publishing through its outbox), waits until the collector has stored
-the run's result, prints the dashboard URL and the stored summary, then serves until
-Ctrl-C (or exits with ``--once``).
+Makes sure the dashboard has a login (``collector/fleetlogin.py``: an ``admin`` with a
+random password, printed once and again with ``--show-login``), starts ingest (with the
+embedded broker unless a broker URL is configured) and the web server in this process,
+runs ``edgebench agent run --broker URL`` as a child process (the real agent, publishing
+through its outbox), waits until the collector has stored the run's result, prints the
+dashboard URL and the stored summary, then serves until Ctrl-C (or exits with ``--once``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import Any
 
 import click
 
+from edgebench.collector import fleetlogin
 from edgebench.collector.cli import (
-    _display_host,
     _serve_until_signal,
+    dashboard_url,
     load_config,
     make_web_server,
     start_ingest,
@@ -92,6 +94,14 @@ def format_run(run: Any) -> str:
 @click.option("--port", type=int, help="Dashboard port [default: 8080].")
 @click.option("--once", is_flag=True, help="Exit once the result is stored (for scripts).")
 @click.option(
+    "--show-login", is_flag=True, help="Print the dashboard login the fleet created, and exit."
+)
+@click.option(
+    "--login-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the fleet keeps its login [default: fleet-login in the instance folder].",
+)
+@click.option(
     "--agent-arg",
     "agent_args",
     multiple=True,
@@ -100,18 +110,38 @@ def format_run(run: Any) -> str:
 @click.pass_context
 def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
     """Start a fleet of one: broker, collector and agent; run MODEL once (default workload)."""
+    from edgebench.collector.ingest.service import database_url
+    from edgebench.collector.webserver import check_first_login
+
     config = load_config(ctx, {"db": opts["db"], "mqtt.url": opts["broker"], "port": opts["port"]})
+    url = dashboard_url(config)
+    login_file = opts["login_file"] or fleetlogin.default_login_file()
+    if opts["show_login"]:
+        click.echo(fleetlogin.format_login(fleetlogin.read_login(login_file), url))
+        return
+    created = fleetlogin.ensure_admin(database_url(config), login_file)
+    check_first_login(config)  # a host setting beyond loopback with a user: allowed
     # The embedded broker (no broker URL) listens on config.embedded_broker_port.
     service = start_ingest(config)
     try:
         server = make_web_server(config, service)
         web = threading.Thread(target=server.serve_forever, name="edgebench-web", daemon=True)
         web.start()
-        url = f"http://{_display_host(config)}:{config.port}/"
         click.echo(f"edgebench fleet: dashboard {url}")
+        if created is not None:
+            click.echo(fleetlogin.format_login(created, url))
+            click.echo(
+                f"edgebench fleet: password shown once, kept in {login_file};"
+                " `edgebench fleet --show-login` prints it again"
+            )
+        else:
+            click.echo(
+                "edgebench fleet: log in with your collector user"
+                " (`edgebench fleet --show-login` prints the login the fleet created)"
+            )
         run = _run_agent(service, model, list(opts["agent_args"]))
         click.echo(format_run(run))
-        click.echo(f"edgebench fleet: stored in the collector; see {url}api/runs/{run.run_id}")
+        click.echo(f"edgebench fleet: stored in the collector; see {url}runs/{run.run_id}")
         if not opts["once"]:
             click.echo("edgebench fleet: serving until Ctrl-C")
             stop = threading.Event()

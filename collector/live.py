@@ -18,6 +18,7 @@ event (reload what you show) instead of stalling the hub.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -87,6 +88,12 @@ class LiveHub:
     def close(self) -> None:
         """Stop the poll thread and end every open stream."""
         self._closed.set()
+        # Wake each stream from its keepalive wait so it sees `closed` now (the server's
+        # shutdown waits for request threads), not up to KEEPALIVE_S later.
+        with self._lock:
+            for q in self._subscribers:
+                with contextlib.suppress(queue.Full):
+                    q.put_nowait("")
         if self._thread is not None:
             self._thread.join(5)
 
@@ -177,6 +184,8 @@ def sse_stream(hub: LiveHub, max_s: float = STREAM_MAX_S) -> Iterator[str]:
             except queue.Empty:
                 yield ": keepalive\n\n"
                 continue
+            if hub.closed:
+                break
             yield f"event: change\ndata: {data}\n\n"
     finally:
         hub.unsubscribe(q)

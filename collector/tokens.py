@@ -12,22 +12,19 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from edgebench.collector.accounts import AccountError, Role, get_user, role_allows
+from edgebench.collector.accounts import AccountError, get_user
 from edgebench.collector.models import ApiToken, User
+from edgebench.collector.roles import SCOPE_ROLE, SCOPES, Role, role_allows
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sqlalchemy.orm import Session
 
-Scope = Literal["read", "operate"]
-SCOPES: tuple[Scope, ...] = get_args(Scope)
-# The role each scope stands for.
-SCOPE_ROLE: dict[str, Role] = {"read": "viewer", "operate": "operator"}
 TOKEN_PREFIX = "ebt_"  # noqa: S105 - a marker, not a secret
 PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
 MAX_EXPIRY_DAYS = 3650

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from edgebench.collector.accounts import ROLES
-from edgebench.collector.tokens import SCOPES
+from edgebench.collector.roles import ROLES, SCOPES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -16,6 +16,7 @@ from typing import Literal
 
 import msgspec
 
+from edgebench.shared.result_quality import BusyInfo, LatencyCI, TargetCI, Trials
 from edgebench.shared.wire import Int64, Number, Record, RunId, Text
 
 RESULT_SCHEMA_VERSION = 1
@@ -38,6 +39,8 @@ class LatencySummary(Record):
     p95: float | None
     p99: float | None
     p999: float | None
+    # Intervals of p50/p90/p99 and throughput (the measured latencies only).
+    ci95: LatencyCI | None = None
 
 
 class DeviceFacts(Record):
@@ -241,3 +244,6 @@ class RunResult(Record):
     # Time series: one dict per sample, "t" (epoch s) plus metric keys (see samples_summary units).
     samples: list[dict[Text, Number | None]] = msgspec.field(default_factory=list)
     warnings: list[Text] = msgspec.field(default_factory=list)
+    trials: Trials | None = None
+    target_ci: TargetCI | None = None
+    busy: BusyInfo | None = None

@@ -1,4 +1,4 @@
-"""``edgebench model build``: generate a MobileNet TFLite model offline (no TensorFlow)."""
+"""``edgebench model build``: generate a MobileNet or EfficientNet-Lite model offline (no TF)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,17 @@ from edgebench.shared.errors import EdgebenchError
 
 
 @click.command()
-@click.argument("arch", metavar="ARCH")
-@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier α.")
+@click.argument("family", metavar="FAMILY")
+@click.option("--alpha", type=float, help="Width multiplier α of a MobileNet [default: 1.0].")
 @click.option(
-    "--resolution", type=int, default=224, show_default=True, help="Input height and width."
+    "--resolution",
+    type=int,
+    help="Input height and width [default: 224; EfficientNet-Lite: the variant's own].",
+)
+@click.option("--variant", type=int, help="EfficientNet-Lite variant 0-4 [default: 0].")
+@click.option("--size", help="MobileNetV3 size: large or small [default: large].")
+@click.option(
+    "--minimalistic", is_flag=True, help="MobileNetV3 without SE, hard-swish and 5×5 kernels."
 )
 @click.option(
     "--quant",
@@ -30,18 +37,35 @@ from edgebench.shared.errors import EdgebenchError
     help="Output .tflite file (default: <arch>_<alpha>_<resolution>_<quant>.tflite).",
 )
 def build(
-    *, arch: str, alpha: float, resolution: int, quant: str, seed: int, output: Path | None
+    *,
+    family: str,
+    alpha: float | None,
+    resolution: int | None,
+    variant: int | None,
+    size: str | None,
+    minimalistic: bool,
+    quant: str,
+    seed: int,
+    output: Path | None,
 ) -> None:
-    """Write ARCH (mobilenet_v1 or mobilenet_v2) with random weights as a TFLite file.
+    """Write FAMILY with random weights as a TFLite file.
 
-    The architecture, tensor shapes, MACs and parameter count equal the published model
-    of the same configuration; only weight values differ, which int8 inference time does
-    not depend on. The same options always give a byte-identical file.
+    FAMILY is mobilenet_v1, mobilenet_v2, mobilenet_v3 (--size, --minimalistic) or
+    efficientnet_lite (--variant). The architecture, tensor shapes, MACs and parameter
+    count equal the published model of the same configuration; only weight values differ,
+    which int8 inference time does not depend on. The same options always give a
+    byte-identical file.
     """
     from edgebench.agent.fileout import write_atomic
     from edgebench.agent.modeltools.generator.build import build_model_bytes
+    from edgebench.agent.modeltools.generator.families import ARCHS, family_arch
 
-    config = model_config(arch, alpha, resolution, quant, seed)
+    arch = family_arch(family, variant=variant, size=size, minimalistic=minimalistic)
+    spec = ARCHS[arch]
+    if alpha is not None and not spec.has_alpha:
+        raise EdgebenchError(f"{spec.family} scales by --variant, not --alpha")
+    resolution = spec.default_resolution if resolution is None else resolution
+    config = model_config(arch, 1.0 if alpha is None else alpha, resolution, quant, seed)
     path = output or Path(f"{config.name}.tflite")
     if path.is_dir():
         raise EdgebenchError(f"{path} is a directory; give a file name with -o")

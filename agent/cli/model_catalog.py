@@ -45,8 +45,9 @@ def list_models(ctx: click.Context, as_json: bool, kind: str, count: bool) -> No
             "(from a source you trust) or --no-verify for these."
         )
     click.echo(
-        "Published MACs/params/top-1: tensorflow/models MobileNet tables; generated models "
-        "have random weights, so no accuracy. Use a name wherever a model is expected."
+        "Published MACs/params/top-1: papers and READMEs (each row's source is in --json). "
+        "Generated models have random weights: their top-1 is the architecture's, published, "
+        "not measured. Use a name wherever a model is expected."
     )
 
 
@@ -118,6 +119,7 @@ def _row(entry: CatalogEntry, cache_dir: Path, count: bool) -> dict[str, Any]:
         "published_macs_m": entry.published_macs_m,
         "published_params_m": entry.published_params_m,
         "published_top1": entry.published_top1,
+        "published_source": entry.published_source,
         "cached": state,
         "path": str(path) if path is not None else None,
     }

@@ -47,6 +47,34 @@ def write_json_atomic(path: Path, document: dict[str, Any]) -> None:
     help="CSV with columns image and label (or top1_label), optional model.",
 )
 @click.option("--sample-hz", type=float, help="Telemetry sampling rate; 0 turns it off.")
+@click.option(
+    "--target-ci",
+    "target_ci_pct",
+    type=float,
+    help="Measure until the p50 95 % interval's half-width is under PCT % of p50 (or --max-secs).",
+)
+@click.option(
+    "--repeat", type=int, default=1, show_default=True, help="Run N trials of this configuration."
+)
+@click.option(
+    "--cooldown",
+    "cooldown_s",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to rest between --repeat trials.",
+)
+@click.option(
+    "--cooldown-temp-delta",
+    "temp_delta_c",
+    type=float,
+    help="After --cooldown, also wait until the SoC is within C °C of its first-trial start.",
+)
+@click.option(
+    "--allow-busy",
+    is_flag=True,
+    help="Run on a busy board without an INVALID verdict (the busy guard still records it).",
+)
 @click.option("--broker", help="MQTT broker URL to publish the run to (sets mqtt.url).")
 @click.option("--device-id", help="Device id for results and MQTT topics.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the result.")
@@ -57,11 +85,16 @@ def run(ctx: click.Context, model: str | None, **opts: Any) -> None:
 
     Run control follows TFLite benchmark_model: warm up while fewer than
     --warmup-runs or --warmup-secs, then measure while fewer than --runs or
-    --min-secs, stopping at --max-secs. Exit status: 0 done, 2 bad input,
+    --min-secs, stopping at --max-secs. Every figure gets a 95 % interval
+    (docs/statistics.md); a busy board makes the run INVALID unless --allow-busy.
+    With --repeat N, --json FILE gets the last trial (its "trials" holds them all)
+    and FILE.trialK.json each trial. Exit status: 0 done, 2 bad input,
     130 interrupted (the partial result is still printed and saved).
     """
+    from edgebench.agent.engine.repeat import RepeatPlan
     from edgebench.agent.engine.runner import RunOptions
 
+    plan = RepeatPlan(opts["repeat"], opts["cooldown_s"], opts["temp_delta_c"])
     options = RunOptions(
         **run_control_kwargs(opts),
         threads=opts["threads"],
@@ -70,22 +103,38 @@ def run(ctx: click.Context, model: str | None, **opts: Any) -> None:
         images=opts["images"],
         labels=opts["labels"],
         expected=opts["expected"],
+        target_ci_pct=opts["target_ci_pct"],
+        allow_busy=opts["allow_busy"],
     )
     # Check options before the slow parts (device facts, model resolution, imports).
     options.validate()
+    plan.validate()
     try:
-        _run(ctx, model, options, opts)
+        _run(ctx, model, options, plan, opts)
     except KeyboardInterrupt:
         # Ctrl-C while loading or resolving the model: there is no result to save.
         click.echo("edgebench: interrupted; no result to save", err=True)
         ctx.exit(EXIT_INTERRUPTED)
 
 
-def _run(ctx: click.Context, model: str | None, options: Any, opts: dict[str, Any]) -> None:
+def trial_path(path: Path, index: int) -> Path:
+    """Return where ``--json`` puts trial ``index`` (out.json -> out.trial2.json)."""
+    return path.with_name(f"{path.stem}.trial{index}{path.suffix}")
+
+
+def _run(
+    ctx: click.Context, model: str | None, options: Any, plan: Any, opts: dict[str, Any]
+) -> None:
     """Build config and listeners, run, print, save, and pick the exit status."""
     from edgebench.agent.config import load_agent_config
     from edgebench.agent.engine.events import FanOut
-    from edgebench.agent.engine.report import TerminalProgress, format_oneline, format_summary
+    from edgebench.agent.engine.repeat import run_trials
+    from edgebench.agent.engine.report import (
+        TerminalProgress,
+        format_oneline,
+        format_summary,
+        format_trials,
+    )
     from edgebench.agent.engine.runner import run_benchmark
     from edgebench.agent.facts import collect_device_facts
     from edgebench.agent.modeltools.resolve import resolve_model
@@ -99,12 +148,25 @@ def _run(ctx: click.Context, model: str | None, options: Any, opts: dict[str, An
     listeners = [] if opts["quiet"] else [TerminalProgress(sys.stderr)]
     listeners.append(make_run_listener(config, facts))
     listener = FanOut(listeners)
+    json_path = opts["json_path"]
+
+    def show(result: Any) -> None:
+        click.echo(format_oneline(result) if opts["quiet"] else format_summary(result))
+        if json_path is not None and plan.count > 1 and result.trials is not None:
+            write_json_atomic(trial_path(json_path, result.trials.index), result.to_dict())
+
     try:
-        result = run_benchmark(resolved, options, config, facts, listener)
+        if plan.count > 1:
+            results = run_trials(resolved, options, config, facts, listener, plan, show)
+        else:
+            results = [run_benchmark(resolved, options, config, facts, listener)]
+            show(results[0])
     finally:
         listener.close()
-    click.echo(format_oneline(result) if opts["quiet"] else format_summary(result))
-    if opts["json_path"] is not None:
-        write_json_atomic(opts["json_path"], result.to_dict())
+    result = results[-1]
+    if plan.count > 1:
+        click.echo(format_trials(result))
+    if json_path is not None:
+        write_json_atomic(json_path, result.to_dict())
     if result.status == "interrupted":
         ctx.exit(EXIT_INTERRUPTED)

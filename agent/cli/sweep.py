@@ -1,4 +1,4 @@
-"""``edgebench agent sweep``: benchmark a grid of MobileNet widths, resolutions and threads."""
+"""``edgebench agent sweep``: benchmark a grid of model families, widths, resolutions, threads."""
 
 from __future__ import annotations
 
@@ -34,9 +34,20 @@ def _ints(flag: str, text: str) -> list[int]:
 
 
 @click.command()
-@click.option("--arch", default="mobilenet_v2", show_default=True, help="mobilenet_v2 or _v1.")
-@click.option("--alpha", default="1.0", show_default=True, help="Width multipliers, e.g. 0.5,1.0")
-@click.option("--resolution", default="224", show_default=True, help="Input sizes, e.g. 96,224")
+@click.option(
+    "--family",
+    help="Model families, e.g. mobilenet_v2,mobilenet_v3,efficientnet_lite "
+    "[default: mobilenet_v2]; mobilenet_v3 is Large and Small.",
+)
+@click.option("--arch", hidden=True, help="One family or architecture (older spelling).")
+@click.option("--alpha", help="MobileNet width multipliers, e.g. 0.5,1.0 [default: 1.0].")
+@click.option(
+    "--variant", help="EfficientNet-Lite variants (its width axis), e.g. 0,2,4 [default: 0]."
+)
+@click.option(
+    "--resolution",
+    help="Input sizes, e.g. 96,224 [default: 224; EfficientNet-Lite: each variant's own].",
+)
 @click.option("--threads", help="Thread counts, e.g. 1,2,4 [default: all usable cores].")
 @click.option("--quant", default="int8", show_default=True, help="int8, uint8 or float32.")
 @run_control_options
@@ -65,7 +76,10 @@ def _ints(flag: str, text: str) -> list[int]:
 @click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), help="Write a PNG.")
 @click.pass_context
 def sweep(ctx: click.Context, **opts: Any) -> None:
-    """Benchmark every α × resolution × thread count of a generated MobileNet.
+    """Benchmark every family × width × resolution × thread count of generated models.
+
+    Width is α for the MobileNets and the variant for EfficientNet-Lite, which runs at each
+    variant's own resolution unless --resolution is given.
 
     Each configuration is one run (as agent run) saved at once to --out; all share one
     sweep id. Between runs the sweep waits for the board to cool back near its starting
@@ -75,15 +89,19 @@ def sweep(ctx: click.Context, **opts: Any) -> None:
     from edgebench.agent.engine.sweep import expand_grid
 
     threads = _ints("--threads", opts["threads"]) if opts["threads"] else [usable_cores()]
+    families = _families(opts)
+    alphas = _floats("--alpha", opts["alpha"]) if opts["alpha"] is not None else None
+    if alphas is not None and not alphas:
+        raise EdgebenchError("--alpha: give at least one width multiplier")
+    variants = _ints("--variant", opts["variant"]) if opts["variant"] is not None else None
     points = expand_grid(
-        opts["arch"],
-        _floats("--alpha", opts["alpha"]),
-        _ints("--resolution", opts["resolution"]),
+        families,
+        alphas,
+        _ints("--resolution", opts["resolution"]) if opts["resolution"] is not None else None,
         threads,
         opts["quant"],
+        variants=variants,
     )
-    if not points:
-        raise EdgebenchError("--alpha: give at least one width multiplier")
     options = RunOptions(**run_control_kwargs(opts), sample_hz=opts["sample_hz"])
     for count in threads:
         dataclasses.replace(options, threads=count).validate()
@@ -95,6 +113,24 @@ def sweep(ctx: click.Context, **opts: Any) -> None:
     except KeyboardInterrupt:
         click.echo("edgebench: interrupted before the first run; no result to save", err=True)
         ctx.exit(EXIT_INTERRUPTED)
+
+
+def _families(opts: dict[str, Any]) -> list[str]:
+    """Read the --family list; refuse width options that no chosen family has."""
+    if opts["family"] and opts["arch"]:
+        raise EdgebenchError("give --family or --arch, not both")
+    text = opts["family"] or opts["arch"] or "mobilenet_v2"
+    families = [item.strip() for item in text.split(",") if item.strip()]
+    lite = [f for f in families if f.startswith("efficientnet_lite")]
+    if opts["variant"] is not None and "efficientnet_lite" not in families:
+        raise EdgebenchError(
+            "--variant is EfficientNet-Lite's width; add efficientnet_lite to --family"
+        )
+    if opts["alpha"] is not None and families and len(lite) == len(families):
+        raise EdgebenchError(
+            "--alpha: efficientnet_lite has no width multiplier; choose its variants with --variant"
+        )
+    return families
 
 
 def _require_matplotlib() -> None:

@@ -15,8 +15,10 @@ import msgspec
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.engine.backends import PreparedInterpreter
+from edgebench.agent.engine.busy import BusyGuard
 from edgebench.agent.engine.events import FanOut
 from edgebench.agent.engine.inputs import ImageInputs
+from edgebench.agent.engine.intervals import add_trial, latency_ci
 from edgebench.agent.engine.loop import PhaseResult
 from edgebench.agent.engine.memory import peak_rss_mb
 from edgebench.agent.engine.options import RunOptions
@@ -34,6 +36,7 @@ from edgebench.shared.result import (
     RunResult,
     Timing,
 )
+from edgebench.shared.result_quality import TargetCI, Trials
 
 
 @dataclasses.dataclass
@@ -63,6 +66,10 @@ class RunState:
     sweep_id: str | None
     warnings: list[str]
     memory: MemoryInfo
+    busy: BusyGuard
+    # Set for each trial of ``--repeat`` (the trials before it already in ``completed``).
+    trials: Trials | None = None
+    target_ci: TargetCI | None = None
 
     def ticker(self, phase: str) -> Callable[[int, float], None]:
         """Return an ``on_tick`` that reports progress of ``phase``."""
@@ -95,6 +102,19 @@ def assemble(
             "no measured phase (interrupted during warm-up)", run.config.power
         )
     macs = run.info.macs
+    summary = summarize(latencies)
+    ci = latency_ci(latencies, throughput, paced=options.rate_hz is not None, seed=options.seed)
+    summary = msgspec.structs.replace(summary, ci95=ci)
+    busy = run.busy.info()
+    if busy.allowed and (busy.busy or busy.contended):
+        run.warnings.append(
+            "other processes were using the CPU (see busy); --allow-busy kept the verdict"
+        )
+    trials = run.trials
+    if trials is not None:
+        trials = add_trial(
+            trials, run_id=run.run_id, p50_ms=summary.p50, ci=ci, throughput_ips=throughput
+        )
     return RunResult(
         schema_version=RESULT_SCHEMA_VERSION,
         run_id=run.run_id,
@@ -117,7 +137,7 @@ def assemble(
                 summarize(run.inputs.images.preprocess_ms) if run.inputs.images else None
             ),
         ),
-        latency_ms=summarize(latencies),
+        latency_ms=summary,
         throughput_ips=throughput,
         memory=msgspec.structs.replace(run.memory, peak_rss_mb=peak_rss_mb()),
         verdict=make_verdict(
@@ -127,6 +147,7 @@ def assemble(
             min_secs=options.min_secs,
             throttle_reasons=telemetry.throttle_reasons(),
             interrupted=interrupted,
+            busy=busy,
         ),
         samples_summary=telemetry.summary(),
         power=power,
@@ -137,4 +158,7 @@ def assemble(
         latencies_ms=latencies,
         samples=telemetry.samples(),
         warnings=run.warnings,
+        trials=trials,
+        target_ci=run.target_ci,
+        busy=busy,
     )

@@ -6,7 +6,8 @@ benchmark (never from the sampling thread), so a listener needs no locking of it
 A listener must not block for long: ``progress`` is called about once a second from
 inside the measured phase (between two timed inferences, never inside one).
 
-Order for one run: ``run_started``, then ``progress`` (phases ``warmup``, ``measure``,
+Order for one run: ``run_started``, then ``progress`` (phases ``busy-wait`` while the board
+is busy, ``warmup``, ``measure``,
 ``accuracy``) interleaved with ``samples`` batches, then exactly one of ``finished``
 (status complete or interrupted) or ``failed``. Errors found before the run starts
 (missing model, bad images or labels, bad options) raise EdgebenchError without any
@@ -24,6 +25,8 @@ from edgebench.shared.result import ModelInfo, RunConfig, RunResult
 log = logging.getLogger(__name__)
 
 # Phases reported through ``progress``.
+# Waiting for other processes to quieten down, before the warm-up (the busy guard).
+PHASE_BUSY_WAIT = "busy-wait"
 PHASE_WARMUP = "warmup"
 PHASE_MEASURE = "measure"
 PHASE_ACCURACY = "accuracy"

@@ -43,6 +43,10 @@ class RunOptions:
     expected: Path | None = None
     # None: use the agent config's sample_hz; 0 turns sampling off.
     sample_hz: float | None = None
+    # Keep measuring until the p50 interval's half-width is under this % of p50.
+    target_ci_pct: float | None = None
+    # Run on a busy board without an INVALID verdict (the busy guard still records it).
+    allow_busy: bool = False
 
     def resolved_threads(self) -> int:
         """Return the thread count to pass to the interpreter."""
@@ -76,6 +80,8 @@ class RunOptions:
             return f"--rate {self.rate_hz}: must be a positive number of inferences per second"
         if self.sample_hz is not None and not 0 <= self.sample_hz <= 1000:
             return f"--sample-hz {self.sample_hz}: must be between 0 (off) and 1000"
+        if self.target_ci_pct is not None and not 0 < self.target_ci_pct < 100:
+            return f"--target-ci {self.target_ci_pct}: must be a percentage between 0 and 100"
         if self.labels is not None and self.images is None:
             return "--labels needs --images DIR (accuracy mode runs over a folder of images)"
         if self.expected is not None and self.labels is None:

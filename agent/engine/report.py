@@ -7,7 +7,14 @@ import time
 from typing import TextIO
 
 from edgebench.agent.power.estimate import GENERIC_SOURCE
-from edgebench.shared.result import EnergyInfo, ModelInfo, PowerInfo, RunConfig, RunResult
+from edgebench.shared.result import (
+    EnergyInfo,
+    ModelInfo,
+    PowerInfo,
+    RunConfig,
+    RunResult,
+)
+from edgebench.shared.result_quality import BusyInfo, SpreadInfo
 
 # Without a TTY, print a progress line at most this often (log files stay short).
 SPARSE_INTERVAL_S = 10.0
@@ -68,6 +75,7 @@ def format_summary(result: RunResult) -> str:
         )
     else:
         lines.append("Latency    no measured runs")
+    lines.extend(_uncertainty_lines(result))
     gops = f", {result.gops:.2f} GOPS" if result.gops else ""
     lines.append(f"Throughput {result.throughput_ips:.2f} inferences/s{gops}")
     mem = result.memory
@@ -87,12 +95,99 @@ def format_summary(result: RunResult) -> str:
         lines.append(f"Power      {power_text}")
     if result.accuracy is not None:
         lines.extend(_accuracy_lines(result))
+    if result.busy is not None:
+        lines.append(f"Busy guard {busy_line(result.busy)}")
     verdict = result.verdict
     lines.append(
         f"Verdict    {verdict.status}"
         + (": " + "; ".join(verdict.reasons) if verdict.reasons else "")
     )
     lines.extend(f"Warning    {warning}" for warning in result.warnings)
+    return "\n".join(lines)
+
+
+def _pair(pair: tuple[float, float] | list[float], spec: str = ".3f") -> str:
+    """Format an interval as ``[lo, hi]``."""
+    return f"[{pair[0]:{spec}}, {pair[1]:{spec}}]"
+
+
+def _uncertainty_lines(result: RunResult) -> list[str]:
+    """Return the 95 % interval, --target-ci and --repeat lines."""
+    lat, ci, lines = result.latency_ms, result.latency_ms.ci95, []
+    if ci is not None:
+        throughput = (
+            f", throughput {result.throughput_ips:.2f} {_pair(ci.throughput_ips, '.2f')} inf/s"
+            if ci.throughput_ips is not None
+            else ""
+        )
+        lines.append(
+            f"95 % CI    p50 {lat.p50:.3f} ms {_pair(ci.p50)}, p90 {lat.p90:.3f} {_pair(ci.p90)},"
+            f" p99 {lat.p99:.3f} {_pair(ci.p99)}{throughput}"
+            f" (block bootstrap, block {ci.block_length})"
+        )
+    target = result.target_ci
+    if target is not None:
+        got = "-" if target.half_width_pct is None else f"±{target.half_width_pct:.2f} %"
+        state = "reached" if target.reached else "NOT reached by --max-secs"
+        lines.append(
+            f"Target CI  p50 {got} for a target of ±{target.pct:g} %: {state}"
+            f" ({target.checks} checks)"
+        )
+    trials = result.trials
+    if trials is not None:
+        temp = "" if trials.temp_start_c is None else f", start {trials.temp_start_c:.1f} °C"
+        lines.append(
+            f"Trial      {trials.index} of {trials.count} (cool-down {trials.waited_s:.1f} s{temp})"
+        )
+    return lines
+
+
+def busy_line(busy: BusyInfo) -> str:
+    """Other processes' CPU before and during the run, and what the guard made of it."""
+    before = _fmt(busy.other_cpu_pct_before, ".1f", " %")
+    during = _fmt(busy.other_cpu_pct_during, ".1f", " %")
+    if busy.busy or busy.contended:
+        state = "BUSY" if busy.busy else "CONTENDED"
+        state += " (allowed by --allow-busy)" if busy.allowed else ""
+    else:
+        state = "quiet"
+    waited = f", waited {busy.waited_s:.0f} s" if busy.waited_s >= 1 else ""
+    return (
+        f"other processes {before} of a core before{waited}, {during} during"
+        f" (threshold {busy.threshold_pct:g} %): {state}"
+    )
+
+
+def _spread_text(name: str, spread: SpreadInfo | None, spec: str, unit: str) -> str:
+    """One figure's spread over the trials."""
+    if spread is None:
+        return f"{name} -"
+    return (
+        f"{name} {spread.min:{spec}}-{spread.max:{spec}}{unit}"
+        f" (range {spread.range_pct:.1f} %, CV {spread.cv_pct:.1f} %)"
+    )
+
+
+def format_trials(result: RunResult) -> str:
+    """Return the between-trial spread of a --repeat series, beside each trial's interval."""
+    trials = result.trials
+    if trials is None:
+        return ""
+    lines = [
+        f"Trials     {len(trials.completed)} of {trials.count} (repeat {trials.repeat_id[:8]})"
+    ]
+    for trial in trials.completed:
+        ci = _pair(trial.p50_ci95) if trial.p50_ci95 is not None else ""
+        lines.append(
+            f"  trial {trial.index}: p50 {_fmt(trial.p50_ms, '.3f', ' ms')} {ci},"
+            f" {trial.throughput_ips:.2f} inf/s"
+        )
+    lines.append(
+        "Between    "
+        + _spread_text("p50", trials.p50_spread, ".3f", " ms")
+        + "; "
+        + _spread_text("throughput", trials.throughput_spread, ".2f", " inf/s")
+    )
     return "\n".join(lines)
 
 
@@ -115,8 +210,9 @@ def _accuracy_lines(result: RunResult) -> list[str]:
 def format_oneline(result: RunResult) -> str:
     """Return a one-line result (for --quiet)."""
     lat = result.latency_ms
+    ci = f" {_pair(lat.ci95.p50)}" if lat.ci95 is not None else ""
     return (
-        f"{result.model.name}: p50 {_fmt(lat.p50, '.3f', ' ms')},"
+        f"{result.model.name}: p50 {_fmt(lat.p50, '.3f', ' ms')}{ci},"
         f" p90 {_fmt(lat.p90, '.3f', ' ms')},"
         f" {result.throughput_ips:.2f} inf/s, {result.verdict.status} ({result.status})"
     )

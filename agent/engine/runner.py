@@ -19,10 +19,13 @@ import msgspec
 
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.engine import accuracy as acc
+from edgebench.agent.engine.adaptive import measure
 from edgebench.agent.engine.assemble import RunInputs, RunState, assemble
 from edgebench.agent.engine.backends import PreparedInterpreter, prepare_interpreter
+from edgebench.agent.engine.busy import BusyGuard
 from edgebench.agent.engine.events import (
     PHASE_ACCURACY,
+    PHASE_BUSY_WAIT,
     PHASE_MEASURE,
     PHASE_WARMUP,
     FanOut,
@@ -42,6 +45,7 @@ from edgebench.shared.result import (
     MemoryInfo,
     RunResult,
 )
+from edgebench.shared.result_quality import Trials
 
 __all__ = ["RunOptions", "run_benchmark"]
 
@@ -110,8 +114,13 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     facts: DeviceFacts,
     listener: RunListener | None = None,
     sweep_id: str | None = None,
+    *,
+    trials: Trials | None = None,
 ) -> RunResult:
-    """Benchmark one model and return the full RunResult (see docs/result-schema.md)."""
+    """Benchmark one model and return the full RunResult (see docs/result-schema.md).
+
+    ``trials`` places the run in a ``--repeat`` series (``engine.repeat``).
+    """
     options.validate()
     if options.sample_hz is not None:
         config = msgspec.structs.replace(config, sample_hz=options.sample_hz)
@@ -141,6 +150,8 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
         sweep_id=sweep_id,
         warnings=warnings,
         memory=MemoryInfo(rss_before, rss_after, 0.0),
+        busy=BusyGuard(config, allowed=options.allow_busy),
+        trials=trials,
     )
     run.events.run_started(run.run_id, run.info, run.cfg)
     try:
@@ -178,7 +189,25 @@ def _measure(run: RunState) -> RunResult:
         if rows:
             events.samples(run.run_id, rows)
 
+    def run_chunk(
+        min_runs: int, min_secs: float, max_secs: float, runs_before: int, secs_before: float
+    ) -> PhaseResult:
+        def tick(done: int, elapsed: float) -> None:
+            on_tick(runs_before + done, secs_before + elapsed)
+
+        return run_phase(
+            invoke,
+            min_runs=min_runs,
+            min_secs=min_secs,
+            max_secs=max_secs,
+            rate_hz=options.rate_hz,
+            feed=feed,
+            on_tick=tick,
+        )
+
     try:
+        # Other processes' CPU before the board warms up (waiting while it is busy).
+        run.busy.check_before(lambda waited: run.ticker(PHASE_BUSY_WAIT)(0, waited))
         warm = run_phase(
             invoke,
             min_runs=options.warmup_runs,
@@ -192,17 +221,11 @@ def _measure(run: RunState) -> RunResult:
             events.progress(run.run_id, PHASE_WARMUP, warm.count, warm.duration_s)
             # The telemetry window is exactly the measured phase (the MLPerf power rule).
             telemetry.start()
+            run.busy.start()
             try:
-                measured = run_phase(
-                    invoke,
-                    min_runs=options.runs,
-                    min_secs=options.min_secs,
-                    max_secs=options.max_secs,
-                    rate_hz=options.rate_hz,
-                    feed=feed,
-                    on_tick=on_tick,
-                )
+                measured, run.target_ci = measure(run_chunk, options)
             finally:
+                run.busy.stop()
                 telemetry.stop()
             on_tick(measured.count, measured.duration_s)
         if not (warm.interrupted or measured.interrupted):

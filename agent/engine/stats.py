@@ -7,17 +7,10 @@ from collections.abc import Sequence
 
 from edgebench.shared.result import LatencySummary
 
-# Percentiles in per-mille, so the rank is computed in exact integer arithmetic.
-PERCENTILES_PERMILLE = {"p50": 500, "p90": 900, "p95": 950, "p99": 990, "p999": 999}
+# The percentile definition is shared with the intervals (and the collector).
+from edgebench.shared.uncertainty import PERCENTILES_PERMILLE, percentile_index
 
-
-def percentile_index(count: int, permille: int) -> int:
-    """Index into the ascending-sorted series, as MLPerf LoadGen picks it.
-
-    LoadGen (``loadgen/results.cc``) takes ``sorted[count * p]`` with the product
-    truncated; integer per-mille avoids float artefacts such as ``1000 * 0.999 = 998.99``.
-    """
-    return min(count * permille // 1000, count - 1)
+__all__ = ["PERCENTILES_PERMILLE", "ns_to_ms", "percentile_index", "summarize"]
 
 
 def summarize(values_ms: Sequence[float]) -> LatencySummary:

@@ -1,4 +1,4 @@
-"""A grid of generated MobileNets × thread counts, benchmarked one after another.
+"""A grid of generated models (families × widths × resolutions) × thread counts, run in turn.
 
 Every configuration is one ordinary ``run_benchmark`` call and one ``RunResult``; all
 results of a sweep share one ``sweep_id``. Between runs the board cools back to near its
@@ -19,6 +19,7 @@ from pathlib import Path
 from edgebench.agent.config import AgentConfig
 from edgebench.agent.engine.events import RunListener
 from edgebench.agent.engine.options import RunOptions
+from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.result import DeviceFacts, RunResult
 
 
@@ -34,30 +35,45 @@ class SweepPoint:
 
     @property
     def label(self) -> str:
-        """Short text for progress lines, e.g. ``mobilenet_v2 0.5/128 int8 ×2``."""
-        return f"{self.arch} {self.alpha:g}/{self.resolution} {self.quant} x{self.threads}"
+        """Short text for progress lines, e.g. ``mobilenet_v2_0.5_128_int8 x2``."""
+        from edgebench.agent.modeltools.generator.build import config_name
+
+        return f"{config_name(self.arch, self.alpha, self.resolution, self.quant)} x{self.threads}"
 
 
 def expand_grid(
-    arch: str,
-    alphas: Iterable[float],
-    resolutions: Iterable[int],
+    families: Iterable[str],
+    alphas: list[float] | None,
+    resolutions: list[int] | None,
     threads: Iterable[int],
     quant: str,
+    *,
+    variants: list[int] | None = None,
 ) -> list[SweepPoint]:
-    """Every (α, resolution, threads) combination, validated before anything runs.
+    """Every (model, threads) combination, validated before anything runs.
 
-    Models vary slowest, so consecutive runs reuse one loaded file in the page cache.
+    The width axis is α for the MobileNets (default 1.0) and the variant for
+    EfficientNet-Lite (default 0); resolutions default to 224, and to each variant's own for
+    EfficientNet-Lite. Models vary slowest, so consecutive runs reuse one file in the page
+    cache.
     """
     from edgebench.agent.modeltools.generator.build import model_config
+    from edgebench.agent.modeltools.generator.families import ARCHS, family_archs
 
+    threads = list(threads)
+    archs = [arch for family in families for arch in family_archs(family, variants)]
+    if not archs:
+        raise EdgebenchError("--family: give at least one model family")
     points: list[SweepPoint] = []
-    for alpha in alphas:
-        for resolution in resolutions:
-            config = model_config(arch, alpha, resolution, quant)
-            points.extend(
-                SweepPoint(arch, config.alpha, resolution, quant, count) for count in threads
-            )
+    for arch in archs:
+        spec = ARCHS[arch]
+        widths = (alphas or [1.0]) if spec.has_alpha else [1.0]
+        for alpha in widths:
+            for resolution in resolutions or [spec.default_resolution]:
+                config = model_config(arch, alpha, resolution, quant)
+                points.extend(
+                    SweepPoint(arch, config.alpha, resolution, quant, count) for count in threads
+                )
     # "1,1.0" or a repeated thread count would measure the same thing twice.
     return list(dict.fromkeys(points))
 
@@ -143,12 +159,12 @@ def run_sweep(
     try:
         # Build every model first: a bad grid fails before any run, and building does not
         # heat the board between a cool-down and the run it was for.
-        models: dict[tuple[float, int], tuple[Path, str]] = {}
+        models: dict[tuple[str, float, int], tuple[Path, str]] = {}
         for p in points:
-            if (p.alpha, p.resolution) not in models:
+            if (p.arch, p.alpha, p.resolution) not in models:
                 path = cached_build(Path(config.cache_dir), p.arch, p.alpha, p.resolution, p.quant)
                 name = generated_name(p.arch, p.alpha, p.resolution, p.quant)
-                models[(p.alpha, p.resolution)] = (path, name)
+                models[(p.arch, p.alpha, p.resolution)] = (path, name)
         for index, point in enumerate(points):
             if on_point is not None:
                 on_point(point)
@@ -156,7 +172,7 @@ def run_sweep(
                 cooldown.wait()
             run_options = dataclasses.replace(options, threads=point.threads)
             # Read each model just before its run: a grid's files need not all fit in memory.
-            path, name = models[(point.alpha, point.resolution)]
+            path, name = models[(point.arch, point.alpha, point.resolution)]
             result = run_benchmark(
                 open_model(path, name, "generated"),
                 run_options,

@@ -4,8 +4,9 @@ Hosted entries carry the official download URL and, only where it was verified a
 a local copy, the sha256. An entry without a known checksum is never trusted silently:
 ``edgebench model fetch`` needs ``--sha256 HEX`` or ``--no-verify`` for it.
 
-Published MACs, parameters and top-1 come from the tensorflow/models MobileNet tables
-(copied in ../shared/reference/hardware.md section 5); ``None`` where no table gives them.
+Published MACs, parameters and top-1 come from ``published`` (papers and READMEs, each
+with its source); ``None`` where no table gives them. A generated entry carries the published
+top-1 of its architecture, "published, not measured": its own weights are random.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Literal
 
 from edgebench.agent.modeltools.generator import mobilenet_v1, mobilenet_v2
+from edgebench.agent.modeltools.generator.build import config_name
+from edgebench.agent.modeltools.generator.families import ARCHS
+from edgebench.agent.modeltools.published import PUBLISHED, TOP1_LABEL, published, source
 from edgebench.shared.errors import EdgebenchError
 
 # Mirrors set this to serve the hosted files under their file names.
@@ -29,51 +33,6 @@ V2_RESOLUTIONS = mobilenet_v2.RESOLUTIONS
 V1_ALPHAS = mobilenet_v1.ALPHAS
 V1_RESOLUTIONS = mobilenet_v1.RESOLUTIONS
 QUANTS = ("int8", "uint8")
-
-# (MACs M, params M, top-1 %) from hardware.md 5.1 (V2 table; only 224 for alpha 1.3/1.4).
-_V2_TABLE: dict[tuple[float, int], tuple[float, float, float]] = {
-    (1.4, 224): (582, 6.06, 75.0),
-    (1.3, 224): (509, 5.34, 74.4),
-    (1.0, 224): (300, 3.47, 71.8),
-    (1.0, 192): (221, 3.47, 70.7),
-    (1.0, 160): (154, 3.47, 68.8),
-    (1.0, 128): (99, 3.47, 65.3),
-    (1.0, 96): (56, 3.47, 60.3),
-    (0.75, 224): (209, 2.61, 69.8),
-    (0.75, 192): (153, 2.61, 68.7),
-    (0.75, 160): (107, 2.61, 66.4),
-    (0.75, 128): (69, 2.61, 63.2),
-    (0.75, 96): (39, 2.61, 58.8),
-    (0.5, 224): (97, 1.95, 65.4),
-    (0.5, 192): (71, 1.95, 63.9),
-    (0.5, 160): (50, 1.95, 61.0),
-    (0.5, 128): (32, 1.95, 57.7),
-    (0.5, 96): (18, 1.95, 51.2),
-    (0.35, 224): (59, 1.66, 60.3),
-    (0.35, 192): (43, 1.66, 58.2),
-    (0.35, 160): (30, 1.66, 55.7),
-    (0.35, 128): (20, 1.66, 50.8),
-    (0.35, 96): (11, 1.66, 45.5),
-}
-# (MACs M, params M, top-1 % of the quantized checkpoint) from hardware.md 5.2.
-_V1_TABLE: dict[tuple[float, int], tuple[float, float, float]] = {
-    (1.0, 224): (569, 4.24, 69.7),
-    (1.0, 192): (418, 4.24, 69.0),
-    (1.0, 160): (291, 4.24, 67.3),
-    (1.0, 128): (186, 4.24, 64.0),
-    (0.75, 224): (317, 2.59, 67.9),
-    (0.75, 192): (233, 2.59, 66.2),
-    (0.75, 160): (162, 2.59, 63.9),
-    (0.75, 128): (104, 2.59, 59.8),
-    (0.5, 224): (150, 1.34, 62.2),
-    (0.5, 192): (110, 1.34, 60.4),
-    (0.5, 160): (77, 1.34, 57.7),
-    (0.5, 128): (49, 1.34, 54.9),
-    (0.25, 224): (41, 0.47, 48.2),
-    (0.25, 192): (34, 0.47, 45.8),
-    (0.25, 160): (21, 0.47, 43.5),
-    (0.25, 128): (14, 0.47, 39.9),
-}
 
 
 @dataclass(frozen=True)
@@ -97,6 +56,8 @@ class CatalogEntry:
     published_macs_m: float | None = None
     published_params_m: float | None = None
     published_top1: float | None = None
+    # Where the published figures come from; for generated entries the top-1 is labelled.
+    published_source: str | None = None
 
     def download_url(self, override: str | None = None) -> str:
         """Return the URL to fetch: ``override``, else the env base URL, else the official one."""
@@ -110,21 +71,17 @@ class CatalogEntry:
         return self.url
 
 
-def _alpha_str(alpha: float) -> str:
-    """Format a width multiplier the way the checkpoint names do (1.0, 0.35)."""
-    return f"{alpha:g}" if alpha != int(alpha) else f"{alpha:.1f}"
-
-
 def _coral(  # noqa: PLR0917 - one positional row per catalog file reads as a table
     name: str,
     filename: str,
     description: str,
     sha256: str | None,
     size: int | None,
-    table: tuple[float, float, float | None] | None,
+    table: tuple[float | None, float | None, float | None] | None,
 ) -> CatalogEntry:
     """Build a hosted entry for a file of the Coral test_data repository."""
     macs, params, top1 = table if table else (None, None, None)
+    arch = re.match(r"(?:tf2_)?(mobilenet_v[12])", name)
     return CatalogEntry(
         name=name,
         kind="hosted",
@@ -136,6 +93,7 @@ def _coral(  # noqa: PLR0917 - one positional row per catalog file reads as a ta
         published_macs_m=macs,
         published_params_m=params,
         published_top1=top1,
+        published_source=source(arch.group(1)) if arch and table else None,
     )
 
 
@@ -148,7 +106,7 @@ def _hosted() -> list[CatalogEntry]:
             "MobileNetV2 1.0/224, uint8 quantization-aware trained (TF1); the reference",
             "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776",
             3610798,
-            _V2_TABLE[(1.0, 224)],
+            PUBLISHED[("mobilenet_v2", 1.0, 224)],
         ),
         _coral(
             "tf2_mobilenet_v2_1.0_224_ptq",
@@ -164,7 +122,7 @@ def _hosted() -> list[CatalogEntry]:
             "MobileNetV1 0.25/128, uint8; small and fast",
             "cb273c23ee76374b05b9583177e28aa19744858a7679c56a250e83d0333da785",
             525598,
-            _V1_TABLE[(0.25, 128)],
+            PUBLISHED[("mobilenet_v1", 0.25, 128)],
         ),
         _coral(
             "mobilenet_v1_0.5_160_quant",
@@ -172,7 +130,7 @@ def _hosted() -> list[CatalogEntry]:
             "MobileNetV1 0.5/160, uint8",
             "3cc6d2ca460abd2e0f699a6d0d2550c6b61c6e3b0e27a3616e384ea74cb86f43",
             1392846,
-            _V1_TABLE[(0.5, 160)],
+            PUBLISHED[("mobilenet_v1", 0.5, 160)],
         ),
         _coral(
             "mobilenet_v1_1.0_224_quant",
@@ -180,7 +138,7 @@ def _hosted() -> list[CatalogEntry]:
             "MobileNetV1 1.0/224, uint8 (checksum not verified here)",
             None,
             None,
-            _V1_TABLE[(1.0, 224)],
+            PUBLISHED[("mobilenet_v1", 1.0, 224)],
         ),
         _coral(
             "mobilenet_v1_0.75_192_quant",
@@ -188,7 +146,7 @@ def _hosted() -> list[CatalogEntry]:
             "MobileNetV1 0.75/192, uint8 (checksum not verified here)",
             None,
             None,
-            _V1_TABLE[(0.75, 192)],
+            PUBLISHED[("mobilenet_v1", 0.75, 192)],
         ),
         CatalogEntry(
             name="efficientnet_lite0_int8",
@@ -199,37 +157,39 @@ def _hosted() -> list[CatalogEntry]:
                 "https://storage.googleapis.com/download.tensorflow.org/models/tflite/"
                 "task_library/image_classification/android/efficientnet_lite0_int8_2.tflite"
             ),
+            published_macs_m=407,
+            published_params_m=4.7,
+            published_top1=74.4,  # the README's INT8 column
+            published_source=source("efficientnet_lite0") + ", INT8 top-1",
         ),
     ]
 
 
 def _generated() -> list[CatalogEntry]:
-    """Every configuration the MobileNet generator can build, in both quantizations."""
+    """Every configuration the generator can build, in both quantizations."""
     entries = []
-    for arch, alphas, resolutions, table in (
-        ("mobilenet_v2", V2_ALPHAS, V2_RESOLUTIONS, _V2_TABLE),
-        ("mobilenet_v1", V1_ALPHAS, V1_RESOLUTIONS, _V1_TABLE),
-    ):
-        for alpha in alphas:
-            for resolution in resolutions:
-                macs, params, _top1 = table.get((alpha, resolution), (None, None, None))
+    for arch, spec in ARCHS.items():
+        for alpha in spec.alphas:
+            for resolution in spec.resolutions:
+                row = published(arch, alpha, resolution)
+                what = config_name(arch, alpha, resolution, "").rstrip("_")
+                top1 = f"; top-1 {row.top1:g} % {TOP1_LABEL}" if row and row.top1 else ""
                 for quant in QUANTS:
                     entries.append(
                         CatalogEntry(
                             name=generated_name(arch, alpha, resolution, quant),
                             kind="generated",
                             description=(
-                                f"{arch} {_alpha_str(alpha)}/{resolution} {quant}, random "
-                                "weights (seed 0), built offline"
+                                f"{what} {quant}, random weights (seed 0), built offline{top1}"
                             ),
                             arch=arch,
                             alpha=alpha,
                             resolution=resolution,
                             quant=quant,
-                            published_macs_m=macs,
-                            published_params_m=params,
-                            # Random weights: the checkpoint's accuracy does not apply.
-                            published_top1=None,
+                            published_macs_m=row.macs_m if row else None,
+                            published_params_m=row.params_m if row else None,
+                            published_top1=row.top1 if row else None,
+                            published_source=source(arch) if row else None,
                         )
                     )
     return entries
@@ -237,7 +197,7 @@ def _generated() -> list[CatalogEntry]:
 
 def generated_name(arch: str, alpha: float, resolution: int, quant: str) -> str:
     """Name a generated configuration (``gen-mobilenet_v2_1.0_224_int8``)."""
-    return f"gen-{arch}_{_alpha_str(alpha)}_{resolution}_{quant}"
+    return f"gen-{config_name(arch, alpha, resolution, quant)}"
 
 
 def catalog() -> list[CatalogEntry]:

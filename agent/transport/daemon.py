@@ -130,10 +130,10 @@ class AgentDaemon:
 
     def _run(self, cmd: CommandMessage, listener: PublishingListener) -> Any:
         from edgebench.agent.engine.runner import run_benchmark
-        from edgebench.agent.modeltools.resolve import resolve_model
+        from edgebench.agent.modeltools.commanded import resolve_commanded_model
 
         options = run_options_from_command(cmd)
-        resolved = resolve_model(cmd.model, self.config)
+        resolved = resolve_commanded_model(cmd.model, self.config)
         return run_benchmark(resolved, options, self.config, self.facts, listener)
 
     def _report_failure(

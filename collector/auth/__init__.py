@@ -1,6 +1,6 @@
 """Web access control: logins, API tokens, roles, CSRF, login rate limits, security headers.
 
-One job per module: ``sessions`` (signing key, cookie flags, lifetime, TLS and proxies),
+One job per module: ``sessions`` (signing key, cookie flags, lifetime, Secure over TLS),
 ``identity`` (who is asking: session, bearer token or nobody; audit records by them),
 ``access`` (the guard every request passes and the marks views carry), ``ratelimit``
 (failed logins per name and per address), ``headers`` (security headers on every

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from edgebench.collector.accounts import role_allows
 from edgebench.collector.auth.identity import record_event
 from edgebench.collector.db import get_session
+from edgebench.collector.roles import role_allows
 
 if TYPE_CHECKING:
     from flask import Response
 
-    from edgebench.collector.accounts import Role
+    from edgebench.collector.roles import Role
 
 View = TypeVar("View", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy.orm import Session
 
-    from edgebench.collector.accounts import Role
+    from edgebench.collector.roles import Role
 
 
 class WebUser(UserMixin):
@@ -103,7 +103,7 @@ def load_token_user(_request: Any) -> WebUser | None:
 
 
 def client_address() -> str | None:
-    """Return the client's address (the proxy's unless TRUSTED_PROXIES is set)."""
+    """Return the client's address (a proxy's, unless ``collector.trusted_proxy`` names it)."""
     return request.remote_addr
 
 

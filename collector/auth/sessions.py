@@ -8,12 +8,11 @@ mode 0600 holding 32 random bytes. The key is never logged or shown.
 Secure cookies: the cookie gets ``Secure`` whenever the request arrived over TLS
 (``request.is_secure``), decided per request rather than by a setting, so the same
 server works on plain HTTP on a loopback address and behind HTTPS without a flag that
-could be forgotten. Behind a reverse proxy that ends TLS, the app sees plain HTTP from
-the proxy; ``TRUSTED_PROXIES = n`` (the number of proxies in front) makes it believe
-their ``X-Forwarded-For``/``-Proto``/``-Host`` headers (werkzeug's ``ProxyFix``), which
-turns on ``Secure`` and gives rate limits and the audit log the client's real address.
-It stays 0 by default because a client could forge those headers when no proxy strips
-them. ``SESSION_COOKIE_SECURE = True`` forces the flag in any case.
+could be forgotten. Behind a reverse proxy that ends TLS, the web server believes the
+proxy's ``X-Forwarded-Proto``/``-For``/``-Host`` only when ``collector.trusted_proxy``
+names it (waitress, ``collector/webserver.py``); the request is then ``https`` and has
+the client's address, so the flag follows. A client's own ``X-Forwarded-Proto`` changes
+nothing. ``SESSION_COOKIE_SECURE = True`` forces the flag in any case.
 """
 
 from __future__ import annotations
@@ -79,9 +78,7 @@ def _read_key(path: Path) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Set the signing key, the cookie's flags, the session lifetime and proxy trust."""
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
+    """Set the signing key, the cookie's flags and the session lifetime."""
     if not app.config.get("SECRET_KEY"):
         configured = app.config.get("SECRET_KEY_FILE")
         path = Path(configured) if configured else Path(app.instance_path) / SECRET_KEY_FILENAME
@@ -95,8 +92,3 @@ def init_app(app: Flask) -> None:
         SESSION_REFRESH_EACH_REQUEST=True,
     )
     app.session_interface = TlsAwareSessionInterface()
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if proxies > 0:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
-        )

@@ -13,7 +13,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from edgebench.agent.config import load_agent_config
@@ -24,20 +23,6 @@ from edgebench.shared.wire import from_builtins as from_dict
 
 # Fast run control: the model does not matter here, only that every configuration runs.
 FAST = ["--runs", "3", "--min-secs", "0", "--warmup-runs", "1", "--warmup-secs", "0"]
-
-
-@pytest.fixture()
-def agent_env(tmp_path: Path) -> dict[str, str]:
-    """Config through the environment: private cache/state, a board with no thermal sensor."""
-    sys_root = tmp_path / "sys"
-    sys_root.mkdir()
-    return {
-        "EDGEBENCH_CACHE_DIR": str(tmp_path / "cache"),
-        "EDGEBENCH_STATE_DIR": str(tmp_path / "state"),
-        "EDGEBENCH_SYS_ROOT": str(sys_root),
-        "EDGEBENCH_VCGENCMD": str(tmp_path / "no-vcgencmd"),
-        "EDGEBENCH_SAMPLE_HZ": "0",
-    }
 
 
 def _results(folder: Path) -> list[RunResult]:

@@ -3,8 +3,11 @@
 :class:`FleetLab` builds the edgebench wheel on the controller, keeps a wheelhouse of its
 dependencies cached across runs, starts three sshd test hosts, writes an inventory with
 throwaway passwords and per-host install roots, and runs ``ansible-playbook`` with a
-private ``ansible.cfg``. :meth:`FleetLab.teardown` stops everything the playbooks started
-(by the pid files the roles write), the sshd listeners and the SSH ControlMaster helpers.
+private ``ansible.cfg``. The collector's logins come from an ansible-vault encrypted vars
+file next to the inventory (``group_vars/all/vault.yml``), encrypted with a generated vault
+password, as a real inventory keeps them. :meth:`FleetLab.teardown` stops everything the
+playbooks started (by the pid files the roles write), the sshd listeners and the SSH
+ControlMaster helpers.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ class FleetLab:
             BOARD_A: secrets.token_urlsafe(18),
             BOARD_B: secrets.token_urlsafe(18),
             "collector": secrets.token_urlsafe(18),
-            "dashboard": secrets.token_urlsafe(18),
+            "admin": secrets.token_urlsafe(18),
+            "viewer": secrets.token_urlsafe(18),
         }
         self.hosts: dict[str, SshHost] = {}
         self.broker_port = free_port(ADDRESSES[SERVER])
@@ -53,8 +57,11 @@ class FleetLab:
         self.inventory = self.base / "inventory.yml"
         self.config = self.base / "ansible.cfg"
         self.env = self._environment()
+        self.vault = self.base / "group_vars" / "all" / "vault.yml"
+        self.vault_password_file = self.base / "vault-password"
         self.wheel: Path | None = None
         self.wheelhouse: Path | None = None
+        self._api_token: str | None = None
 
     # Paths of what the roles install, per host.
     def root(self, host: str) -> Path:
@@ -71,7 +78,31 @@ class FleetLab:
 
     def api(self, path: str) -> str:
         """URL of the collector API."""
-        return f"http://{ADDRESSES[SERVER]}:{self.collector_port}/api{path}"
+        return f"{self.dashboard}/api{path}"
+
+    @property
+    def dashboard(self) -> str:
+        """Base URL of the collector's web side."""
+        return f"http://{ADDRESSES[SERVER]}:{self.collector_port}"
+
+    def collector_cli(self, *args: str, stdin: str | None = None) -> str:
+        """Run ``edgebench collector ARGS`` on the server as the collector's user; stdout."""
+        root = self.root(SERVER)
+        argv = ["runuser", "-u", "edgebench-collector", "--"]
+        argv += [str(root / "opt/edgebench-collector/venv/bin/edgebench")]
+        argv += ["--config", str(root / "etc/edgebench/collector.toml"), "collector", *args]
+        done = subprocess.run(
+            argv, input=stdin, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def api_token(self) -> str:
+        """A read token of the vault's admin, created on the server once per lab."""
+        if self._api_token is None:
+            out = self.collector_cli("token", "create", "--user", "admin", "--scope", "read")
+            self._api_token = out.splitlines()[0]
+        return self._api_token
 
     @property
     def broker(self) -> tuple[str, int]:
@@ -108,7 +139,22 @@ class FleetLab:
             self.hosts[name] = host
             host.start()
         self._write_config()
+        self._write_vault()
         self._write_inventory(client_key)
+
+    def _write_vault(self) -> None:
+        """Encrypt the collector's login passwords with a generated vault password."""
+        self.vault_password_file.write_text(secrets.token_urlsafe(24) + "\n")
+        self.vault_password_file.chmod(0o600)
+        self.vault.parent.mkdir(parents=True)
+        secrets_vars = {
+            "vault_edgebench_collector_admin_password": self.passwords["admin"],
+            "vault_edgebench_collector_viewer_password": self.passwords["viewer"],
+        }
+        self.vault.write_text(json.dumps(secrets_vars, indent=2))
+        # ansible.cfg names the password file (vault_password_file), as for the playbooks.
+        done = self.tool("ansible-vault", "encrypt", str(self.vault), timeout_s=120)
+        assert done.returncode == 0, done.stdout + done.stderr
 
     def _write_config(self) -> None:
         for sub in ("ansible-local", "ansible-remote", "cp", "ansible-home"):
@@ -125,6 +171,7 @@ class FleetLab:
                     "interpreter_python = /usr/bin/python3",
                     "forks = 10",
                     "retry_files_enabled = False",
+                    f"vault_password_file = {self.vault_password_file}",
                     "[ssh_connection]",
                     "pipelining = True",
                     f"control_path_dir = {self.base / 'cp'}",
@@ -173,8 +220,15 @@ class FleetLab:
             "edgebench_collector_port": self.collector_port,
             "edgebench_collector_mqtt_url": broker_url,
             "edgebench_collector_mqtt_password": self.passwords["collector"],
-            "edgebench_collector_dashboard_username": "admin",
-            "edgebench_collector_dashboard_password": self.passwords["dashboard"],
+            # From the encrypted group_vars/all/vault.yml, as in ansible/inventory/example.
+            "edgebench_collector_admin_password": "{{ vault_edgebench_collector_admin_password }}",
+            "edgebench_collector_users": [
+                {
+                    "name": "viewer-1",
+                    "role": "viewer",
+                    "password": "{{ vault_edgebench_collector_viewer_password }}",
+                }
+            ],
             **{f"edgebench_collector_{k}": v for k, v in install.items()},
         }
         boards = {}

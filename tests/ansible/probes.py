@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import threading
@@ -37,11 +36,10 @@ def uid_of(pid: int) -> int:
 
 
 def get(fleet: FleetLab, path: str, auth: bool = True) -> tuple[int, dict]:
-    """GET a collector API path (with the dashboard login unless ``auth`` is false)."""
+    """GET a collector API path (with the admin's read token unless ``auth`` is false)."""
     request = urllib.request.Request(fleet.api(path))
     if auth:
-        token = base64.b64encode(f"admin:{fleet.passwords['dashboard']}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
+        request.add_header("Authorization", f"Bearer {fleet.api_token()}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"{}")

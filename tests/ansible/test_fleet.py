@@ -25,6 +25,7 @@ from tests.ansible import probes
 from tests.ansible.conftest import SMALL_MODEL
 from tests.ansible.fleet import BOARD_A, BOARD_B, GENERATED_MODEL, SERVER, FleetLab
 from tests.ansible.sshhosts import pid_alive, wait_for_port
+from tests.httplogin import HttpClient, log_in
 
 pytestmark = pytest.mark.slow
 
@@ -60,9 +61,12 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
 
     assert wait_for_port(*fleet.broker)
     assert wait_for_port(fleet.broker[0], fleet.broker_tls_port)
-    # The API answers with the dashboard login and refuses without it.
+    # The vault's logins exist (created from stdin, so never on a command line).
+    with sqlite3.connect(fleet.collector_db()) as db:
+        users = dict(db.execute("SELECT name, role FROM users").fetchall())
+    assert users == {"admin": "admin", "viewer-1": "viewer"}
+    # The API answers with a token of the vault's admin.
     assert probes.get(fleet, "/runs")[0] == 200
-    assert probes.get(fleet, "/runs", auth=False)[0] == 401
     probes.wait_devices_online(fleet)
 
     # Secrets: config files are 0640 root:<service group>; the password file holds hashes.
@@ -92,6 +96,26 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
     acl = (server / "etc/mosquitto/edgebench.acl").read_text()
     assert f"user {BOARD_A}\ntopic write edgebench/v1/{BOARD_A}/status" in acl
     assert f"topic read edgebench/v1/{BOARD_B}/cmd" in acl
+    # ... and refuses a request without a token (last: needs the login of the web layer).
+    assert probes.get(fleet, "/runs", auth=False)[0] == 401
+
+
+def test_the_vault_admin_logs_in_to_the_dashboard(fleet: FleetLab) -> None:
+    # The password reached the server only through the encrypted vars file.
+    vault = fleet.vault.read_text()
+    assert vault.startswith("$ANSIBLE_VAULT;")
+    assert fleet.passwords["admin"] not in vault
+    assert fleet.passwords["admin"] not in fleet.inventory.read_text()
+    for log in (fleet.base / "logs").iterdir():
+        assert fleet.passwords["admin"] not in log.read_text(), log.name
+    status, client = log_in(fleet.dashboard, "admin", fleet.passwords["admin"])
+    assert status == 302
+    status, _, page = client.request("/")
+    assert status == 200 and "<html" in page.lower()
+    assert HttpClient(fleet.dashboard).request("/")[0] in (302, 401)
+    assert log_in(fleet.dashboard, "admin", "not the vault password")[0] != 302
+    # /healthz stays public (the role's smoke test).
+    assert HttpClient(fleet.dashboard).request("/healthz")[0] == 200
 
 
 @pytest.mark.parametrize(
@@ -159,6 +183,18 @@ def test_benchmark_playbook_gets_both_results_into_the_collector(fleet: FleetLab
         assert code == 200
         assert [item["device_id"] for item in body["items"]] == [board]
         assert body["items"][0]["throughput_ips"] > 0
+    # The play's token expired in a day and was revoked when it ended; no secret logged.
+    with sqlite3.connect(fleet.collector_db()) as db:
+        tokens = db.execute(
+            "SELECT prefix, scope, expires_at - created_at, revoked_at FROM api_tokens"
+            " WHERE prefix != ?",
+            (fleet.api_token()[:12],),
+        ).fetchall()
+    assert len(tokens) == 1, tokens
+    prefix, scope, lifetime_s, revoked_at = tokens[0]
+    assert scope == "read" and lifetime_s == pytest.approx(86_400)
+    assert revoked_at is not None
+    assert f"Bearer {prefix}_" not in run.output
 
 
 def test_second_site_run_changes_nothing(fleet: FleetLab) -> None:
@@ -209,6 +245,20 @@ def test_a_board_cannot_publish_or_read_another_boards_topics(fleet: FleetLab) -
     # The collector still has board B online with its real version.
     devices = probes.wait_devices_online(fleet, timeout_s=10)
     assert devices[BOARD_B]["edgebench_version"] != "forged"
+
+
+def test_preflight_refuses_a_collector_beyond_loopback_without_an_admin(fleet: FleetLab) -> None:
+    run = fleet.playbook(
+        "collector.yml",
+        "--tags",
+        "edgebench_collector_preflight",
+        "-e",
+        json.dumps({"edgebench_collector_admin_password": ""}),
+    )
+    assert run.returncode != 0
+    assert run.recap[SERVER]["failed"] == 1
+    message = " ".join(run.output.split())
+    assert f"on {fleet.broker[0]} with no login: set edgebench_collector_admin_password" in message
 
 
 @pytest.mark.parametrize(

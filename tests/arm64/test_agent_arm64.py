@@ -185,10 +185,25 @@ def test_run_on_pi_fixture_samples_telemetry(arm64: Arm64Root, arm64_data: str) 
     check_verdict(result["verdict"])
 
 
-def test_model_build_is_byte_identical_to_the_host_build(arm64: Arm64Root, tmp_path: Path) -> None:
+# One configuration per generated family, at small inputs (qemu is slow): V2, V3 with SE and
+# hard-swish, V3 minimalistic, EfficientNet-Lite with its dense head.
+BUILDS = {
+    "mobilenet_v2": ("mobilenet_v2", "--alpha", "0.35", "--resolution", "96"),
+    "mobilenet_v3_small": ("mobilenet_v3", "--size", "small", "--resolution", "96"),
+    "mobilenet_v3_large_minimalistic": (
+        "mobilenet_v3", "--minimalistic", "--alpha", "0.5", "--resolution", "96"
+    ),
+    "efficientnet_lite0": ("efficientnet_lite", "--variant", "0", "--resolution", "96"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("family", sorted(BUILDS))
+def test_model_build_is_byte_identical_to_the_host_build(
+    arm64: Arm64Root, tmp_path: Path, family: str
+) -> None:
     # The generator promises the same file for the same options on every platform: a model
     # built on a Pi must be the one benchmarked elsewhere under the same name.
-    options = ("mobilenet_v2", "--alpha", "0.35", "--resolution", "96", "--quant", "int8")
+    options = (*BUILDS[family], "--quant", "int8")
     host_file = tmp_path / "host.tflite"
     host_cli = Path(sys.executable).with_name("edgebench")
     subprocess.run(
@@ -196,10 +211,16 @@ def test_model_build_is_byte_identical_to_the_host_build(arm64: Arm64Root, tmp_p
         check=True,
         capture_output=True,
     )
-    in_root = f"{arm64.work}/out/built.tflite"
+    in_root = f"{arm64.work}/out/built-{family}.tflite"
     arm64.host_path(in_root).parent.mkdir(exist_ok=True)
     arm64.edgebench("model", "build", *options, "-o", in_root)
     arm64_bytes = arm64.host_path(in_root).read_bytes()
     host_bytes = host_file.read_bytes()
     assert len(host_bytes) > 100_000  # a real model, not an empty file on both sides
     assert hashlib.sha256(arm64_bytes).hexdigest() == hashlib.sha256(host_bytes).hexdigest()
+    # And LiteRT on aarch64 loads, allocates and runs it.
+    result = arm64.run_json(f"built-{family}", in_root, *MINIMAL_RUN)
+    assert result["status"] == "complete"
+    assert result["device"]["architecture"] == "aarch64"
+    assert result["latency_ms"]["count"] >= 3
+    assert result["model"]["sha256"] == hashlib.sha256(host_bytes).hexdigest()

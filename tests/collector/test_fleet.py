@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from edgebench.collector import db
+from edgebench.collector.accounts import authenticate
 from tests.brokers import free_port
 from tests.collector.helpers import Publisher, run_stream, wait_until
+from tests.httplogin import HttpClient, log_in
+
+EDGEBENCH = str(Path(sys.executable).parent / "edgebench")
+LOGIN_RE = re.compile(r"log in at (\S+)login\n  user +(\S+)\n  password +(\S+)\n")
 
 
 def test_embedded_broker_ingest(make_config, start_ingest, engine) -> None:
@@ -26,21 +35,28 @@ def test_embedded_broker_ingest(make_config, start_ingest, engine) -> None:
     pub.close()
 
 
-def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -> None:
-    db_url = f"sqlite:///{tmp_path / 'fleet.sqlite'}"
+def _fleet_env(tmp_path: Path) -> dict[str, str]:
     # Port 0: any free port for the embedded broker (1883 may be taken on a shared machine).
     env = {
         **os.environ,
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "EDGEBENCH_EMBEDDED_BROKER_PORT": "0",
+        "EDGEBENCH_SECRET_KEY_FILE": str(tmp_path / "secret_key"),
     }
     env.pop("EDGEBENCH_MQTT__URL", None)
-    argv = [
-        str(Path(sys.executable).parent / "edgebench"),
+    env.pop("EDGEBENCH_HOST", None)
+    return env
+
+
+def _fleet_argv(tmp_path: Path, models_dir: Path, db_url: str, *extra: str) -> list[str]:
+    return [
+        EDGEBENCH,
         "fleet",
-        "--once",
+        *extra,
         "--db",
         db_url,
+        "--login-file",
+        str(tmp_path / "fleet-login"),
         "--port",
         str(free_port()),
         "--agent-arg=--runs=10",
@@ -48,7 +64,22 @@ def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -
         "--agent-arg=--warmup-secs=0.1",
         str(models_dir / "mobilenet_v1_0.25_128_quant.tflite"),
     ]
-    done = subprocess.run(argv, check=False, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _show_login(tmp_path: Path, db_url: str) -> subprocess.CompletedProcess[str]:
+    argv = [EDGEBENCH, "fleet", "--show-login", "--db", db_url]
+    argv += ["--login-file", str(tmp_path / "fleet-login")]
+    return subprocess.run(
+        argv, env=_fleet_env(tmp_path), capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'fleet.sqlite'}"
+    argv = _fleet_argv(tmp_path, models_dir, db_url, "--once")
+    done = subprocess.run(
+        argv, check=False, env=_fleet_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "embedded broker" in done.stdout
     assert "stored in the collector" in done.stdout
@@ -56,8 +87,100 @@ def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM runs")).mappings().one()
         samples = conn.execute(sa.text("SELECT count(*) FROM samples")).scalar_one()
-    engine.dispose()
     assert row["model_name"] == "mobilenet_v1_0.25_128_quant"
     assert row["result"] is not None and row["verdict"] in ("VALID", "INVALID")
     assert row["run_id"] in done.stdout
     assert samples >= 1
+
+    # The fleet created the admin once and printed the login: it works on the database.
+    login = LOGIN_RE.search(done.stdout)
+    assert login, done.stdout
+    url, user, password = login.groups()
+    assert url.startswith("http://127.0.0.1:") and user == "admin"
+    with Session(engine) as session:
+        assert authenticate(session, "admin", password) is not None
+    engine.dispose()
+    login_file = tmp_path / "fleet-login"
+    assert stat.S_IMODE(login_file.stat().st_mode) == 0o600
+    assert password in login_file.read_text()
+
+    # --show-login prints it again.
+    shown = _show_login(tmp_path, db_url)
+    assert shown.returncode == 0, shown.stderr
+    assert LOGIN_RE.search(shown.stdout).groups()[1:] == ("admin", password)
+
+    # A second start keeps the admin: no new password printed.
+    again = subprocess.run(
+        _fleet_argv(tmp_path, models_dir, db_url, "--once"),
+        check=False,
+        env=_fleet_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert password not in again.stdout and not LOGIN_RE.search(again.stdout)
+    assert "--show-login" in again.stdout
+    assert _show_login(tmp_path, db_url).returncode == 0
+
+
+def test_show_login_says_when_the_password_changed_or_the_file_is_gone(tmp_path: Path) -> None:
+    from edgebench.collector.fleetlogin import ensure_admin
+
+    db_url = f"sqlite:///{tmp_path / 'fleet.sqlite'}"
+    login_file = tmp_path / "fleet-login"
+    login = ensure_admin(db_url, login_file)
+    assert login is not None and ensure_admin(db_url, login_file) is None
+    assert _show_login(tmp_path, db_url).returncode == 0
+
+    changed = subprocess.run(
+        [EDGEBENCH, "collector", "user", "set-password", "admin", "--db", db_url],
+        input="another long password\n",
+        env=_fleet_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert changed.returncode == 0, changed.stderr
+    shown = _show_login(tmp_path, db_url)
+    assert shown.returncode == 2 and shown.stdout == ""
+    assert "no longer logs in as 'admin'" in shown.stderr
+    assert login.password not in shown.stderr
+    assert len(shown.stderr.splitlines()) == 1
+
+    login_file.unlink()
+    shown = _show_login(tmp_path, db_url)
+    assert shown.returncode == 2
+    assert f"{login_file} is gone" in shown.stderr
+    assert "user set-password admin" in shown.stderr
+
+
+def test_the_printed_login_works_on_the_login_page(tmp_path: Path, models_dir: Path) -> None:
+    """Needs the login page (webauth branch)."""
+    db_url = f"sqlite:///{tmp_path / 'fleet.sqlite'}"
+    out_path = tmp_path / "fleet.out"
+    with out_path.open("w") as out:
+        proc = subprocess.Popen(
+            _fleet_argv(tmp_path, models_dir, db_url),
+            env=_fleet_env(tmp_path),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        wait_until(
+            lambda: "serving until Ctrl-C" in out_path.read_text() or proc.poll() is not None,
+            timeout_s=120,
+            what="the fleet serving",
+        )
+        output = out_path.read_text()
+        assert proc.poll() is None, output
+        url, user, password = LOGIN_RE.search(output).groups()
+        status, client = log_in(url, user, password)
+        assert status == 302
+        assert client.request("/")[0] == 200
+        assert HttpClient(url).request("/")[0] in (302, 401)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0

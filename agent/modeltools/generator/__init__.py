@@ -1,1 +1,1 @@
-"""Offline MobileNet TFLite generator: exact architectures with deterministic weights."""
+"""Offline TFLite generator (MobileNetV1/V2/V3, EfficientNet-Lite) with deterministic weights."""

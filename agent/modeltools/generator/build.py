@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from types import ModuleType
 
-from edgebench.agent.modeltools.generator import mobilenet_v1, mobilenet_v2
+from edgebench.agent.modeltools.generator.families import ARCHS
 from edgebench.agent.modeltools.generator.quant import QUANT_MODES, IntStream, Scheme
 from edgebench.shared.errors import EdgebenchError
 
 # Bump when the bytes produced for a configuration change; it is part of cache file names.
 GENERATOR_VERSION = 1
-
-ARCHS: dict[str, ModuleType] = {"mobilenet_v2": mobilenet_v2, "mobilenet_v1": mobilenet_v1}
 
 
 @dataclass(frozen=True)
@@ -33,8 +30,8 @@ class ModelConfig:
 
     @property
     def name(self) -> str:
-        """Human name, e.g. ``mobilenet_v2_1.0_224_int8``."""
-        return f"{self.arch}_{self.alpha_text}_{self.resolution}_{self.quant}"
+        """Human name, e.g. ``mobilenet_v2_1.0_224_int8`` or ``efficientnet_lite2_260_int8``."""
+        return config_name(self.arch, self.alpha, self.resolution, self.quant)
 
     @property
     def file_name(self) -> str:
@@ -46,15 +43,17 @@ def model_config(
     arch: str, alpha: float, resolution: int, quant: str, seed: int = 0
 ) -> ModelConfig:
     """Validate a configuration; raise ``EdgebenchError`` naming the supported values."""
-    module = ARCHS.get(arch)
-    if module is None:
+    spec = ARCHS.get(arch)
+    if spec is None:
         raise EdgebenchError(f"unknown architecture {arch!r}; supported: {', '.join(ARCHS)}")
-    match = [a for a in module.ALPHAS if abs(a - float(alpha)) < 1e-6]
+    match = [a for a in spec.alphas if abs(a - float(alpha)) < 1e-6]
+    if not match and not spec.has_alpha:
+        raise EdgebenchError(f"{arch} has no width multiplier; its variant sets the width")
     if not match:
-        supported = ", ".join(_alpha_text(a) for a in module.ALPHAS)
+        supported = ", ".join(_alpha_text(a) for a in spec.alphas)
         raise EdgebenchError(f"{arch} does not support alpha {alpha:g}; supported: {supported}")
-    if resolution not in module.RESOLUTIONS:
-        supported = ", ".join(str(r) for r in module.RESOLUTIONS)
+    if resolution not in spec.resolutions:
+        supported = ", ".join(str(r) for r in spec.resolutions)
         raise EdgebenchError(
             f"{arch} does not support resolution {resolution}; supported: {supported}"
         )
@@ -65,6 +64,12 @@ def model_config(
     return ModelConfig(arch, match[0], resolution, quant, seed)
 
 
+def config_name(arch: str, alpha: float, resolution: int, quant: str) -> str:
+    """Name a configuration: ``<arch>_<α>_<resolution>_<quant>`` (no α for EfficientNet-Lite)."""
+    width = f"_{_alpha_text(alpha)}" if ARCHS[arch].has_alpha else ""
+    return f"{arch}{width}_{resolution}_{quant}"
+
+
 def _alpha_text(alpha: float) -> str:
     text = f"{alpha:g}"
     return text if "." in text else f"{text}.0"
@@ -73,7 +78,7 @@ def _alpha_text(alpha: float) -> str:
 def build_model_bytes(config: ModelConfig) -> bytes:
     """Generate the TFLite flatbuffer for ``config`` (deterministic)."""
     from edgebench.agent.modeltools.generator.builder import serialize
-    from edgebench.agent.modeltools.generator.layers import GraphBuilder
+    from edgebench.agent.modeltools.generator.heads import NetBuilder
 
     digest = hashlib.sha256(f"{config.name}|gen{GENERATOR_VERSION}".encode()).digest()
     words = [config.seed, *(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4, 8, 12))]
@@ -81,6 +86,6 @@ def build_model_bytes(config: ModelConfig) -> bytes:
         f"edgebench generator v{GENERATOR_VERSION}: {config.name} seed {config.seed} "
         "(random weights, exact architecture)"
     )
-    graph = GraphBuilder(Scheme(config.quant), IntStream(words), description)  # type: ignore[arg-type]
+    graph = NetBuilder(Scheme(config.quant), IntStream(words), description)  # type: ignore[arg-type]
     ARCHS[config.arch].build(graph, config.alpha, config.resolution)
     return serialize(graph.model)

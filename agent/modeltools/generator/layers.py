@@ -1,4 +1,4 @@
-"""Layer-by-layer construction of a MobileNet graph in TFLite's fused form.
+"""Layer-by-layer construction of a MobileNet graph in TFLite's fused form: the primitives.
 
 Convolutions carry folded batch norm (a bias) and a fused ReLU6, exactly as the TFLite
 converter emits them; padding is SAME everywhere, as in the slim MobileNet definitions.
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from edgebench.agent.modeltools.generator import quant as q
 from edgebench.agent.modeltools.generator.ir import ModelDef, OpDef, QuantParams, TensorDef
 
-_RELU6 = 3  # ActivationFunctionType.RELU6
-_NONE = 0
+_NONE = 0  # ActivationFunctionType
+# Activations fused into a convolution: ActivationFunctionType and output tensor name suffix.
+FUSED = {"linear": (_NONE, "BiasAdd"), "relu": (1, "Relu"), "relu6": (3, "Relu6")}
 _SAME = 0  # Padding.SAME
 _VALID = 1
 
@@ -27,7 +28,9 @@ _INT8_VERSIONS = {
     "CONV_2D": 3,
     "DEPTHWISE_CONV_2D": 3,
     "ADD": 2,
+    "MUL": 2,
     "MEAN": 2,
+    "FULLY_CONNECTED": 4,
     "AVERAGE_POOL_2D": 2,
     "SOFTMAX": 2,
 }
@@ -97,11 +100,24 @@ class GraphBuilder:
     # -- layers --------------------------------------------------------------------------
 
     def conv(
-        self, x: Act, out_ch: int, kernel: int, stride: int, *, relu6: bool, scope: str
+        self,
+        x: Act,
+        out_ch: int,
+        kernel: int,
+        stride: int,
+        *,
+        act: str,
+        scope: str,
+        std: float | None = None,
+        bias_offset: float = 0.0,
     ) -> Act:
-        """Append a full convolution (weights [O, k, k, I]) with folded bias and optional ReLU6."""
+        """Append a full convolution (weights [O, k, k, I]) with folded bias and fused ``act``.
+
+        ``act`` is a key of ``FUSED``. ``std`` overrides the pre-activation standard deviation
+        (default: 2 before a ReLU, 1 for a linear output); ``bias_offset`` shifts the bias.
+        """
         shape = (1, _same(x.shape[1], stride), _same(x.shape[2], stride), out_ch)
-        target = q.RELU6_PRE_STD if relu6 else q.PROJECT_STD
+        target = std if std is not None else _default_std(act)
         std = q.he_std(target, kernel * kernel * x.channels, x.mean_sq)
         w, w_scales = self.scheme.weights(
             self.stream, f"{scope}/weights", (out_ch, kernel, kernel, x.channels), 0, std
@@ -112,16 +128,18 @@ class GraphBuilder:
             w,
             w_scales,
             shape=shape,
-            relu6=relu6,
+            act=act,
             std=target,
             scope=scope,
             stride=stride,
+            bias_offset=bias_offset,
         )
 
-    def depthwise(self, x: Act, kernel: int, stride: int, scope: str) -> Act:
-        """Append a 3×3 depthwise convolution (weights [1, k, k, C], multiplier 1) with ReLU6."""
+    def depthwise(self, x: Act, kernel: int, stride: int, scope: str, act: str = "relu6") -> Act:
+        """Append a k×k depthwise conv (weights [1, k, k, C], multiplier 1) with fused ``act``."""
         shape = (1, _same(x.shape[1], stride), _same(x.shape[2], stride), x.channels)
-        std = q.he_std(q.RELU6_PRE_STD, kernel * kernel, x.mean_sq)
+        target = _default_std(act)
+        std = q.he_std(target, kernel * kernel, x.mean_sq)
         w, w_scales = self.scheme.weights(
             self.stream, f"{scope}/depthwise_weights", (1, kernel, kernel, x.channels), 3, std
         )
@@ -131,8 +149,8 @@ class GraphBuilder:
             w,
             w_scales,
             shape=shape,
-            relu6=True,
-            std=q.RELU6_PRE_STD,
+            act=act,
+            std=target,
             scope=scope,
             stride=stride,
         )
@@ -152,52 +170,6 @@ class GraphBuilder:
         )
         return Act(out, a.shape, mean_sq, quant)
 
-    def global_pool(self, x: Act, stride: int, scope: str) -> Act:
-        """Average over the spatial dimensions: AVERAGE_POOL_2D (tf1) or MEAN (tf2)."""
-        shape = (1, 1, 1, x.channels)
-        # Spatial averaging leaves roughly the mean; keep the input's quantization.
-        mean_sq = q.RELU6_MEAN * q.RELU6_MEAN
-        out = self._activation(f"{scope}/AvgPool", shape, x.quant)
-        if self.layout == "tf2":
-            axes = self._const_int32(f"{scope}/reduction_indices", (1, 2))
-            self._op("MEAN", (x.index, axes), out, "ReducerOptions", options={"keep_dims": True})
-        else:
-            options = {
-                "padding": _VALID,
-                "stride_w": stride,
-                "stride_h": stride,
-                "filter_width": x.shape[2],
-                "filter_height": x.shape[1],
-                "fused_activation_function": _NONE,
-            }
-            self._op("AVERAGE_POOL_2D", (x.index,), out, "Pool2DOptions", options=options)
-        return Act(out, shape, mean_sq, x.quant)
-
-    def classifier(self, x: Act, classes: int, scope: str) -> Act:
-        """1×1 conv logits with bias, RESHAPE to [1, classes], SOFTMAX."""
-        std = q.he_std(q.LOGITS_STD, x.channels, x.mean_sq)
-        w, w_scales = self.scheme.weights(
-            self.stream, f"{scope}/Conv2d_1c_1x1/weights", (classes, 1, 1, x.channels), 0, std
-        )
-        logits = self._weighted(
-            "CONV_2D",
-            x,
-            w,
-            w_scales,
-            shape=(1, 1, 1, classes),
-            relu6=False,
-            std=q.LOGITS_STD,
-            scope=f"{scope}/Conv2d_1c_1x1",
-            stride=1,
-        )
-        shape_idx = self._const_int32(f"{scope}/SpatialSqueeze/shape", (1, classes))
-        squeezed = self._activation(f"{scope}/SpatialSqueeze", (1, classes), logits.quant)
-        self._op("RESHAPE", (logits.index, shape_idx), squeezed)
-        sm_quant = self.scheme.softmax_quant()
-        probs = self._activation("Predictions/Softmax", (1, classes), sm_quant)
-        self._op("SOFTMAX", (squeezed,), probs, "SoftmaxOptions", options={"beta": 1.0})
-        return Act(probs, (1, classes), 0.0, sm_quant)
-
     # -- helpers -------------------------------------------------------------------------
 
     def _weighted(
@@ -208,10 +180,11 @@ class GraphBuilder:
         w_scales: tuple[float, ...],
         *,
         shape: tuple[int, ...],
-        relu6: bool,
+        act: str,
         std: float,
         scope: str,
         stride: int,
+        bias_offset: float = 0.0,
     ) -> Act:
         """Append a conv-like op (input, weights, bias) and its output activation."""
         target_std = std
@@ -225,23 +198,27 @@ class GraphBuilder:
             target_std,
             input_scale=in_scale,
             weight_scales=w_scales,
+            offset=bias_offset,
         )
         w_idx = self.model.add_tensor(weights)
         b_idx = self.model.add_tensor(bias)
-        if relu6:
+        fused, suffix = FUSED[act]
+        bound = q.RANGE_STDS * target_std
+        if act == "relu6":
             quant = self.scheme.act_quant(0.0, 6.0)
             mean_sq = q.RELU6_MEAN_SQ
+        elif act == "relu":
+            quant = self.scheme.act_quant(0.0, bound)
+            mean_sq = target_std * target_std / 2.0
         else:
-            bound = q.RANGE_STDS * target_std
             quant = self.scheme.act_quant(-bound, bound)
             mean_sq = target_std * target_std
-        suffix = "Relu6" if relu6 else "BiasAdd"
         out = self._activation(f"{scope}/{suffix}", shape, quant)
         options: dict[str, int | float | bool] = {
             "padding": _SAME,
             "stride_w": stride,
             "stride_h": stride,
-            "fused_activation_function": _RELU6 if relu6 else _NONE,
+            "fused_activation_function": fused,
             "dilation_w_factor": 1,
             "dilation_h_factor": 1,
         }
@@ -272,6 +249,11 @@ class GraphBuilder:
         self.model.ops.append(
             OpDef(opcode, inputs, (output,), version, options_type, dict(options or {}))
         )
+
+
+def _default_std(act: str) -> float:
+    """Pre-activation std: 2 before a ReLU (~0.1 % clipped at 6), 1 for a linear output."""
+    return q.PROJECT_STD if act == "linear" else q.RELU6_PRE_STD
 
 
 def _same(size: int, stride: int) -> int:

@@ -7,7 +7,7 @@ the final feature map (stride 2, VALID), then a 1×1 conv classifier.
 
 from __future__ import annotations
 
-from edgebench.agent.modeltools.generator.layers import GraphBuilder
+from edgebench.agent.modeltools.generator.heads import NetBuilder
 
 ALPHAS = (0.25, 0.5, 0.75, 1.0)
 RESOLUTIONS = (128, 160, 192, 224)
@@ -36,14 +36,14 @@ def depth(channels: int, alpha: float) -> int:
     return max(int(channels * alpha), 8)
 
 
-def build(g: GraphBuilder, alpha: float, resolution: int) -> None:
+def build(g: NetBuilder, alpha: float, resolution: int) -> None:
     """Append the whole network to ``g``."""
     x = g.image_input(resolution)
-    x = g.conv(x, depth(32, alpha), 3, 2, relu6=True, scope="MobilenetV1/Conv2d_0")
+    x = g.conv(x, depth(32, alpha), 3, 2, act="relu6", scope="MobilenetV1/Conv2d_0")
     for i, (stride, channels) in enumerate(BLOCKS, start=1):
         x = g.depthwise(x, 3, stride, f"MobilenetV1/Conv2d_{i}_depthwise")
         x = g.conv(
-            x, depth(channels, alpha), 1, 1, relu6=True, scope=f"MobilenetV1/Conv2d_{i}_pointwise"
+            x, depth(channels, alpha), 1, 1, act="relu6", scope=f"MobilenetV1/Conv2d_{i}_pointwise"
         )
     x = g.global_pool(x, 2, "MobilenetV1/Logits/AvgPool_1a")
     g.finish(g.classifier(x, CLASSES, "MobilenetV1/Logits"))

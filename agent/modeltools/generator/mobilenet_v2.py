@@ -8,7 +8,8 @@ checkpoints' "finegrain classification mode", and Keras' ``MobileNetV2``) and is
 
 from __future__ import annotations
 
-from edgebench.agent.modeltools.generator.layers import Act, GraphBuilder
+from edgebench.agent.modeltools.generator.heads import NetBuilder
+from edgebench.agent.modeltools.generator.layers import Act
 
 ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
 RESOLUTIONS = (96, 128, 160, 192, 224)
@@ -35,10 +36,10 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     return new_value
 
 
-def build(g: GraphBuilder, alpha: float, resolution: int) -> None:
+def build(g: NetBuilder, alpha: float, resolution: int) -> None:
     """Append the whole network to ``g``."""
     x = g.image_input(resolution)
-    x = g.conv(x, make_divisible(32 * alpha), 3, 2, relu6=True, scope="MobilenetV2/Conv")
+    x = g.conv(x, make_divisible(32 * alpha), 3, 2, act="relu6", scope="MobilenetV2/Conv")
     index = 0
     for t, c, n, s in BLOCKS:
         out_ch = make_divisible(c * alpha)
@@ -47,20 +48,20 @@ def build(g: GraphBuilder, alpha: float, resolution: int) -> None:
             x = _inverted_residual(g, x, t, out_ch, stride=s if i == 0 else 1, scope=scope)
             index += 1
     last = make_divisible(1280 * alpha) if alpha > 1.0 else 1280
-    x = g.conv(x, last, 1, 1, relu6=True, scope="MobilenetV2/Conv_1")
+    x = g.conv(x, last, 1, 1, act="relu6", scope="MobilenetV2/Conv_1")
     x = g.global_pool(x, 1, "MobilenetV2/Logits")
     g.finish(g.classifier(x, CLASSES, "MobilenetV2/Logits"))
 
 
 def _inverted_residual(
-    g: GraphBuilder, x: Act, expansion: int, out_ch: int, *, stride: int, scope: str
+    g: NetBuilder, x: Act, expansion: int, out_ch: int, *, stride: int, scope: str
 ) -> Act:
     block_in = x
     if expansion != 1:
         inner = make_divisible(x.channels * expansion)
-        x = g.conv(x, inner, 1, 1, relu6=True, scope=f"{scope}/expand")
+        x = g.conv(x, inner, 1, 1, act="relu6", scope=f"{scope}/expand")
     x = g.depthwise(x, 3, stride, f"{scope}/depthwise")
-    x = g.conv(x, out_ch, 1, 1, relu6=False, scope=f"{scope}/project")
+    x = g.conv(x, out_ch, 1, 1, act="linear", scope=f"{scope}/project")
     if stride == 1 and block_in.channels == out_ch:
         x = g.add(x, block_in, scope)
     return x

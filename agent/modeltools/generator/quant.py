@@ -35,6 +35,13 @@ RELU6_PRE_STD = 2.0
 # E[relu6(z)] and E[relu6(z)²] for z ~ N(0, 2²) (computed once by Monte Carlo, 1e7 samples).
 RELU6_MEAN = 0.796
 RELU6_MEAN_SQ = 1.987
+# E[hswish(z)] and E[hswish(z)²] for z ~ N(0, 2²), hswish(z) = z·relu6(z + 3)/6 (quadrature).
+HSWISH_MEAN = 0.578
+HSWISH_MEAN_SQ = 1.771
+# E[relu(z)] for z ~ N(0, 2²): 2/√(2π).
+RELU_MEAN = 0.798
+# E[g²] of the squeeze-and-excite gate g = relu6(z)/6, z ~ N(3, 1) (the +3 is in the bias).
+GATE_MEAN_SQ = 0.278
 # Linear bottleneck (projection) outputs and logits: std and the ±k·std quantization range.
 PROJECT_STD = 1.0
 LOGITS_STD = 3.0
@@ -101,11 +108,19 @@ class Scheme:
         return QuantParams((1.0 / 256.0,), (-128 if self.mode == "int8" else 0,))
 
     def weights(
-        self, stream: IntStream, name: str, shape: tuple[int, ...], axis: int, std: float
+        self,
+        stream: IntStream,
+        name: str,
+        shape: tuple[int, ...],
+        axis: int,
+        std: float,
+        *,
+        per_channel: bool = True,
     ) -> tuple[TensorDef, tuple[float, ...]]:
         """Draw a weight tensor whose float values have std ``std`` along output channels ``axis``.
 
-        Returns the tensor and its (per-channel or per-tensor) float32 scales.
+        Returns the tensor and its (per-channel or per-tensor) float32 scales. int8 weights are
+        per channel unless ``per_channel`` is False (the converter's fully-connected layout).
         """
         import numpy as np
 
@@ -119,6 +134,11 @@ class Scheme:
             data = np.clip(q + zero_point, 0, 255).astype(np.uint8)
             quant = QuantParams((scale,), (zero_point,))
             return TensorDef(name, shape, "uint8", data.tobytes(), quant), (scale,)
+        if self.mode == "int8" and not per_channel:
+            scale = _f32(std / _BELL_STD)
+            data = np.clip(q, -127, 127).astype(np.int8)
+            quant = QuantParams((scale,), (0,))
+            return TensorDef(name, shape, "int8", data.tobytes(), quant), (scale,)
         scales = tuple(_f32(std * f / _BELL_STD) for f in factors.tolist())
         if self.mode == "int8":
             # TF2 PTQ style: symmetric per-channel, zero points 0, scales along ``axis``.
@@ -139,11 +159,14 @@ class Scheme:
         *,
         input_scale: float | None,
         weight_scales: tuple[float, ...],
+        offset: float = 0.0,
     ) -> TensorDef:
-        """Draw a bias vector (small, zero-mean) with scale = input_scale × weight_scale."""
+        """Draw a bias vector (small, mean ``offset``) with scale = input_scale × weight_scale."""
         import numpy as np
 
         values = stream.unit(channels) * (0.25 * std)
+        if offset:
+            values = values + offset
         if self.mode == "float32" or input_scale is None:
             return TensorDef(name, (channels,), "float32", values.astype("<f4").tobytes())
         scales = [_f32(input_scale * s) for s in weight_scales]

@@ -17,7 +17,9 @@ QUICK = {"runs": 5, "min_secs": 0.0, "warmup_secs": 0.0, "sample_hz": 0.0}
 @pytest.fixture(scope="module")
 def config(tmp_path_factory) -> AgentConfig:
     base = tmp_path_factory.mktemp("agent")
-    return AgentConfig(state_dir=base / "state", cache_dir=base / "cache")
+    # No busy check before each run (its window and waits would only slow the tests down);
+    # tests/agent/engine/test_busy.py covers the guard.
+    return AgentConfig(state_dir=base / "state", cache_dir=base / "cache", busy_window_s=0.0)
 
 
 @pytest.fixture(scope="module")

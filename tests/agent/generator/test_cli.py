@@ -69,3 +69,42 @@ def test_unwritable_output_path(tmp_path: Path) -> None:
     _assert_one_line_error(code, err, "cannot write", str(blocker / "m.tflite"))
     code, _, err = _run("mobilenet_v2", "-o", str(tmp_path))
     _assert_one_line_error(code, err, "is a directory")
+
+
+def test_new_families_build_with_their_own_options(tmp_path: Path) -> None:
+    out = tmp_path / "lite.tflite"
+    code, stdout, _ = _run(
+        "efficientnet_lite", "--variant", "1", "--resolution", "128", "--quant", "uint8",
+        "-o", str(out),
+    )  # fmt: skip
+    assert code == 0
+    assert "efficientnet_lite1_128_uint8 seed 0" in stdout
+    assert inspect_model(out).inputs[0].shape == [1, 128, 128, 3]
+    # Without --resolution a variant runs at its own input size.
+    code, stdout, _ = _run("efficientnet_lite", "--variant", "2", "-o", str(out))
+    assert code == 0 and "efficientnet_lite2_260_int8" in stdout
+    v3 = tmp_path / "v3.tflite"
+    args = ("mobilenet_v3", "--size", "small", "--alpha", "0.75", "--minimalistic")
+    code, stdout, _ = _run(*args, "--resolution", "96", "-o", str(v3))
+    assert code == 0 and "mobilenet_v3_small_minimalistic_0.75_96_int8" in stdout
+    code, stdout, _ = _run("mobilenet_v3", "--resolution", "96", "-o", str(v3))
+    assert code == 0 and "mobilenet_v3_large_1.0_96_int8" in stdout
+
+
+def test_new_family_options_refused_with_one_line(tmp_path: Path) -> None:
+    out = str(tmp_path / "m.tflite")
+    code, _, err = _run("efficientnet_lite", "--variant", "5", "-o", out)
+    _assert_one_line_error(code, err, "no variant 5", "0, 1, 2, 3, 4")
+    code, _, err = _run("mobilenet_v3", "--size", "medium", "-o", out)
+    _assert_one_line_error(code, err, "no size 'medium'", "large, small")
+    code, _, err = _run("efficientnet_lite", "--alpha", "0.5", "-o", out)
+    _assert_one_line_error(code, err, "--variant, not --alpha")
+    code, _, err = _run("mobilenet_v2", "--variant", "1", "-o", out)
+    _assert_one_line_error(code, err, "--variant is for efficientnet_lite")
+    code, _, err = _run("mobilenet_v1", "--minimalistic", "-o", out)
+    _assert_one_line_error(code, err, "--size and --minimalistic are for mobilenet_v3")
+    code, _, err = _run("mobilenet_v3", "--alpha", "1.4", "-o", out)
+    _assert_one_line_error(code, err, "alpha 1.4", "0.35, 0.5, 0.75, 1.0, 1.25")
+    code, _, err = _run("efficientnet_lite", "--resolution", "100", "-o", out)
+    _assert_one_line_error(code, err, "resolution 100", "224, 240, 260, 280, 300")
+    assert not Path(out).exists()

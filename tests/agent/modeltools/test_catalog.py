@@ -19,6 +19,7 @@ from edgebench.agent.modeltools.catalog import (
     generated_equivalent,
     get_entry,
 )
+from edgebench.agent.modeltools.generator.families import ARCHS
 from edgebench.agent.modeltools.modelfile import inspect_model
 from edgebench.shared.cli import cli
 from tests.agent.modeltools.conftest import SMALL_FILE, ModelServer
@@ -61,7 +62,20 @@ def test_names_and_generated_configurations() -> None:
         for r in V1_RESOLUTIONS
         for q in ("int8", "uint8")
     }
-    assert generated == expected and len(expected) == 92
+    assert len(expected) == 92
+    # Every other family the generator builds is listed too, every width and resolution.
+    others = {
+        (arch, a, r, q)
+        for arch, spec in ARCHS.items()
+        if spec.family not in ("mobilenet_v1", "mobilenet_v2")
+        for a in spec.alphas
+        for r in spec.resolutions
+        for q in ("int8", "uint8")
+    }
+    assert generated == expected | others
+    assert len(others) == 4 * 5 * 5 * 2 + 5 * 9 * 2
+    assert find_entry("gen-mobilenet_v3_small_minimalistic_0.75_160_uint8") is not None
+    assert find_entry("gen-efficientnet_lite3_280_int8") is not None
     assert find_entry("gen-mobilenet_v2_1.0_224_int8") is not None
     assert find_entry("gen-mobilenet_v2_0.35_96_uint8") is not None
     assert find_entry("mobilenet_v2_1.0_224_quant") is not None
@@ -90,13 +104,17 @@ def test_published_figures_are_copied_exactly(shared_dir: Path) -> None:
     table = _published(shared_dir)
     assert len(table) == 22 + 16
     for entry in catalog():
-        if entry.kind != "generated":
+        if entry.kind != "generated" or entry.arch not in ("mobilenet_v1", "mobilenet_v2"):
             continue
         row = table.get((entry.arch, entry.alpha, entry.resolution))  # type: ignore[arg-type]
         if row is None:
             assert entry.published_macs_m is None
         else:
-            assert (entry.published_macs_m, entry.published_params_m) == row[:2]
+            # The architecture's published top-1, labelled as such, with its source.
+            figures = (entry.published_macs_m, entry.published_params_m, entry.published_top1)
+            assert figures == row
+            assert "published, not measured" in entry.description
+            assert entry.published_source and "tensorflow/models" in entry.published_source
     reference = get_entry("mobilenet_v2_1.0_224_quant")
     assert (
         reference.published_macs_m,

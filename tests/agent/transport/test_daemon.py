@@ -184,16 +184,32 @@ def _send_command(port: int, **fields) -> CommandMessage:
 
 
 def test_run_command_runs_a_benchmark_and_publishes_it(
-    daemon: Daemon, subscriber: Subscriber, mosquitto, models_dir: Path
+    tmp_path: Path, subscriber: Subscriber, mosquitto, models_dir: Path
 ) -> None:
+    # The board's operator configured this model; a command names it by its file name.
+    configured = str(models_dir / "mobilenet_v1_0.25_128_quant.tflite")
+    daemon = Daemon(tmp_path, mosquitto.url, EDGEBENCH_MODELS=configured)
+    try:
+        _run_commands(daemon, subscriber, mosquitto, tmp_path)
+    finally:
+        daemon.cleanup()
+
+
+def _run_commands(daemon: Daemon, subscriber: Subscriber, mosquitto, tmp_path: Path) -> None:
     daemon.start()
     assert wait_until(lambda: subscriber.of_type("facts"))
-    model = str(models_dir / "mobilenet_v1_0.25_128_quant.tflite")
+    model = "mobilenet_v1_0.25_128_quant.tflite"
+    # Paths and URLs a command names are refused before anything is opened: a FIFO would
+    # block the daemon forever if it were opened, so a prompt refusal proves it was not.
+    fifo = tmp_path / "trap.tflite"
+    os.mkfifo(fifo)
+    hostile = [str(fifo), "../../etc/passwd", "/etc/shadow", "http://example.invalid/m.tflite"]
+    refused = [_send_command(mosquitto.port, model=m) for m in hostile]
     options = {"runs": 5, "min_secs": 0.2, "warmup_runs": 1, "warmup_secs": 0, "threads": 1}
     cmd = _send_command(mosquitto.port, model=model, options=options)
     bad = _send_command(mosquitto.port, model=model, options={"threads": "many"})
     old = _send_command(mosquitto.port, model=model, expires_at=time.time() - 60)
-    assert wait_until(lambda: len(subscriber.of_type("run_failed")) >= 2, 120)
+    assert wait_until(lambda: len(subscriber.of_type("run_failed")) >= 2 + len(hostile), 120)
     assert wait_until(lambda: subscriber.of_type("result"), 120)
     (started,) = subscriber.of_type("run_started")
     assert started.command_id == cmd.message_id
@@ -203,6 +219,8 @@ def test_run_command_runs_a_benchmark_and_publishes_it(
     failures = {f.command_id: f.error for f in subscriber.of_type("run_failed")}
     assert "options.threads" in failures[bad.message_id]
     assert "expired" in failures[old.message_id]
+    for cmd in refused:
+        assert "refused: a command may name a catalog model" in failures[cmd.message_id]
     assert daemon.signal(signal.SIGTERM) == 0
 
 

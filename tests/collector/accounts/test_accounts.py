@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from edgebench.collector import accounts, audit, tokens
+from edgebench.collector import accounts, audit, roles, tokens
 from edgebench.collector.models import ApiToken, User
 
 PASSWORD = "correct horse battery"
@@ -48,10 +48,10 @@ def test_bad_account_input_is_refused(
 
 
 def test_roles_are_ordered() -> None:
-    assert accounts.role_allows("admin", "operator")
-    assert accounts.role_allows("operator", "viewer")
-    assert not accounts.role_allows("viewer", "operator")
-    assert not accounts.role_allows("nonsense", "viewer")
+    assert roles.role_allows("admin", "operator")
+    assert roles.role_allows("operator", "viewer")
+    assert not roles.role_allows("viewer", "operator")
+    assert not roles.role_allows("nonsense", "viewer")
 
 
 def test_role_and_password_changes_end_sessions(session: Session) -> None:

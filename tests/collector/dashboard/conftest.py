@@ -2,9 +2,10 @@
 
 The fleet goes the whole real way once per module: messages are published to a real
 Mosquitto broker, the real IngestService subscribes, validates and writes them into a
-SQLite file. The web server is the real app on a real socket (werkzeug, threaded, like
-``collector serve``); an admin account with an ``operate`` token exists in the fleet's
-database, and Chromium tests start signed in (logged in once per module through the page).
+SQLite file. The web server is the real app on a real socket under waitress, as
+``collector serve`` runs it (``collector.webserver.WebServer``). An admin account with an
+``operate`` token exists in the fleet's database, and Chromium tests start signed in
+(logged in once per module through the page).
 """
 
 from __future__ import annotations
@@ -114,21 +115,18 @@ class Server:
 
 
 @contextmanager
-def serve(app: Any, token: str = "") -> Iterator[Server]:
-    """Serve ``app`` on a real threaded WSGI server in a thread until the block ends."""
-    from werkzeug.serving import make_server
+def serve(app: Any, token: str = "", trusted_proxy: str = "") -> Iterator[Server]:
+    """Serve ``app`` under waitress on a free port in a thread until the block ends."""
+    from edgebench.collector.webserver import WebServer
 
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    web = WebServer(app, "127.0.0.1", 0, trusted_proxy)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
     thread.start()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        yield Server(f"http://127.0.0.1:{httpd.server_port}", app, token, headers)
+        yield Server(f"http://127.0.0.1:{web.port}", app, token, headers)
     finally:
-        hub = app.extensions.get("edgebench_live")
-        if hub is not None:
-            hub.close()
-        httpd.shutdown()
+        web.shutdown()
         thread.join(10)
 
 

@@ -25,9 +25,10 @@ def audit(server: Server, **params: str) -> list[dict]:
 
 
 def test_sixth_failed_login_for_a_name_is_429(fresh_app, server: Server) -> None:
-    # Each attempt from another address (trusted proxy), so only the name's budget runs out.
+    # Each attempt from another address (through a trusted proxy), so only the name's
+    # budget runs out.
     add_account(server.app.config["DATABASE"], "nina", "viewer", None)
-    with serve(fresh_app(TRUSTED_PROXIES=1)) as proxied:
+    with serve(fresh_app(), trusted_proxy="127.0.0.1") as proxied:
 
         def attempt(address: str, name: str, password: str) -> int:
             client = HttpClient(proxied.url, {"X-Forwarded-For": address})
@@ -61,7 +62,7 @@ def test_sixth_failed_login_from_an_address_is_429(fresh_app, server: Server) ->
 
 
 def test_secure_cookie_when_a_trusted_proxy_says_https(fresh_app, server: Server) -> None:
-    with serve(fresh_app(TRUSTED_PROXIES=1)) as proxied:
+    with serve(fresh_app(), trusted_proxy="127.0.0.1") as proxied:
         tls = {
             "X-Forwarded-Proto": "https",
             "Referer": proxied.url.replace("http:", "https:") + "/login",

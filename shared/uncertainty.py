@@ -1,0 +1,213 @@
+"""How sure a latency figure is: intervals from one series, and the ratio of two series.
+
+Both roles use these functions: the agent puts a 95 % interval on every run's p50, p90,
+p99 and throughput; the collector compares two runs (or two groups of runs) with
+:func:`compare_sequences`. Everything rests on the circular block bootstrap of
+:mod:`edgebench.shared.blockboot` (block length chosen from the data), so autocorrelated
+latencies widen the intervals instead of making them falsely narrow. Percentiles are
+LoadGen's nearest rank, as in the run summary. Results are deterministic: each function
+takes a ``seed``. The method and its measured coverage are in ``docs/statistics.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from edgebench.shared.blockboot import block_length, bootstrap
+
+# Percentiles in per-mille, so the rank is computed in exact integer arithmetic.
+PERCENTILES_PERMILLE = {"p50": 500, "p90": 900, "p95": 950, "p99": 990, "p999": 999}
+LEVEL = 0.95
+REPS = 1000
+METHOD = "circular block bootstrap (Politis-White block length), percentile interval"
+
+
+def percentile_index(count: int, permille: int) -> int:
+    """Index into the ascending-sorted series, as MLPerf LoadGen picks it.
+
+    LoadGen (``loadgen/results.cc``) takes ``sorted[count * p]`` with the product
+    truncated; integer per-mille avoids float artefacts such as ``1000 * 0.999 = 998.99``.
+    """
+    return min(count * permille // 1000, count - 1)
+
+
+def _statistic(names: Sequence[str], n: int) -> Any:
+    """Return a function of a 2-D array (one series per row) giving each named statistic."""
+    import numpy as np
+
+    for name in names:
+        if name != "mean" and name not in PERCENTILES_PERMILLE:
+            raise ValueError(f"unknown statistic {name!r}: use mean or one of p50, p90, ...")
+    ranks_of = {m: percentile_index(n, PERCENTILES_PERMILLE[m]) for m in names if m != "mean"}
+    kth = sorted(set(ranks_of.values()))
+
+    def compute(rows: Any) -> Any:
+        # One partial sort per row places every wanted rank at once.
+        picked = np.partition(rows, kth, axis=1) if kth else rows
+        columns = [
+            rows.mean(axis=1) if name == "mean" else picked[:, ranks_of[name]] for name in names
+        ]
+        return np.stack(columns, axis=1)
+
+    return compute
+
+
+@dataclass(frozen=True)
+class SequenceIntervals:
+    """Point estimates and bootstrap intervals of some statistics of one series."""
+
+    estimates: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+    n: int
+    block_length: int
+    level: float
+    reps: int
+    seed: int
+    method: str = METHOD
+
+    def half_width_pct(self, name: str = "p50") -> float:
+        """Half the interval's width in percent of the estimate (the --target-ci measure)."""
+        lo, hi = self.intervals[name]
+        estimate = self.estimates[name]
+        return math.inf if estimate <= 0 else 50.0 * (hi - lo) / estimate
+
+
+def sequence_intervals(
+    values: Sequence[float] | Any,
+    names: Sequence[str] = ("p50", "p90", "p99", "mean"),
+    *,
+    level: float = LEVEL,
+    reps: int = REPS,
+    seed: int = 0,
+    block: int | None = None,
+) -> SequenceIntervals:
+    """Bootstrap intervals for ``names`` of a time-ordered series (at least 2 values).
+
+    ``block`` overrides the data-chosen block length (1 gives the naive iid bootstrap).
+    """
+    import numpy as np
+
+    series = np.asarray(values, dtype=float)
+    n = len(series)
+    if n < 2:
+        raise ValueError("an interval needs at least 2 values")
+    chosen = block if block is not None else block_length(series)
+    compute = _statistic(names, n)
+    estimates = compute(series[None, :])[0]
+    replicates = bootstrap(
+        series, compute, block=chosen, reps=reps, rng=np.random.default_rng(seed)
+    )
+    tail = (1.0 - level) / 2.0
+    lows = np.quantile(replicates, tail, axis=0)
+    highs = np.quantile(replicates, 1.0 - tail, axis=0)
+    return SequenceIntervals(
+        estimates={name: float(v) for name, v in zip(names, estimates, strict=True)},
+        intervals={
+            name: (float(lo), float(hi)) for name, lo, hi in zip(names, lows, highs, strict=True)
+        },
+        n=n,
+        block_length=chosen,
+        level=level,
+        reps=reps,
+        seed=seed,
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``statistic`` of series b over that of series a, with its interval and p-value.
+
+    A ratio below 1 with an interval below 1 means b's latency is lower (b is faster).
+    ``p_value`` is two-sided, for "the two series have the same ``statistic``".
+    """
+
+    statistic: str
+    ratio: float
+    interval: tuple[float, float]
+    p_value: float
+    level: float
+    n: tuple[int, int]
+    block_length: tuple[int, int]
+    reps: int
+    seed: int
+    method: str = field(default=METHOD)
+
+
+def compare_sequences(
+    a: Sequence[float] | Any,
+    b: Sequence[float] | Any,
+    statistic: str = "p50",
+    *,
+    level: float = LEVEL,
+    reps: int = 2000,
+    seed: int = 0,
+) -> Comparison:
+    """Compare two independent, autocorrelated series by the ratio of a statistic.
+
+    Each series is resampled on its own (circular blocks, its own block length); the
+    interval is the percentile interval of the resampled log-ratio, and the p-value the
+    share of resampled log-ratios at least as far from the observed one as the observed
+    one is from 0 (the bootstrap distribution shifted to the null), ``(k + 1) / (B + 1)``.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    logs, estimates, blocks, sizes = [], [], [], []
+    for series in (np.asarray(a, dtype=float), np.asarray(b, dtype=float)):
+        if len(series) < 2 or np.any(series <= 0):
+            raise ValueError("each series needs at least 2 positive values")
+        compute = _statistic([statistic], len(series))
+        block = block_length(series)
+        estimates.append(float(compute(series[None, :])[0, 0]))
+        logs.append(np.log(bootstrap(series, compute, block=block, reps=reps, rng=rng)[:, 0]))
+        blocks.append(block)
+        sizes.append(len(series))
+    observed = math.log(estimates[1] / estimates[0])
+    resampled = logs[1] - logs[0]
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(resampled, [tail, 1.0 - tail])
+    extreme = int(np.sum(np.abs(resampled - observed) >= abs(observed)))
+    return Comparison(
+        statistic=statistic,
+        ratio=math.exp(observed),
+        interval=(math.exp(float(lo)), math.exp(float(hi))),
+        p_value=(extreme + 1) / (reps + 1),
+        level=level,
+        n=(sizes[0], sizes[1]),
+        block_length=(blocks[0], blocks[1]),
+        reps=reps,
+        seed=seed,
+    )
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How much one figure moved between trials: range and coefficient of variation."""
+
+    count: int
+    min: float
+    max: float
+    mean: float
+    range_pct: float
+    cv_pct: float
+
+
+def spread(values: Sequence[float]) -> Spread | None:
+    """Spread of a figure over repeated trials (None for fewer than 2 trials)."""
+    if len(values) < 2:
+        return None
+    mean = statistics.fmean(values)
+    scale = 100.0 / mean if mean else math.nan
+    return Spread(
+        count=len(values),
+        min=min(values),
+        max=max(values),
+        mean=mean,
+        range_pct=(max(values) - min(values)) * scale,
+        # The sample standard deviation: trials are a sample of the board's behaviour.
+        cv_pct=statistics.stdev(values) * scale,
+    )
