@@ -4,7 +4,8 @@ Values are read when Prometheus scrapes, not kept in counters of our own: each a
 registry holding one :class:`CollectorState`, which asks the database for the fleet
 gauges (devices, devices online, runs, rejected messages on record) and, in a process
 that runs ingest (``collector serve``), the ingest service for its counters. A web-only
-process still reports the database gauges.
+process still reports the database gauges. Scraping needs a token (any scope) or a
+login unless ``collector.public_metrics`` opens it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from edgebench.collector import listing, queries
+from edgebench.collector.auth.access import requires
 from edgebench.collector.db import get_session
 
 bp = Blueprint("metrics", __name__)
@@ -109,6 +111,7 @@ def _make_registry(state: BlueprintSetupState) -> None:
 
 
 @bp.get("/metrics")
+@requires("viewer", anonymous_if="PUBLIC_METRICS")
 def metrics() -> Response:
     """Return the metrics page (text/plain; version=0.0.4)."""
     registry = current_app.extensions[REGISTRY_KEY]

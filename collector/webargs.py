@@ -22,6 +22,19 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     return int_param(request.args, name, default, minimum=minimum, maximum=maximum)
 
 
+def audit_args() -> dict[str, Any]:
+    """Read the audit log's paging and filters (``limit``, ``before_id``, ``action``, ``actor``)."""
+    from edgebench.collector.audit import DEFAULT_LIMIT, MAX_LIMIT
+
+    before_id = int_arg("before_id", 0, 0, 2**62)
+    return {
+        "limit": int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        "before_id": before_id or None,
+        "action": (request.args.get("action") or "").strip()[:64] or None,
+        "actor": (request.args.get("actor") or "").strip()[:160] or None,
+    }
+
+
 def split_list(raw: str | None) -> list[str]:
     """Split a comma list (``a,b,c``), dropping empty items and surrounding spaces."""
     return [part.strip() for part in (raw or "").split(",") if part.strip()]

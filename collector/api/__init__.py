@@ -8,6 +8,8 @@ bp = Blueprint("api", __name__)
 
 # Imported for their side effect: each module registers its views on ``bp``.
 from edgebench.collector.api import (  # noqa: E402, F401
+    actions,
+    auditlog,
     compare,
     errors,
     events,

@@ -3,6 +3,12 @@
 Written out by hand next to the views, and checked against real responses by
 ``tests/collector/dashboard/test_openapi.py`` (every path is called and every JSON body validated
 against its schema), so the document cannot drift from the code unnoticed.
+
+Security: scripts send ``Authorization: Bearer TOKEN`` (``bearerAuth``), the browser its
+session cookie (``cookieAuth``; state-changing calls then need a CSRF token). Each
+operation names the scope it needs in ``x-required-scope``: ``read`` (any token or
+login), ``operate`` (a token with operate scope of an operator or admin), ``admin`` (a
+token or login of an admin); ``tests/collector/auth`` checks these against the views.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from flask import url_for
 
 from edgebench.collector import listing, series
 from edgebench.collector.api import bp
-from edgebench.collector.api.schemas import SCHEMAS, obj, ref
+from edgebench.collector.api.schemas import AUDIT_EVENT, SCHEMAS, obj, ref
+from edgebench.collector.audit import MAX_LIMIT as MAX_AUDIT
 from edgebench.collector.live import STREAM_MAX_S
 from edgebench.collector.runfilter import (
     MAX_LIMIT,
@@ -71,11 +78,53 @@ def _json(schema: dict[str, Any], text: str) -> dict[str, Any]:
     return {"description": text, "content": {"application/json": {"schema": schema}}}
 
 
-def _op(summary: str, params: list[dict[str, Any]], ok: dict[str, Any], *codes: int) -> dict:
+ERRORS = {
+    400: "Bad parameter",
+    401: "No valid token or login",
+    403: "The token's scope or the user's role is too low",
+    404: "Not found",
+}
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token from `edgebench collector token create`.",
+    },
+    "cookieAuth": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "The browser session of /login; changes also need a CSRF token.",
+    },
+}
+AUTHENTICATED = [{"bearerAuth": []}, {"cookieAuth": []}]
+
+
+def _operation(
+    summary: str,
+    params: list[dict[str, Any]],
+    ok: dict[str, Any],
+    codes: tuple[int, ...],
+    scope: str,
+) -> dict[str, Any]:
+    """Return one operation: its responses (errors by code) and what it needs."""
+    codes = (*codes, 401, *((403,) if scope != "read" else ()))
     responses: dict[str, Any] = {"200": ok}
-    for code in codes:
-        responses[str(code)] = _json(ref("Error"), {400: "Bad parameter", 404: "Not found"}[code])
-    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+    for code in sorted(codes):
+        responses[str(code)] = _json(ref("Error"), ERRORS[code])
+    return {
+        "summary": summary,
+        "parameters": params,
+        "responses": responses,
+        "security": AUTHENTICATED,
+        "x-required-scope": scope,
+    }
+
+
+def _op(
+    summary: str, params: list[dict[str, Any]], ok: dict[str, Any], *codes: int, scope: str = "read"
+) -> dict[str, Any]:
+    return {"get": _operation(summary, params, ok, codes, scope)}
 
 
 def _text(kind: str, text: str) -> dict[str, Any]:
@@ -140,7 +189,27 @@ def document() -> dict[str, Any]:
         "/runs.csv": _op("Runs as CSV (same filters)", RUN_FILTERS, _text("text/csv", "CSV"), 400),
         "/runs/{run_id}": _op(
             "One run with its result document", [RUN_ID], _json(ref("RunDetail"), "Run"), 404
-        ),
+        )
+        | {
+            "delete": _operation(
+                "Delete a run with its samples and events (audited)",
+                [RUN_ID],
+                _json(
+                    obj(
+                        {
+                            "run_id": {"type": "string"},
+                            "deleted": {"const": True},
+                            "device_id": {"type": "string"},
+                            "samples": {"type": "integer"},
+                            "events": {"type": "integer"},
+                        }
+                    ),
+                    "Deleted",
+                ),
+                (404,),
+                "operate",
+            )
+        },
         "/runs/{run_id}/samples": _op(
             "Telemetry, min/max downsampled",
             [RUN_ID, max_points],
@@ -184,6 +253,30 @@ def document() -> dict[str, Any]:
             _text("text/event-stream", "Event stream"),
             400,
         ),
+        "/audit": _op(
+            "The audit log, newest first (admins)",
+            [
+                _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_AUDIT}, "Rows."),
+                _param(
+                    "before_id",
+                    {"type": "integer", "minimum": 0},
+                    "Only events older than this id (the previous page's next_before_id).",
+                ),
+                _param("action", {"type": "string"}, "Only this action (e.g. login, run.delete)."),
+                _param("actor", {"type": "string"}, "Only this actor (a user name, token, cli)."),
+            ],
+            _json(
+                obj(
+                    {
+                        "items": {"type": "array", "items": AUDIT_EVENT},
+                        "next_before_id": {"type": ["integer", "null"]},
+                    }
+                ),
+                "Audit events",
+            ),
+            400,
+            scope="admin",
+        ),
         "/openapi.json": _op("This document", [], _json({"type": "object"}, "OpenAPI")),
     }
     return {
@@ -191,7 +284,8 @@ def document() -> dict[str, Any]:
         "info": {"title": "edgebench collector API", "version": __version__},
         "servers": [{"url": url_for("api.openapi_json").rsplit("/", 1)[0]}],
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "security": AUTHENTICATED,
     }
 
 

@@ -145,3 +145,18 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+
+
+# One audit log entry (``collector.audit.event_dict``).
+AUDIT_EVENT = obj(
+    {
+        "id": {"type": "integer"},
+        "at": {"type": "number"},
+        "actor": {"type": "string"},
+        "address": STR,
+        "action": {"type": "string"},
+        "target": STR,
+        "outcome": {"enum": ["ok", "denied", "failed"]},
+        "detail": {"type": ["object", "null"]},
+    }
+)

@@ -17,21 +17,6 @@ from edgebench.collector.runfilter import DEFAULT_LIMIT, BadQuery, parse_run_fil
 from edgebench.collector.webargs import comparison_from_args, fleet_args, split_list
 from edgebench.shared.throttle import assess
 
-# Scripts only from this server; no inline script (page data sits in JSON script blocks,
-# which browsers never execute). Inline styles stay allowed for Chart.js's canvas sizing.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-
-
-@bp.after_request
-def security_headers(response: Response) -> Response:
-    """Add a Content-Security-Policy and nosniff to every dashboard page."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
 
 @bp.errorhandler(BadQuery)
 def bad_query(exc: BadQuery) -> tuple[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 
 import pytest
@@ -10,8 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from edgebench.collector import create_app
+from edgebench.collector.config import load_collector_config
+from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.messages import FactsMessage, StatusMessage
 from tests.collector.helpers import Publisher, run_stream, wait_until
+from tests.collector.webauth import add_account, bearer_client, web_config
 from tests.shared.samples import device_facts
 
 
@@ -33,12 +35,12 @@ def filled(mosquitto, db_url, make_config, start_ingest) -> Iterator[object]:
 
 @pytest.fixture()
 def app(filled, db_url: str) -> Flask:
-    return create_app({"TESTING": True, "DATABASE": db_url, "INGEST": filled})
+    return create_app(web_config(db_url, INGEST=filled))
 
 
 @pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, db_url: str) -> FlaskClient:
+    return bearer_client(app, add_account(db_url, "admin"))
 
 
 def test_devices_lists_both_with_facts_and_status(client: FlaskClient) -> None:
@@ -94,13 +96,19 @@ def test_index_page_lists_runs(client: FlaskClient) -> None:
     assert "2 devices, 3 runs stored" in page
 
 
-def test_basic_auth_when_configured(filled, db_url: str) -> None:
-    app = create_app(
-        {"DATABASE": db_url, "DASHBOARD_USERNAME": "admin", "DASHBOARD_PASSWORD": "s3cret"}
-    )
-    client = app.test_client()
-    assert client.get("/api/runs").status_code == 401
-    assert client.get("/healthz").status_code == 200
-    token = base64.b64encode(b"admin:s3cret").decode()
-    ok = client.get("/api/runs", headers={"Authorization": f"Basic {token}"})
-    assert ok.status_code == 200
+@pytest.mark.parametrize("key", ["dashboard_username", "dashboard_password"])
+def test_old_basic_auth_settings_are_refused(key: str, db_url: str) -> None:
+    with pytest.raises(EdgebenchError, match="collector user add NAME --role admin"):
+        load_collector_config(None, {key: "admin"})
+    with pytest.raises(EdgebenchError, match="collector user add NAME --role admin"):
+        create_app(web_config(db_url, **{key.upper(): "admin"}))
+
+
+def test_bearer_token_replaces_basic_auth(filled, db_url: str) -> None:
+    app = create_app(web_config(db_url))
+    anonymous = app.test_client()
+    assert anonymous.get("/api/runs").status_code == 401
+    assert anonymous.get("/healthz").status_code == 200
+    ok = bearer_client(app, add_account(db_url, "reader", "viewer", "read")).get("/api/runs")
+    assert ok.status_code == 200 and len(ok.get_json()["items"]) == 3
+    assert bearer_client(app, "ebt_00000000_wrong").get("/api/runs").status_code == 401

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from edgebench.collector import create_app
 from tests.agent.test_cli_run import SMALL, agent_run
 from tests.collector.helpers import wait_until
+from tests.collector.webauth import add_account, bearer_client, web_config
 from tests.fixtures.boards import copy_board, use_board
 
 SEQUENCE = (
@@ -88,7 +89,8 @@ def test_sticky_bit_only_throttling_is_one_answer_everywhere(
 
     assert tuple(wait_until(stored, what="the run's result stored")) == ("INVALID", 1)
 
-    client = create_app({"TESTING": True, "DATABASE": db_url, "INGEST": service}).test_client()
+    app = create_app(web_config(db_url, INGEST=service))
+    client = bearer_client(app, add_account(db_url, "admin", "admin", "read"))
     # The run page: the span between the two readings, with its reason.
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
     spans = re.search(r'<p id="throttle-spans">(.*?)</p>', page, re.S)

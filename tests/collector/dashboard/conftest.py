@@ -2,16 +2,21 @@
 
 The fleet goes the whole real way once per module: messages are published to a real
 Mosquitto broker, the real IngestService subscribes, validates and writes them into a
-SQLite file. The web server is the real app on a real socket (werkzeug, threaded, like
-``collector serve``).
+SQLite file. The web server is the real app on a real socket under waitress, as
+``collector serve`` runs it (``collector.webserver.WebServer``). An admin account with an
+``operate`` token exists in the fleet's database, and Chromium tests start signed in
+(logged in once per module through the page).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +27,20 @@ from edgebench.collector.ingest.service import IngestService
 from tests.brokers import MosquittoBroker
 from tests.collector.dashboard.dashdata import BOARDS, device_messages, fleet_runs
 from tests.collector.helpers import Publisher, wait_until
+from tests.collector.webauth import PASSWORD, add_account, web_config
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN = "admin"
 RUNS_PER_CONFIG = 2
 EXPECTED_RUNS = len(BOARDS) * RUNS_PER_CONFIG * 2 * 3
 
@@ -88,29 +106,89 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 
 @dataclass
 class Server:
-    """The collector app served over HTTP on a free port."""
+    """The collector app served over HTTP on a free port, with an admin's API token."""
 
     url: str
-    app: object
+    app: Any
+    token: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def serve(app: Any, token: str = "", trusted_proxy: str = "") -> Iterator[Server]:
+    """Serve ``app`` under waitress on a free port in a thread until the block ends."""
+    from edgebench.collector.webserver import WebServer
+
+    web = WebServer(app, "127.0.0.1", 0, trusted_proxy)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        yield Server(f"http://127.0.0.1:{web.port}", app, token, headers)
+    finally:
+        web.shutdown()
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")
 def server(fleet: Fleet) -> Iterator[Server]:
     """The real app on a real threaded WSGI server in a thread, against the fleet DB."""
-    from werkzeug.serving import make_server
+    token = add_account(fleet.db_url, ADMIN, "admin", "operate")
+    assert token
+    app = create_app(web_config(fleet.db_url, INGEST=fleet.service, AUTO_UPGRADE=False))
+    with serve(app, token) as running:
+        yield running
 
-    app = create_app({"DATABASE": fleet.db_url, "INGEST": fleet.service, "AUTO_UPGRADE": False})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{httpd.server_port}", app)
-    finally:
-        hub = app.extensions.get("edgebench_live")
-        if hub is not None:
-            hub.close()
-        httpd.shutdown()
-        thread.join(10)
+
+@pytest.fixture(scope="module")
+def fresh_app(fleet: Fleet) -> Any:
+    """Make another app on the fleet database (its own rate-limit counters)."""
+
+    def make(**settings: Any) -> Any:
+        return create_app(web_config(fleet.db_url, AUTO_UPGRADE=False, **settings))
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Chromium for the module (XDG dirs in a temp dir, not under ~)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs the Debian chromium package")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    home = tmp_path_factory.mktemp("chromium-home")
+    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def log_in_page(page: Any, base_url: str, name: str, password: str = PASSWORD) -> None:
+    """Log in through the login page as a person would: type, click, land on the fleet."""
+    page.goto(base_url + "/login")
+    page.fill('input[name="username"]', name)
+    page.fill('input[name="password"]', password)
+    page.click('#login-form button[type="submit"]')
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Any, server: Server) -> dict:
+    """The admin's browser session (cookies), logged in once per module through the page."""
+    context = browser.new_context()
+    page = context.new_page()
+    log_in_page(page, server.url, ADMIN)
+    page.wait_for_selector("#signed-in")
+    state = context.storage_state()
+    context.close()
+    return state
 
 
 def screenshot_dir(output_dir: Path) -> Path:

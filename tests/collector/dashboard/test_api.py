@@ -17,14 +17,15 @@ from edgebench.collector.export import runs_csv
 from edgebench.collector.serialize import RUN_FIELDS
 from tests.collector.dashboard.conftest import EXPECTED_RUNS, Fleet
 from tests.collector.dashboard.dashdata import BOARDS, XSS
+from tests.collector.webauth import add_account, bearer_client, web_config
 
 HOT_RUN = "pi4-lab-01-mobilenet_v1-4t-1-0"
 
 
 @pytest.fixture(scope="module")
 def client(fleet: Fleet) -> FlaskClient:
-    app = create_app({"TESTING": True, "DATABASE": fleet.db_url, "INGEST": fleet.service})
-    return app.test_client()
+    app = create_app(web_config(fleet.db_url, INGEST=fleet.service))
+    return bearer_client(app, add_account(fleet.db_url, "api-admin", "admin", "read"))
 
 
 def get(client: FlaskClient, path: str, status: int = 200) -> dict:

@@ -6,56 +6,25 @@ package; never ``playwright install``. Data arrives through the real ingest path
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.collector.dashboard.conftest import Fleet, Server, screenshot_dir
+from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server, screenshot_dir
 from tests.collector.dashboard.dashdata import BOARDS, XSS, run_messages
 from tests.collector.helpers import wait_until
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="needs the Debian chromium package"
 )
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """One headless Chromium for the module (XDG dirs in a temp dir, not under ~)."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    home = tmp_path_factory.mktemp("chromium-home")
-    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
-    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
-    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 @pytest.fixture()
-def page(browser) -> Iterator[object]:
-    """A fresh context and page per test; fails the test on any JS error or dialog."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def page(browser, signed_in: dict) -> Iterator[object]:
+    """A fresh signed-in context and page per test; fails the test on any JS error or dialog."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, storage_state=signed_in)
     pg = context.new_page()
     errors: list[str] = []
     dialogs: list[str] = []

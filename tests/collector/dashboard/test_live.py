@@ -16,7 +16,9 @@ def test_published_result_is_announced_on_the_event_stream(server: Server, fleet
     opened = threading.Event()
 
     def listen() -> None:
-        with urllib.request.urlopen(server.url + "/api/events?max_s=20", timeout=30) as stream:
+        url = server.url + "/api/events?max_s=20"
+        request = urllib.request.Request(url, headers=server.headers)
+        with urllib.request.urlopen(request, timeout=30) as stream:
             assert stream.headers.get_content_type() == "text/event-stream"
             opened.set()
             for raw in stream:

@@ -28,9 +28,10 @@ QUERIES = {
 }
 
 
-def fetch(url: str) -> tuple[int, str, bytes]:
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.headers.get_content_type(), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get_content_type(), exc.read()
@@ -38,7 +39,7 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 
 @pytest.fixture(scope="module")
 def spec(server: Server) -> dict:
-    status, kind, body = fetch(server.url + "/api/openapi.json")
+    status, kind, body = fetch(server.url + "/api/openapi.json", server.headers)
     assert status == 200 and kind == "application/json"
     document = json.loads(body)
     assert document["openapi"].startswith("3.1")
@@ -66,7 +67,7 @@ def test_every_path_answers_and_matches_its_schema(server: Server, spec: dict) -
     for path, item in spec["paths"].items():
         ok = item["get"]["responses"]["200"]["content"]
         url = server.url + base + path.format(**EXAMPLES) + QUERIES.get(path, "")
-        status, kind, body = fetch(url)
+        status, kind, body = fetch(url, server.headers)
         assert status == 200, (path, body[:300])
         assert kind in ok, (path, kind)
         if kind == "application/json":
@@ -84,7 +85,8 @@ def test_documented_errors_come_back_as_documented(server: Server, spec: dict) -
     for path, item in spec["paths"].items():
         responses = item["get"]["responses"]
         if "404" in responses and "{" in path:
-            status, _kind, body = fetch(server.url + base + path.format(device_id="x", run_id="x"))
+            url = server.url + base + path.format(device_id="x", run_id="x")
+            status, _kind, body = fetch(url, server.headers)
             assert status == 404, path
             error.validate(json.loads(body))
             checked += 1
@@ -97,7 +99,7 @@ def test_documented_errors_come_back_as_documented(server: Server, spec: dict) -
             ]
             if numeric:
                 url = server.url + base + path.format(**EXAMPLES) + f"?{numeric[0]}=NaN"
-                status, _kind, body = fetch(url)
+                status, _kind, body = fetch(url, server.headers)
                 assert status == 400, (path, params)
                 error.validate(json.loads(body))
                 checked += 1
