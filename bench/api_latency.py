@@ -268,12 +268,19 @@ def main() -> int:
         start = time.monotonic()
         build(path)
         print(f"  done in {time.monotonic() - start:.0f} s", file=sys.stderr)
-    import logging
+    import secrets
 
-    from werkzeug.serving import make_server
+    from edgebench.collector.webserver import WebServer
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = create_app({"DATABASE": f"sqlite:///{path}", "AUTO_UPGRADE": False})
+    # Anonymous reading (public_read) so the timings are the API's, not the login's.
+    app = create_app(
+        {
+            "DATABASE": f"sqlite:///{path}",
+            "AUTO_UPGRADE": False,
+            "PUBLIC_READ": True,
+            "SECRET_KEY": secrets.token_hex(32),
+        }
+    )
     engine = app.extensions["edgebench_engine"]
     with engine.connect() as conn:
         counts = {
@@ -281,9 +288,10 @@ def main() -> int:
             for t in ("devices", "runs", "samples")
         }
         run_ids = [r[0] for r in conn.execute(sa.text("SELECT run_id FROM runs"))]
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    # The production server `collector serve` runs (waitress).
+    httpd = WebServer(app, "127.0.0.1", 0)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_port}"
+    base = f"http://127.0.0.1:{httpd.port}"
     rng = random.Random(2)
     filters = [
         "",
