@@ -53,19 +53,29 @@
                      return {x: byId[id].value, y: byId[id].top1};
                    })});
     var tops = data.points.map(function (p) { return p.top1; });
+    var uppers = data.points.map(function (p) { return p.high === null ? p.value : p.high; });
+    var lowers = data.points.map(function (p) { return p.low === null ? p.value : p.low; });
+    var maxX = Math.max.apply(null, uppers) * 1.3;
     if (data.answer) {
-      datasets.push({label: "budget " + data.answer.budget + " " + data.unit, showLine: true,
-                     pointRadius: 0, borderColor: "#c92a2a", borderDash: [6, 4], borderWidth: 1,
-                     data: [{x: data.answer.budget, y: Math.min.apply(null, tops) - 1},
-                            {x: data.answer.budget, y: Math.max.apply(null, tops) + 1}]});
+      // A budget far beyond every run would squash the points: it stays off the axis then.
+      var budget = data.answer.budget, shown = budget <= maxX * 4;
+      if (shown) maxX = Math.max(maxX, budget * 1.15);
+      datasets.push({label: "budget " + budget + " " + data.unit + (shown ? "" : " (off the axis)"),
+                     showLine: true, pointRadius: 0, borderColor: "#c92a2a", borderDash: [6, 4],
+                     borderWidth: 1,
+                     data: [{x: budget, y: Math.min.apply(null, tops) - 1},
+                            {x: budget, y: Math.max.apply(null, tops) + 1}]});
     }
+    // Latency spans orders of magnitude across families, hence a logarithmic axis.
+    var minX = Math.min.apply(null, lowers) / 1.3;
     new window.Chart(el, {
       type: "scatter",
       data: {datasets: datasets},
       options: {
         animation: false, responsive: true, maintainAspectRatio: false,
         scales: {
-          x: {type: "linear", title: {display: true, text: data.label + " (" + data.unit + ")"}},
+          x: {type: "logarithmic", min: minX, max: maxX,
+              title: {display: true, text: data.label + " (" + data.unit + ", log scale)"}},
           y: {title: {display: true, text: "top-1 % (published, not measured)"}}
         },
         plugins: {tooltip: {callbacks: {label: function (item) {
