@@ -169,7 +169,12 @@ def device_points(session: Session, device_id: str | None, metric: Metric) -> li
 
 def published_sources(points: list[Point]) -> dict[str, str]:
     """Name the source of each plotted model's published top-1."""
-    return {p.model_name: source(for_model_name(p.model_name).arch) for p in points}  # type: ignore[union-attr]
+    sources = {}
+    for p in points:
+        model = for_model_name(p.model_name)
+        if model is not None:
+            sources[p.model_name] = source(model.arch)
+    return sources
 
 
 def frontier(
