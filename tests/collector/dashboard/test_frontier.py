@@ -107,14 +107,15 @@ def test_api_frontier_unknown_device_is_404_and_needs_credentials(client, box: F
 
 @pytest.fixture()
 def page(browser, signed_in: dict) -> Iterator[object]:
-    """A signed-in page; fails the test on any JavaScript error."""
+    """A signed-in page; fails the test on any JavaScript error or dialog (the XSS board)."""
     context = browser.new_context(viewport={"width": 1300, "height": 1000}, storage_state=signed_in)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
     yield pg
     context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    assert not errors, f"JavaScript errors or dialogs: {errors}"
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the Debian chromium package")
@@ -163,4 +164,6 @@ def test_every_board_page_in_chromium(page, box: Fleet, server: Server, output_d
     assert "gen-efficientnet_lite0_224_int8" in row.inner_text()
     pi5 = page.locator("#frontier-boards tbody tr", has_text="pi5-lab-01")
     assert "mobilenet_v2_1.0_224_quant" in pi5.inner_text()
+    # A board name from a device is text, never markup.
+    assert "<script>alert(1)</script>" in page.inner_text("#frontier-boards")
     page.screenshot(path=str(screenshot_dir(output_dir) / "frontier-boards.png"), full_page=True)
