@@ -76,7 +76,9 @@ def measured_s(result: dict) -> float:
     return float(result["timing"]["measured_duration_s"])
 
 
-def pair(kind: str, index: int, models: dict[str, Path], tmp: Path, args) -> dict:
+def pair(
+    kind: str, index: int, models: dict[str, Path], tmp: Path, args: argparse.Namespace
+) -> dict:
     """Run one pair (order alternating by index) and judge it with the collector's test."""
     from edgebench.collector.significance import compare_pair
 

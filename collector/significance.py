@@ -1,4 +1,4 @@
-"""Verdicts of a comparison: is a column faster, slower, or not significantly different?
+"""Verdicts of a comparison: faster, slower, or no significant difference from a baseline.
 
 Each latency row (p50, p90, p99) and the throughput row get a test on the stored latency
 sequences: the circular block bootstrap of :mod:`edgebench.shared.uncertainty`, so
@@ -83,7 +83,7 @@ _CACHE = _ReplicateCache(CACHE_RUNS)
 
 def run_replicates(run_id: str, latencies: Sequence[float] | None) -> Replicates | None:
     """Bootstrap replicates of one run's latencies (None with fewer than 10 usable ones)."""
-    if not latencies or len(latencies) < 10 or min(latencies) <= 0:
+    if latencies is None or len(latencies) < 10 or min(latencies) <= 0:
         return None
     return _CACHE.get(run_id, latencies)
 
