@@ -166,3 +166,14 @@ def test_pair_comparison_used_by_the_calibration_bench() -> None:
     assert sig.compare_pair(("a", a), ("b", b * 0.85)).verdict == "faster"
     with pytest.raises(ValueError, match="at least 10"):
         sig.compare_pair(("a", a), ("b", [1.0]))
+
+
+def test_a_clear_difference_survives_holm_over_many_columns() -> None:
+    # 40 columns, 5 tests each: the empirical p floor (1/1001) times 200 would exceed
+    # alpha; the normal tail keeps a 30 % difference significant.
+    runs = {f"r{i}": ar1(300, 0.3, seed=200 + i) for i in range(40)}
+    runs["slow"] = ar1(300, 0.3, seed=300) * 1.3
+    table = compare(runs)
+    assert verdict_of(table, "latency_p50_ms", 40) == "slower"
+    assert table["overall"]["tests"][40]["verdict"] == "slower"
+    assert verdict_of(table, "latency_p50_ms", 1) == SAME

@@ -164,6 +164,7 @@ def test_compare_runs_marks_best_and_ratios(client: FlaskClient) -> None:
     assert "runs" in get(client, "/api/compare", 400)["message"]
     lines = client.get(f"/api/compare.csv?runs={a},{b}").get_data(as_text=True).splitlines()
     assert len(lines) == 3 and "latency_p50_ms_ratio" in lines[0]
+    assert "latency_p50_ms_verdict" in lines[0] and lines[1].endswith(",,,")
 
 
 def test_compare_groups_by_device_and_threads(client: FlaskClient) -> None:
@@ -263,7 +264,7 @@ def test_compare_cells_carry_intervals_verdicts_and_an_overall_row(client: Flask
         "threshold_pct": 3.0,
         "alpha": 0.05,
         "correction": "holm",
-        "reps": 2000,
+        "reps": 1000,
         "method": None,
         "skipped": None,
     }
