@@ -84,6 +84,10 @@ def apply(
 ) -> dict[str, Any]:
     """Annotate ``table`` given each run's stored sequences (the testable core)."""
     columns = table["columns"]
+    if not columns:  # a group filter that matched no run
+        table["overall"] = {"key": "overall", "metrics": [], "ratios": [], "intervals": []}
+        table["overall"] |= {"label": "Overall speed (geomean)", "tests": []}
+        return table
     base = next(i for i, c in enumerate(columns) if c["id"] == table["baseline"])
     members = [_members(c, loaded) for c in columns]
     paced = any(loaded.get(r, {}).get("paced") for c in columns for r in c["run_ids"])

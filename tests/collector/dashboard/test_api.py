@@ -313,3 +313,9 @@ def test_run_page_shows_its_intervals_trials_target_and_busy_guard(client: Flask
     assert "not reached" in html and "contended" in html
     quiet = client.get("/runs/pi4-lab-01-mobilenet_v2-4t-0-0").get_data(as_text=True)
     assert 'id="ci95"' in quiet and "quiet" in quiet and 'id="trials"' not in quiet
+
+
+def test_grouped_compare_of_nothing_is_an_empty_table(client: FlaskClient) -> None:
+    body = get(client, "/api/compare?group=device&model=no-such-model")
+    assert body["columns"] == [] and body["overall"]["ratios"] == []
+    assert client.get("/compare?group=device&model=no-such-model").status_code == 200
