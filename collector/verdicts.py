@@ -6,7 +6,8 @@ adds what says how sure those numbers are, from the stored latency sequences:
 * ``intervals`` on the latency and throughput rows: each cell's 95 % interval (a single
   run's stored ``latency_ms.ci95`` when it has one, otherwise the bootstrap below);
 * ``tests`` on the same rows: each column against the baseline, with the ratio's
-  interval, p-value, Holm-adjusted p-value and verdict (``collector/significance.py``);
+  interval, p-value, Holm-adjusted p-value and verdict (``collector/significance.py``),
+  and ``busy`` when the busy-board guard flagged a run on either side;
 * ``overall``: the geometric mean of each column's speed ratios to the baseline (baseline
   latency over column latency for p50, p90 and p99, column throughput over baseline
   throughput) over the rows every column has, with its interval and verdict. The
@@ -41,7 +42,7 @@ _CI_KEYS = {
 
 
 def load_sequences(session: Session, run_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Return ``run_id -> {latencies, ci95, paced}`` read from the stored results."""
+    """Return ``run_id -> {latencies, ci95, paced, busy}`` read from the stored results."""
     if not run_ids:
         return {}
     stmt = sa.select(
@@ -49,9 +50,16 @@ def load_sequences(session: Session, run_ids: list[str]) -> dict[str, dict[str, 
         Run.result["latencies_ms"].label("latencies"),
         Run.result["latency_ms"]["ci95"].label("ci95"),
         Run.result["config"]["rate_hz"].as_float().label("rate_hz"),
+        Run.result["busy"].label("busy"),
     ).where(Run.run_id.in_(run_ids))
     return {
-        row.run_id: {"latencies": row.latencies, "ci95": row.ci95, "paced": bool(row.rate_hz)}
+        row.run_id: {
+            "latencies": row.latencies,
+            "ci95": row.ci95,
+            "paced": bool(row.rate_hz),
+            # The busy-board guard flagged it: other processes' load may be the difference.
+            "busy": bool(row.busy and (row.busy.get("busy") or row.busy.get("contended"))),
+        }
         for row in session.execute(stmt)
     }
 
@@ -91,6 +99,7 @@ def apply(
     base = next(i for i, c in enumerate(columns) if c["id"] == table["baseline"])
     members = [_members(c, loaded) for c in columns]
     paced = any(loaded.get(r, {}).get("paced") for c in columns for r in c["run_ids"])
+    busy = [any(loaded.get(r, {}).get("busy") for r in c["run_ids"]) for c in columns]
     logs = [
         None if m is None else {s: _column_logs(m, s, c["id"]) for s in sig.STATISTICS}
         for m, c in zip(members, columns, strict=True)
@@ -118,7 +127,7 @@ def apply(
     pending += overall.pop("_pending")
     decided = sig.decide([t for _, _, t in pending])
     for (target, i, _), test in zip(pending, decided, strict=True):
-        target["tests"][i] = test.as_dict()
+        target["tests"][i] = test.as_dict() | {"busy": busy[i] or busy[base]}
     table["overall"] = overall
     return table
 

@@ -275,7 +275,8 @@ def test_compare_cells_carry_intervals_verdicts_and_an_overall_row(client: Flask
             assert lo <= value <= hi
         assert row["tests"][1] is None  # the baseline
         for test in (row["tests"][0], row["tests"][2]):
-            assert set(test) == {"ratio", "ci95", "p_value", "p_adjusted", "verdict"}
+            assert set(test) == {"ratio", "ci95", "p_value", "p_adjusted", "verdict", "busy"}
+            assert test["busy"] is False
             assert test["p_adjusted"] >= test["p_value"]
     # pi4 (3.6 ms) is far slower than pi5 (1.4 ms): every row says so, and the overall row.
     assert rows["latency_p50_ms"]["tests"][0]["verdict"] == "slower"
@@ -313,6 +314,14 @@ def test_run_page_shows_its_intervals_trials_target_and_busy_guard(client: Flask
     assert "not reached" in html and "contended" in html
     quiet = client.get("/runs/pi4-lab-01-mobilenet_v2-4t-0-0").get_data(as_text=True)
     assert 'id="ci95"' in quiet and "quiet" in quiet and 'id="trials"' not in quiet
+
+
+def test_a_busy_run_marks_its_tests(client: FlaskClient) -> None:
+    quiet, contended = "pi5-lab-01-mobilenet_v2-4t-0-0", QUALITY_RUN
+    body = get(client, f"/api/compare?runs={quiet},{contended}")
+    p50 = next(row for row in body["rows"] if row["key"] == "latency_p50_ms")
+    assert p50["tests"][1]["busy"] is True
+    assert "⚠ busy" in client.get(f"/compare?runs={quiet},{contended}").get_data(as_text=True)
 
 
 def test_grouped_compare_of_nothing_is_an_empty_table(client: FlaskClient) -> None:
