@@ -72,6 +72,11 @@ def flagged(result: dict) -> bool:
     return bool(busy.get("busy") or busy.get("contended"))
 
 
+def other_cpu(result: dict) -> float | None:
+    """Other processes' CPU during the measured phase, in % of one core (the guard's)."""
+    return (result.get("busy") or {}).get("other_cpu_pct_during")
+
+
 def measured_s(result: dict) -> float:
     return float(result["timing"]["measured_duration_s"])
 
@@ -106,6 +111,7 @@ def pair(
         "flag_a": flagged(a),
         "flag_b": flagged(b),
         "secs": max(measured_s(a), measured_s(b)),
+        "other_cpu": [other_cpu(a), other_cpu(b)],
         "n": (len(a["latencies_ms"]), len(b["latencies_ms"])),
     }
 
@@ -146,8 +152,23 @@ def report(rows: list[dict], pairs: int) -> int:
     )
     longest = max(r["secs"] for r in rows)
     line(longest <= 3.0 + 0.5, f"longest measured phase {longest:.2f} s (runs of at most 3 s)")
-    flags = sum(r["flag_a"] + r["flag_b"] for r in rows if r["kind"] != "hog")
-    print(f"note: {flags} of {4 * pairs} same/diff runs were flagged busy by other jobs")
+    calm = [r for r in rows if r["kind"] != "hog"]
+    flags = sum(r["flag_a"] + r["flag_b"] for r in calm)
+    loads = sorted(c for r in calm for c in r["other_cpu"] if c is not None)
+    if loads:
+        print(
+            f"note: {flags} of {2 * len(calm)} same/diff runs were flagged busy by other jobs; "
+            f"other processes' CPU during them: median {statistics.median(loads):.0f} % "
+            f"of a core (range {loads[0]:.0f}-{loads[-1]:.0f} %)"
+        )
+    for kind in ("same", "diff"):
+        quiet = [r for r in by[kind] if not (r["flag_a"] or r["flag_b"])]
+        if quiet:
+            tally = ", ".join(
+                f"{v} {sum(r['verdict'] == v for r in quiet)}"
+                for v in ("faster", "slower", "no significant difference")
+            )
+            print(f"note: {kind}: the {len(quiet)} pairs with neither side flagged: {tally}")
     return status
 
 
