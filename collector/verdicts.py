@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 # Tests need every run's latencies; past this many runs a comparison shows no verdicts.
 MAX_TEST_RUNS = 200
+# A first view bootstraps every run once (bench/compare_cost.py: about 0.4 s per 10,000
+# latencies here); past this many in all, the page would wait tens of seconds.
+MAX_TEST_LATENCIES = 500_000
 _CI_KEYS = {
     "latency_p50_ms": "p50",
     "latency_p90_ms": "p90",
@@ -84,6 +87,12 @@ def annotate(
         loaded: dict[str, dict[str, Any]] = {}
     else:
         loaded = load_sequences(session, run_ids)
+        total = sum(len(seq["latencies"] or []) for seq in loaded.values())
+        if total > MAX_TEST_LATENCIES:
+            settings["skipped"] = (
+                f"{total} latencies: verdicts need at most {MAX_TEST_LATENCIES} (fewer runs)"
+            )
+            loaded = {}
     return apply(table, loaded, threshold_pct)
 
 

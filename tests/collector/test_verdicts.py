@@ -177,3 +177,13 @@ def test_a_clear_difference_survives_holm_over_many_columns() -> None:
     assert verdict_of(table, "latency_p50_ms", 40) == "slower"
     assert table["overall"]["tests"][40]["verdict"] == "slower"
     assert verdict_of(table, "latency_p50_ms", 1) == SAME
+
+
+def test_too_many_runs_skip_the_verdicts_with_a_reason(monkeypatch) -> None:
+    # The limit is lowered so the test stays small; the rule is the same.
+    monkeypatch.setattr(verdicts, "MAX_TEST_RUNS", 1)
+    a, b = stored("a", ar1(100, 0.0, seed=1)), stored("b", ar1(100, 0.0, seed=2))
+    table = verdicts.annotate(None, _table("runs", [a[0], b[0]], None), 3.0)
+    assert "at most 1" in table["significance"]["skipped"]
+    p50 = next(r for r in table["rows"] if r["key"] == "latency_p50_ms")
+    assert p50["tests"] == [None, None] and table["overall"]["ratios"] == [None, None]
