@@ -26,12 +26,17 @@ DEVICE = "bench-dev-1"
 
 
 def make_config(tmp_path: Path, url: str, **mqtt_fields: Any) -> AgentConfig:
-    """An agent config with its own state dir, talking to ``url``."""
+    """An agent config with its own state dir, talking to ``url``.
+
+    PUBACK confirms (``receipt_timeout_s=0``): these tests listen with a bare subscriber,
+    not a collector that sends receipts (receipts: ``tests/collector/test_receipts.py``).
+    """
     return AgentConfig(
         device_id=DEVICE,
         state_dir=tmp_path / "state",
         cache_dir=tmp_path / "cache",
         outbox_max_messages=1000,
+        receipt_timeout_s=0.0,
         mqtt=MqttConfig(url=url, keepalive_s=5, **mqtt_fields),
     )
 
