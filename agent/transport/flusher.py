@@ -204,14 +204,17 @@ class Flusher:
         room = WINDOW - len(self._inflight)
         if room <= 0 or not self._waiting:
             return
-        due = sorted(
-            (w.row_id, message_id) for message_id, w in self._waiting.items() if w.due_at <= now
-        )
+        if now - self._heard_at > (self.receipt_timeout_s or 0.0):
+            # The collector is silent: only the oldest message goes, as a probe (the next
+            # oldest must not take its turn, or the whole outbox would trickle out).
+            message_id, oldest = min(self._waiting.items(), key=lambda kv: kv[1].row_id)
+            due = [(oldest.row_id, message_id)] if oldest.due_at <= now else []
+        else:
+            due = sorted(
+                (w.row_id, message_id) for message_id, w in self._waiting.items() if w.due_at <= now
+            )[:room]
         if not due:
             return
-        if now - self._heard_at > (self.receipt_timeout_s or 0.0):
-            due = due[:1]  # a probe: is the collector back?
-        due = due[:room]
         items = self.outbox.items(row_id for row_id, _ in due)
         for row_id, message_id in due:
             if row_id not in items:

@@ -124,6 +124,7 @@ class Agent:
         *,
         presence: bool = False,
         on_command: Callable[[Any], None] | None = None,
+        receipt_timeout_s: float | None = None,
         **mqtt: Any,
     ) -> None:
         config = make_config(tmp_path, url, **mqtt)
@@ -131,7 +132,7 @@ class Agent:
         self.link = MqttLink(
             config.mqtt, DEVICE, TopicLayout(), presence=presence, on_command=on_command
         )
-        self.flusher = Flusher(self.outbox, self.link)
+        self.flusher = Flusher(self.outbox, self.link, receipt_timeout_s)
         self.writer = OutboxWriter(self.outbox, TopicLayout(), self.flusher.notify)
 
     def start(self) -> Agent:
