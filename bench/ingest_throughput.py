@@ -255,7 +255,7 @@ def main() -> int:
     )
     print(
         f"collector: {health['batches']} batches, {health['rejected']} rejected, "
-        f"{health['receipts_sent'] or 0} receipts sent"
+        f"{health['receipt_commits']} commits with receipts"
     )
     checks = [
         (rate >= TARGET_RATE, f"sustained rate {rate:,.0f} samples/s >= {TARGET_RATE:,.0f}"),

@@ -3,35 +3,29 @@
 MQTT's acknowledgements are hop by hop: a PUBACK says the broker has a message, and a
 broker that loses its state loses it. The agent therefore keeps each run message
 (events, samples, result) in its outbox until the collector confirms it on the device's
-``receipts`` topic (``docs/mqtt-contract.md``, "Receipts"). The writer calls
-:meth:`ReceiptPublisher.committed` after its commit (and after acknowledging the batch to
-the broker), so a receipt never runs ahead of the database.
+``receipts`` topic (``docs/mqtt-contract.md``, "Receipts").
 
-The publisher has its own MQTT connection (``<client id>-receipts``) in the writer's
-process: the receiver process's session only reads, and keeping the two apart means a
-stalled receipt can never hold up ingest. A receipt lost on the way (the collector killed
-between commit and publish, a broker restart) costs only a resend: the agent sends the
-message again after its receipt timeout, storage ignores the duplicate, and the next
-receipt lists it again. So the connection needs no durability of its own.
+Division of work, for the writer's sake (its thread is ingest's bottleneck): after each
+commit the writer only groups the batch's message ids by device (:func:`receipted_ids`)
+and hands them to the receiver process with the batch's acknowledgements
+(``ReceiverProcess.send_receipts``); there :func:`publish_receipts` builds, encodes and
+publishes the receipts on the collector's own session, right after the PUBACKs. So a
+receipt never runs ahead of the database.
+
+A receipt lost on the way (the collector killed between commit and publish, a broker
+restart) costs only a resend: the agent sends the message again after its receipt
+timeout, storage ignores the duplicate, and the next receipt lists it again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from edgebench.collector.received import Received
 from edgebench.shared.codec import encode_message
 from edgebench.shared.messages import MAX_RECEIPT_IDS, ReceiptMessage
-from edgebench.shared.mqtt_client import make_client, session_connect_args
 from edgebench.shared.topics import RUN_KINDS, TopicLayout
-
-if TYPE_CHECKING:
-    from edgebench.shared.mqtt_config import MqttConfig
-
-log = logging.getLogger(__name__)
 
 RECEIPT_QOS = 1
 
@@ -50,10 +44,10 @@ def receipted_ids(batch: Iterable[Received]) -> dict[str, list[str]]:
     return by_device
 
 
-def receipts_for(batch: Iterable[Received]) -> list[ReceiptMessage]:
-    """Return the receipts for one committed batch: per device, at most MAX_RECEIPT_IDS ids."""
+def receipts_for(by_device: dict[str, list[str]]) -> list[ReceiptMessage]:
+    """Return the receipts for these ids: per device, at most MAX_RECEIPT_IDS ids each."""
     out = []
-    for device_id, ids in receipted_ids(batch).items():
+    for device_id, ids in by_device.items():
         unique = list(dict.fromkeys(ids))  # a batch may hold a message and its resend
         for start in range(0, len(unique), MAX_RECEIPT_IDS):
             chunk = unique[start : start + MAX_RECEIPT_IDS]
@@ -61,57 +55,13 @@ def receipts_for(batch: Iterable[Received]) -> list[ReceiptMessage]:
     return out
 
 
-class ReceiptPublisher:
-    """The collector's connection that publishes receipts (QoS 1, not retained)."""
+def publish_receipts(client: Any, layout: TopicLayout, by_device: dict[str, list[str]]) -> int:
+    """Publish the receipts (QoS 1, not retained) on ``client``; return how many.
 
-    def __init__(self, mqtt: MqttConfig, client_id: str) -> None:
-        """Nothing connects until :meth:`start`."""
-        self.mqtt = mqtt
-        self.client_id = client_id
-        self.layout = TopicLayout(mqtt.topic_prefix)
-        self.sent = 0
-        self._client: Any = None
-        self._last: Any = None  # the newest publish, waited for on a clean stop
-
-    def start(self) -> None:
-        """Connect in the background; paho reconnects by itself until :meth:`stop`."""
-        self._client = make_client(self.mqtt, self.client_id, reconnect_max_s=30)
-        self._client.on_connect = self._on_connect
-        kwargs = session_connect_args(self.mqtt)
-        self._client.connect_async(
-            self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive_s, **kwargs
-        )
-        self._client.loop_start()
-
-    def committed(self, batch: list[Received]) -> None:
-        """Publish the receipts for a batch the writer has just committed."""
-        client = self._client
-        if client is None:
-            return
-        for receipt in receipts_for(batch):
-            topic = self.layout.receipts(receipt.device_id)
-            # Never raises for a lost connection: paho queues QoS 1 until it reconnects,
-            # and a receipt that never arrives only costs the agent a resend.
-            info = client.publish(topic, encode_message(receipt), qos=RECEIPT_QOS)
-            if info.rc not in (0, 4):  # 4 = not connected: queued
-                log.warning("receipt for %s not queued: rc=%s", receipt.device_id, info.rc)
-            self._last = info
-            self.sent += 1
-
-    def stop(self, timeout_s: float = 2.0) -> None:
-        """Send what is queued (bounded wait), then disconnect.
-
-        Receipts still unsent after ``timeout_s`` are dropped: the agents resend those
-        messages and the next collector confirms them.
-        """
-        if self._client is not None:
-            if self._last is not None and self._client.is_connected():
-                with contextlib.suppress(RuntimeError, ValueError):
-                    self._last.wait_for_publish(timeout_s)
-            self._client.disconnect()
-            self._client.loop_stop()
-            self._client = None
-
-    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.error("broker refused the receipts connection: %s", reason)
+    Never raises for a lost connection: paho queues QoS 1 until it reconnects, and a
+    receipt that never arrives only costs the agent a resend.
+    """
+    receipts = receipts_for(by_device)
+    for receipt in receipts:
+        client.publish(layout.receipts(receipt.device_id), encode_message(receipt), qos=RECEIPT_QOS)
+    return len(receipts)

@@ -15,7 +15,7 @@ from msgspec.structs import replace
 
 from edgebench.collector import db
 from edgebench.collector.embedded_broker import EmbeddedBroker
-from edgebench.collector.ingest.receipts import ReceiptPublisher
+from edgebench.collector.ingest.receipts import receipted_ids
 from edgebench.collector.ingest.receiver import ReceiverProcess
 from edgebench.collector.ingest.writer import Writer
 from edgebench.collector.received import Received
@@ -63,7 +63,8 @@ class IngestService:
         self.engine = engine or db.make_engine(database_url(config))
         client_id = config.mqtt.client_id or config.client_id
         self.receiver = ReceiverProcess(config.mqtt, client_id, config.receive_maximum)
-        self.receipts = ReceiptPublisher(config.mqtt, f"{client_id}-receipts") if receipts else None
+        self.receipts = receipts
+        self.receipts_sent = 0  # commits whose receipts went to the receiver process
         self._on_commit = on_commit
         self.writer = Writer(
             Store(self.engine, config.rejected_max_rows),
@@ -76,12 +77,11 @@ class IngestService:
 
     def _committed(self, batch: list[Received], committed_at: float) -> None:
         """After each commit (writer thread): receipts to the devices, then the caller's hook."""
-        if self.receipts is not None:
-            try:
-                self.receipts.committed(batch)
-            except Exception:
-                # Never stop ingest over a receipt: the agents resend what stays unconfirmed.
-                log.exception("publishing receipts failed")
+        if self.receipts:
+            by_device = receipted_ids(batch)
+            if by_device:
+                self.receiver.send_receipts(by_device)
+                self.receipts_sent += 1
         if self._on_commit is not None:
             self._on_commit(batch, committed_at)
 
@@ -100,8 +100,6 @@ class IngestService:
             if self._own_engine:
                 self.engine.dispose()
             raise
-        if self.receipts is not None:
-            self.receipts.start()
         self.receiver.start()
         self.writer.start()
         log.info("ingest started: broker %s", self.broker_url)
@@ -115,8 +113,6 @@ class IngestService:
         self.receiver.pause()
         self.writer.stop()
         self.receiver.stop()
-        if self.receipts is not None:
-            self.receipts.stop()
         if self.embedded is not None:
             self.embedded.stop()
         if self._own_engine:
@@ -134,6 +130,6 @@ class IngestService:
             "receiver_pid": self.receiver.pid,
             "receiver_restarts": self.receiver.restarts,
             "writer_alive": self.writer.is_alive(),
-            "receipts_sent": None if self.receipts is None else self.receipts.sent,
+            "receipt_commits": self.receipts_sent,
             **stats,
         }

@@ -158,16 +158,18 @@ def test_broker_killed_while_the_collector_is_away_then_everything_arrives_once(
 COLLECTOR_DIES_AFTER_COMMIT = """
 import os, signal, sys, threading
 from edgebench.collector.config import load_collector_config
-from edgebench.collector.ingest import receipts
+from edgebench.collector.ingest import receipts, service
 from edgebench.collector.ingest.service import IngestService
 
-def die(self, batch):
-    # The commit is done; the receipt for the run's first messages would go out now.
-    if receipts.receipts_for(batch):
+def die(batch):
+    # The commit is done; the receipts for the run's first messages would go out now.
+    by_device = receipts.receipted_ids(batch)
+    if by_device:
         os.kill(os.getpid(), signal.SIGKILL)
+    return by_device
 
 if __name__ == "__main__":  # the receiver process is spawned and imports this module
-    receipts.ReceiptPublisher.committed = die
+    service.receipted_ids = die
     config = load_collector_config(None, {"db": sys.argv[1], "mqtt.url": sys.argv[2]})
     IngestService(config).start()
     threading.Event().wait()
