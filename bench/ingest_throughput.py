@@ -80,7 +80,7 @@ class Probe:
             self.lags.extend(lags)
 
 
-def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
+def start_collector(workdir: Path, port: int, probe: Probe, receipts: bool = True):  # noqa: ANN201
     from edgebench.collector.config import load_collector_config
     from edgebench.collector.ingest.service import IngestService
 
@@ -90,7 +90,7 @@ def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
         "mqtt.protocol": "5",
     }
     config = load_collector_config(None, flags)
-    service = IngestService(config, on_commit=probe.on_commit)
+    service = IngestService(config, on_commit=probe.on_commit, receipts=receipts)
     service.start()
     if not service.wait_connected(15):
         raise SystemExit("collector did not connect to mosquitto")
@@ -205,6 +205,11 @@ def main() -> int:
         default=None,
         help="set mosquitto's max_inflight_messages (default: leave its default, 20)",
     )
+    parser.add_argument(
+        "--no-receipts",
+        action="store_true",
+        help="send no receipts after commits (to measure what they cost; docs/benchmarks.md)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="edgebench-bench-") as tmp:
@@ -224,7 +229,8 @@ def main() -> int:
         print(f"mosquitto {shown}")
         broker.start()
         probe = Probe()
-        service = start_collector(workdir, broker.port, probe)
+        service = start_collector(workdir, broker.port, probe, receipts=not args.no_receipts)
+        print(f"receipts: {'off' if args.no_receipts else 'on'}")
         rows = args.messages // args.publishers * args.publishers * args.rows
         # Large transactions: at least CEILING_TRANSACTION_ROWS, and never fewer rows than a
         # full collector batch, so the ceiling is an upper bound for the collector's writes.
@@ -247,7 +253,10 @@ def main() -> int:
         f"CPU per sample: collector {collector_cpu * 1e6:.2f} us, "
         f"ceiling {ceiling_cpu * 1e6:.2f} us per row (ratio {cpu_ratio:.2f})"
     )
-    print(f"collector: {health['batches']} batches, {health['rejected']} rejected")
+    print(
+        f"collector: {health['batches']} batches, {health['rejected']} rejected, "
+        f"{health['receipt_commits']} commits with receipts"
+    )
     checks = [
         (rate >= TARGET_RATE, f"sustained rate {rate:,.0f} samples/s >= {TARGET_RATE:,.0f}"),
         (lag_p95 < TARGET_LAG_P95_S, f"lag p95 {lag_p95 * 1000:.0f} ms < 1000 ms"),
