@@ -94,6 +94,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema down to ``revision`` (``"base"``: nothing) with Alembic; drops data."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     """Return the database's Alembic revision, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext

@@ -14,6 +14,8 @@ from edgebench.shared.messages import FactsMessage, StatusMessage
 from tests.collector.helpers import Publisher, run_stream, wait_until
 from tests.shared.samples import device_facts
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture()
 def filled(mosquitto, db_url, make_config, start_ingest) -> Iterator[object]:

@@ -18,6 +18,8 @@ from tests.collector.conftest import count
 from tests.collector.helpers import LAYOUT, run_stream
 from tests.shared.samples import device_facts
 
+pytestmark = pytest.mark.both_databases
+
 
 def received(msg: object) -> Received:
     topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
