@@ -80,12 +80,13 @@ class Probe:
             self.lags.extend(lags)
 
 
-def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
+def start_collector(workdir: Path, port: int, probe: Probe, db_url: str = ""):  # noqa: ANN201
+    """Start ``IngestService`` on SQLite in ``workdir`` (or on ``db_url``) against the broker."""
     from edgebench.collector.config import load_collector_config
     from edgebench.collector.ingest.service import IngestService
 
     flags = {
-        "db": f"sqlite:///{workdir / 'collector.sqlite'}",
+        "db": db_url or f"sqlite:///{workdir / 'collector.sqlite'}",
         "mqtt.url": f"mqtt://127.0.0.1:{port}",
         "mqtt.protocol": "5",
     }

@@ -22,7 +22,7 @@ from tests.collector.helpers import LAYOUT, run_stream
 
 pytestmark = pytest.mark.both_databases
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _store_run(engine: sa.Engine, run_id: str) -> None:
