@@ -140,7 +140,9 @@ def main() -> int:
             url = cluster.create_database("collector")
             service = start_collector(Path(tmp), broker.port, Probe(), url)
             try:
-                rate, _cpu = measure_backlog(service, broker.proc.pid, broker.port, args)
+                # Backends started before the clock (the writer's connection is pooled).
+                server = {"postgres": cluster.server_pids()}
+                rate, _cpu = measure_backlog(service, broker.proc.pid, broker.port, args, server)
                 health = service.health()
             finally:
                 service.stop()

@@ -98,8 +98,14 @@ def start_collector(workdir: Path, port: int, probe: Probe, db_url: str = ""):  
     return service
 
 
-def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespace) -> float:  # noqa: ANN001
-
+def measure_backlog(  # noqa: ANN201
+    service,  # noqa: ANN001
+    broker_pid: int,
+    port: int,
+    args: argparse.Namespace,
+    more_groups: dict[str, list[int]] | None = None,
+):
+    """Publish the backlog, wait until it is stored; return (samples/s, CPU s per sample)."""
     ctx = mp.get_context("spawn")
     go = ctx.Event()
     per_worker = args.messages // args.publishers
@@ -116,6 +122,7 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
         "receiver": [service.receiver.pid],
         "publishers": [p.pid for p in procs],
         "broker": [broker_pid],
+        **(more_groups or {}),
     }
     start_count = service.writer.stats.snapshot()["samples_inserted"]
     points: list[tuple[float, int, dict[str, float]]] = []

@@ -70,6 +70,11 @@ def make_engine(url: str) -> Engine:
         raise EdgebenchError(
             f"db: no SQLAlchemy dialect for {parsed.drivername!r}; install its driver"
         ) from None
+    except ModuleNotFoundError as exc:
+        raise EdgebenchError(
+            f"db: the driver of {parsed.drivername!r} ({exc.name}) is not installed; for"
+            " PostgreSQL: pip install 'edgebench[postgres]' and postgresql+psycopg://..."
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine

@@ -84,6 +84,8 @@ class PgCluster:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
         if self.fast:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            # Room for the pools of many tests' engines on one worker's cluster.
+            options += " -c max_connections=300"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",
@@ -108,6 +110,14 @@ class PgCluster:
         with psycopg.connect(self.url().replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def server_pids(self) -> list[int]:
+        """Return the PIDs of the server and its backends (for CPU accounting)."""
+        import psutil
+
+        postmaster = int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+        main = psutil.Process(postmaster)
+        return [main.pid, *(child.pid for child in main.children(recursive=True))]
 
     def stop(self) -> None:
         """Stop the server at once (nothing in it is kept) and remove the directory."""

@@ -98,3 +98,11 @@ def test_cli_rejects_a_bad_database_url() -> None:
     result = CliRunner().invoke(cli, ["collector", "db", "upgrade", "--db", "not a url"])
     assert result.exit_code == 2
     assert "edgebench: error: db:" in result.output
+
+
+def test_cli_names_the_missing_driver() -> None:
+    url = "postgresql+pg8000://u@127.0.0.1:1/x"  # a dialect whose driver is not installed
+    result = CliRunner().invoke(cli, ["collector", "db", "upgrade", "--db", url])
+    assert result.exit_code == 2
+    assert "pg8000" in result.output and "edgebench[postgres]" in result.output
+    assert "Traceback" not in result.output
