@@ -143,3 +143,17 @@ def test_background_job_runs_beside_ingest(db_url: str, engine: sa.Engine) -> No
     with engine.connect() as conn:
         total = conn.execute(sa.text("SELECT sum(samples) FROM sample_summaries")).scalar()
     assert total == 10 * 101
+
+
+def test_a_downsampled_run_still_has_a_series(engine: sa.Engine) -> None:
+    from sqlalchemy.orm import Session
+
+    from edgebench.collector.series import load_samples
+
+    store_runs(engine, old=["old-1"], recent=[], batches=4)
+    retention.run_pass(engine, CUTOFF_30_DAYS, batch_rows=100)
+    with Session(engine) as session:
+        rows = load_samples(session, "old-1")
+    assert [r["t"] for r in rows] == [1000.0, 1001.0, 1_735_732_801.0]
+    assert rows[0]["temp_c"] == pytest.approx(52.0)  # mean of 50..54, twice
+    assert "aggregated" not in rows[0]
