@@ -5,13 +5,15 @@ A throw-away PostgreSQL cluster (tests/pgcluster.py) with the server's durable d
 
 1. **Writers alone** (no MQTT): the same sample rows written into a fresh database at
    head, one transaction per collector-sized batch (``--batch`` rows), three ways,
-   alternated over ``--rounds`` rounds (median): the collector's path (COPY into a staging
-   table, then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), psycopg's pipelined
-   multi-row ``executemany`` with ``ON CONFLICT DO NOTHING``, and a raw ``COPY`` into
-   ``samples`` (no dedupe: the ceiling). This is how the collector's path was chosen.
+   alternated over ``--rounds`` rounds (median): the collector's path (binary COPY into a
+   staging table, then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), psycopg's
+   pipelined multi-row ``executemany`` with ``ON CONFLICT DO NOTHING``, and a raw binary
+   ``COPY`` into ``samples`` (no dedupe: the ceiling; its ``extra`` values are parsed and
+   wrapped for ``jsonb`` before the clock starts). This is how the collector's path was
+   chosen.
 2. **End to end**: the backlog phase of bench/ingest_throughput.py (publishers →
-   Mosquitto → ``IngestService``) with the collector on PostgreSQL, against the raw COPY
-   ceiling of the same number of rows in 100,000-row transactions, measured before and
+   Mosquitto → ``IngestService``) with the collector on PostgreSQL, against the raw binary
+   COPY ceiling of the same number of rows in 100,000-row transactions, measured before and
    after (the median of the two is the ceiling).
 
 Run: ``.venv/bin/python bench/ingest_pg.py`` (needs ``mosquitto`` and Debian's
@@ -22,6 +24,7 @@ end-to-end stored rate is below 50 % of the raw COPY.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -72,20 +75,52 @@ def timed_write(cluster, name: str, write, rows: list[tuple], batch: int) -> flo
     return len(rows) / elapsed
 
 
+def insert_rows_values(conn, rows: list[tuple]) -> None:  # noqa: ANN001
+    """Insert-or-ignore with psycopg's pipelined multi-row ``executemany`` (the alternative)."""
+    from edgebench.collector.pg_samples import COLUMNS
+
+    marks = ", ".join(["%s"] * len(rows[0]))
+    sql = f"INSERT INTO samples ({COLUMNS}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def copy_rows_raw(conn, rows: list[tuple]) -> None:  # noqa: ANN001
+    """Binary COPY straight into ``samples``, no staging, no dedupe: the ceiling.
+
+    ``rows`` come from :func:`raw_rows` (``extra`` already wrapped for ``jsonb``).
+    """
+    from edgebench.collector.pg_samples import COLUMNS, COPY_TYPES
+
+    types = [*COPY_TYPES[:-1], "jsonb"]
+    sql = f"COPY samples ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
+def raw_rows(rows: list[tuple]) -> list[tuple]:
+    """Return ``rows`` with ``extra`` parsed and wrapped as ``Jsonb`` (outside any timing)."""
+    from psycopg.types.json import Jsonb
+
+    return [(*r[:-1], None if r[-1] is None else Jsonb(json.loads(r[-1]))) for r in rows]
+
+
 def measure_writers(cluster, args: argparse.Namespace) -> None:  # noqa: ANN001
     """Alternate the three writers over ``args.rounds`` rounds and print the medians."""
-    from edgebench.collector.pg_samples import copy_rows_raw, insert_rows_copy, insert_rows_values
+    from edgebench.collector.pg_samples import insert_rows_copy
 
     rows = ceiling_rows(args.writer_rows, RUNS)
     ways = {
-        "COPY + staging + ON CONFLICT (collector)": insert_rows_copy,
-        "executemany VALUES + ON CONFLICT": insert_rows_values,
-        "raw COPY (ceiling)": copy_rows_raw,
+        "COPY + staging + ON CONFLICT (collector)": (insert_rows_copy, rows),
+        "executemany VALUES + ON CONFLICT": (insert_rows_values, rows),
+        "raw COPY (ceiling)": (copy_rows_raw, raw_rows(rows)),
     }
     rates: dict[str, list[float]] = {name: [] for name in ways}
     for r in range(args.rounds):
-        for i, (name, write) in enumerate(ways.items()):
-            rates[name].append(timed_write(cluster, f"w{r}_{i}", write, rows, args.batch))
+        for i, (name, (write, data)) in enumerate(ways.items()):
+            rates[name].append(timed_write(cluster, f"w{r}_{i}", write, data, args.batch))
     print(
         f"writers alone: {len(rows):,d} rows, {args.batch:,d} per transaction,"
         f" median of {args.rounds} rounds"
@@ -97,10 +132,9 @@ def measure_writers(cluster, args: argparse.Namespace) -> None:  # noqa: ANN001
 
 
 def measure_ceiling(cluster, rows: int, name: str) -> float:  # noqa: ANN001
-    """Raw COPY of ``rows`` rows in 100,000-row transactions into a fresh database."""
-    from edgebench.collector.pg_samples import copy_rows_raw
-
-    rate = timed_write(cluster, name, copy_rows_raw, ceiling_rows(rows, RUNS), 100_000)
+    """Raw binary COPY of ``rows`` rows in 100,000-row transactions into a fresh database."""
+    data = raw_rows(ceiling_rows(rows, RUNS))
+    rate = timed_write(cluster, name, copy_rows_raw, data, 100_000)
     print(f"raw COPY ceiling ({name}): {rate:,.0f} samples/s ({rows:,d} rows)")
     return rate
 
