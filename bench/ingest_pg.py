@@ -63,16 +63,19 @@ def fresh_engine(cluster, name: str):  # noqa: ANN001, ANN201
     return engine
 
 
-def timed_write(cluster, name: str, write, rows: list[tuple], batch: int) -> float:  # noqa: ANN001
-    """Write ``rows`` with ``write(conn, chunk)``, one transaction per ``batch``; rows/s."""
+def timed_write(cluster, name: str, write, rows: list[tuple], batch: int) -> tuple[float, float]:  # noqa: ANN001
+    """Write ``rows`` with ``write(conn, chunk)``, one transaction per ``batch``.
+
+    Returns (rows per second, this process's CPU seconds per row).
+    """
     engine = fresh_engine(cluster, name)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(rows), batch):
         with engine.begin() as conn:
             write(conn, rows[i : i + batch])
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     engine.dispose()
-    return len(rows) / elapsed
+    return len(rows) / elapsed, cpu / len(rows)
 
 
 def insert_rows_values(conn, rows: list[tuple]) -> None:  # noqa: ANN001
@@ -117,7 +120,7 @@ def measure_writers(cluster, args: argparse.Namespace) -> None:  # noqa: ANN001
         "executemany VALUES + ON CONFLICT": (insert_rows_values, rows),
         "raw COPY (ceiling)": (copy_rows_raw, raw_rows(rows)),
     }
-    rates: dict[str, list[float]] = {name: [] for name in ways}
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
     for r in range(args.rounds):
         for i, (name, (write, data)) in enumerate(ways.items()):
             rates[name].append(timed_write(cluster, f"w{r}_{i}", write, data, args.batch))
@@ -125,16 +128,20 @@ def measure_writers(cluster, args: argparse.Namespace) -> None:  # noqa: ANN001
         f"writers alone: {len(rows):,d} rows, {args.batch:,d} per transaction,"
         f" median of {args.rounds} rounds"
     )
-    ceiling = statistics.median(rates["raw COPY (ceiling)"])
+    ceiling = statistics.median(rate for rate, _ in rates["raw COPY (ceiling)"])
     for name, values in rates.items():
-        median = statistics.median(values)
-        print(f"  {name}: {median:,.0f} samples/s ({median / ceiling:.0%} of raw COPY)")
+        median = statistics.median(rate for rate, _ in values)
+        cpu = statistics.median(cpu for _, cpu in values)
+        print(
+            f"  {name}: {median:,.0f} samples/s ({median / ceiling:.0%} of raw COPY),"
+            f" writer CPU {cpu * 1e6:.2f} us per row"
+        )
 
 
 def measure_ceiling(cluster, rows: int, name: str) -> float:  # noqa: ANN001
     """Raw binary COPY of ``rows`` rows in 100,000-row transactions into a fresh database."""
     data = raw_rows(ceiling_rows(rows, RUNS))
-    rate = timed_write(cluster, name, copy_rows_raw, data, 100_000)
+    rate, _cpu = timed_write(cluster, name, copy_rows_raw, data, 100_000)
     print(f"raw COPY ceiling ({name}): {rate:,.0f} samples/s ({rows:,d} rows)")
     return rate
 

@@ -6,11 +6,12 @@ per-connection temporary table (``ON COMMIT DELETE ROWS``: empty again after eve
 commit; temporary, so not written to the WAL) and moved with one
 ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, whose row count is the number of new
 samples. ``bench/ingest_pg.py`` measures this against psycopg's pipelined multi-row
-``executemany`` (2 times slower) and against a raw ``COPY`` of the same rows.
+``executemany`` (slower: 1.2 to 2 times in docs/benchmarks.md) and against a raw
+``COPY`` of the same rows.
 
-The COPY is binary: psycopg packs the numbers itself, which costs the writer about a
-third of the CPU of formatting text (0.9 against 2.7 µs per row, measured with
-``bench/ingest_pg.py``'s rows), and the server parses nothing. The rows are the tuples
+The COPY is binary: psycopg packs the numbers itself, which costs the writer less CPU
+than formatting them as text (the benchmark prints the writer's CPU per row), and the
+server parses nothing. The rows are the tuples
 :mod:`edgebench.collector.sample_rows` builds, in ``SAMPLE_COLUMNS`` order; ``extra`` is
 JSON text, so the staging table holds it as text and the INSERT casts it to ``jsonb``.
 """
