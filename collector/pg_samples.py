@@ -6,7 +6,7 @@ per-connection temporary table (``ON COMMIT DELETE ROWS``: empty again after eve
 commit; temporary, so not written to the WAL) and moved with one
 ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, whose row count is the number of new
 samples. ``bench/ingest_pg.py`` measures this against psycopg's pipelined multi-row
-``executemany`` (slower: 1.2 to 2 times in docs/benchmarks.md) and against a raw
+``executemany`` (about half as fast: docs/benchmarks.md) and against a raw
 ``COPY`` of the same rows.
 
 The COPY is binary: psycopg packs the numbers itself, which costs the writer less CPU
