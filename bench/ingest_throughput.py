@@ -80,12 +80,15 @@ class Probe:
             self.lags.extend(lags)
 
 
-def start_collector(workdir: Path, port: int, probe: Probe, receipts: bool = True):  # noqa: ANN201
+def start_collector(  # noqa: ANN201
+    workdir: Path, port: int, probe: Probe, db_url: str = "", receipts: bool = True
+):
+    """Start ``IngestService`` on SQLite in ``workdir`` (or on ``db_url``) against the broker."""
     from edgebench.collector.config import load_collector_config
     from edgebench.collector.ingest.service import IngestService
 
     flags = {
-        "db": f"sqlite:///{workdir / 'collector.sqlite'}",
+        "db": db_url or f"sqlite:///{workdir / 'collector.sqlite'}",
         "mqtt.url": f"mqtt://127.0.0.1:{port}",
         "mqtt.protocol": "5",
     }
@@ -97,8 +100,14 @@ def start_collector(workdir: Path, port: int, probe: Probe, receipts: bool = Tru
     return service
 
 
-def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespace) -> float:  # noqa: ANN001
-
+def measure_backlog(  # noqa: ANN201
+    service,  # noqa: ANN001
+    broker_pid: int,
+    port: int,
+    args: argparse.Namespace,
+    more_groups: dict[str, list[int]] | None = None,
+):
+    """Publish the backlog, wait until it is stored; return (samples/s, CPU s per sample)."""
     ctx = mp.get_context("spawn")
     go = ctx.Event()
     per_worker = args.messages // args.publishers
@@ -115,6 +124,7 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
         "receiver": [service.receiver.pid],
         "publishers": [p.pid for p in procs],
         "broker": [broker_pid],
+        **(more_groups or {}),
     }
     start_count = service.writer.stats.snapshot()["samples_inserted"]
     points: list[tuple[float, int, dict[str, float]]] = []
