@@ -25,9 +25,8 @@ from edgebench.agent.engine.loop import run_phase
 from edgebench.agent.engine.options import RunOptions
 from edgebench.agent.modeltools.flatbuf import parse_flatbuffer
 from edgebench.agent.modeltools.generator.builder import serialize
-from edgebench.agent.modeltools.generator.ir import ModelDef
 from edgebench.agent.modeltools.modelfile import LoadedModel
-from edgebench.agent.modeltools.submodel import op_count, op_model, prefix_model
+from edgebench.agent.modeltools.submodel import io_bytes, op_count, op_model, prefix_model
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.op_profile import CrossCheck, OpProfile, OpTiming, OpTypeSummary
 from edgebench.shared.result import RunResult
@@ -37,7 +36,6 @@ METHOD = "isolated one-op models (real tensors, weights, quantization), agent ti
 CROSS_METHOD = "prefix models (first k ops) timed, consecutive p50s differenced"
 # A bootstrap of the p50 per op is cheap at these sizes; fewer reps than a run's 1000.
 _CI_REPS = 400
-_DTYPE_BYTES = {"float32": 4, "int32": 4, "int64": 8, "uint8": 1, "int8": 1, "int16": 2}
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ def profile_model(
                 "input_shapes": [list(one.tensors[t].shape) for t in one.ops[0].inputs if t >= 0],
                 "output_shape": list(row.output_shape),
                 "macs": row.macs,
-                "bytes": _op_bytes(one),
+                "bytes": io_bytes(one),
                 "p50_ms": timed.p50_ms,
                 "runs": len(timed.latencies_ms),
                 "p50_ci95": _ci(timed.latencies_ms, settings.seed + row.index),
@@ -149,21 +147,6 @@ def profile_model(
         prefix=deltas,
         skipped=skipped,
     )
-
-
-def _op_bytes(one: ModelDef) -> int:
-    """Bytes the op reads and writes: every input (constants included) and output."""
-    op = one.ops[0]
-    total = 0
-    for t in (*op.inputs, *op.outputs):
-        if t < 0:
-            continue
-        tensor = one.tensors[t]
-        n = 1
-        for d in tensor.shape:
-            n *= max(d, 1)
-        total += n * _DTYPE_BYTES.get(tensor.dtype, 4)
-    return total
 
 
 def _prefix_deltas(parsed: object, count: int, settings: ProfileSettings) -> list[float]:
