@@ -32,6 +32,8 @@ class OpTiming(Record):
     gops: float | None
     runs: Int64
     p50_ci95: Pair | None = None
+    # Back-to-back invokes per timed sample (samples_match_whole), p50_ms is per invoke.
+    invokes_per_sample: Int64 = 1
     # --cross-check: the p50 of the first index+1 ops minus that of the first index ops.
     prefix_delta_ms: float | None = None
 
@@ -79,6 +81,8 @@ class OpProfile(Record):
     # 100 · (sum_p50_ms - whole_p50_ms) / whole_p50_ms: how far isolation is from the whole.
     gap_pct: float
     whole_p50_ci95: Pair | None = None
+    # Whether each op's timed sample was made to last about one whole inference.
+    samples_match_whole: bool = False
     cross_check: CrossCheck | None = None
     # Ops that could not be cut out or run on their own (custom ops): "index op: reason".
     skipped: list[Text] = msgspec.field(default_factory=list)

@@ -46,8 +46,11 @@ class ProfileSettings:
     threads: int = 1
     xnnpack: bool = True
     warmup_runs: int = 5
-    min_runs: int = 50
+    # Timed samples per model; a sample is one invoke, or several with ``match_whole``.
+    min_runs: int = 30
     min_secs: float = 0.3
+    # Make each op's timed sample last about one whole-model inference (see time_bytes).
+    match_whole: bool = True
     # The whole model gets this many times an op's time budget (it is timed twice).
     whole_factor: float = 3.0
     cross_check: bool = False
@@ -62,12 +65,25 @@ class Timed:
     p50_ms: float
     xnnpack_applied: bool
     backend_version: str
+    # Back-to-back invokes per timed sample (latencies are per invoke: sample / this).
+    invokes_per_sample: int = 1
 
 
 def time_bytes(
-    data: bytes, name: str, settings: ProfileSettings, *, secs: float | None = None
+    data: bytes,
+    name: str,
+    settings: ProfileSettings,
+    *,
+    secs: float | None = None,
+    span_ms: float | None = None,
 ) -> Timed:
-    """Build an interpreter from flatbuffer bytes and time ``invoke`` with the agent's loop."""
+    """Build an interpreter from flatbuffer bytes and time ``invoke`` with the agent's loop.
+
+    With ``span_ms``, each timed sample is as many back-to-back invokes as fill about
+    ``span_ms`` (the whole model's p50): a sample of a short op then spans as long as one
+    whole inference, so interruptions by other processes hit the ops and the whole alike
+    instead of sparing the short samples (docs/profiling.md).
+    """
     loaded = LoadedModel(Path(name), data, hashlib.sha256(data).hexdigest())
     prepared = prepare_interpreter(settings.backend, loaded, settings.threads, settings.xnnpack)
     interpreter = prepared.interpreter
@@ -77,10 +93,30 @@ def time_bytes(
         interpreter.set_tensor(detail["index"], value)
     invoke = interpreter.invoke
     min_secs = settings.min_secs if secs is None else secs
-    run_phase(invoke, min_runs=settings.warmup_runs, min_secs=0.0, max_secs=60.0)
-    phase = run_phase(invoke, min_runs=settings.min_runs, min_secs=min_secs, max_secs=60.0)
-    latencies = [ns / 1e6 for ns in phase.latencies_ns]
-    return Timed(latencies, _p50(latencies), prepared.xnnpack_applied, prepared.backend_version)
+    warm = run_phase(invoke, min_runs=settings.warmup_runs, min_secs=0.0, max_secs=60.0)
+    per_sample = 1
+    if span_ms is not None and warm.latencies_ns:
+        estimate_ms = _p50([ns / 1e6 for ns in warm.latencies_ns])
+        per_sample = max(1, round(span_ms / max(estimate_ms, 1e-6)))
+    if per_sample > 1:
+        calls = range(per_sample)
+
+        def batch() -> None:
+            for _ in calls:
+                invoke()
+
+        timed = batch
+    else:
+        timed = invoke
+    phase = run_phase(timed, min_runs=settings.min_runs, min_secs=min_secs, max_secs=60.0)
+    latencies = [ns / 1e6 / per_sample for ns in phase.latencies_ns]
+    return Timed(
+        latencies,
+        _p50(latencies),
+        prepared.xnnpack_applied,
+        prepared.backend_version,
+        per_sample,
+    )
 
 
 def _p50(values: list[float]) -> float:
@@ -108,6 +144,7 @@ def profile_model(
     count = op_count(parsed)
     whole_secs = settings.min_secs * settings.whole_factor
     before = time_bytes(model.data, model.path.name, settings, secs=whole_secs)
+    span = before.p50_ms if settings.match_whole else None
     rows: list[dict] = []
     skipped: list[str] = []
     for row in report.ops:
@@ -117,7 +154,7 @@ def profile_model(
             on_op(row.index, count, row.op)
         try:
             one = op_model(parsed, row.index)
-            timed = time_bytes(serialize(one), f"op{row.index}.tflite", settings)
+            timed = time_bytes(serialize(one), f"op{row.index}.tflite", settings, span_ms=span)
         except EdgebenchError as exc:
             skipped.append(f"{row.index} {row.op}: {exc.format_message()}")
             continue
@@ -131,12 +168,13 @@ def profile_model(
                 "bytes": io_bytes(one),
                 "p50_ms": timed.p50_ms,
                 "runs": len(timed.latencies_ms),
+                "invokes_per_sample": timed.invokes_per_sample,
                 "p50_ci95": _ci(timed.latencies_ms, settings.seed + row.index),
             }
         )
     after = time_bytes(model.data, model.path.name, settings, secs=whole_secs)
     whole = before.latencies_ms + after.latencies_ms
-    deltas = _prefix_deltas(parsed, count, settings) if settings.cross_check else None
+    deltas = _prefix_deltas(parsed, count, settings, span) if settings.cross_check else None
     return build_profile(
         rows,
         whole_ms=whole,
@@ -149,10 +187,14 @@ def profile_model(
     )
 
 
-def _prefix_deltas(parsed: object, count: int, settings: ProfileSettings) -> list[float]:
-    """p50 of the first k ops for k = 1..count (the last is the whole graph's ops)."""
+def _prefix_deltas(
+    parsed: object, count: int, settings: ProfileSettings, span: float | None
+) -> list[float]:
+    """Return the p50 of the first k ops for k = 1..count (the last is all the ops)."""
     return [
-        time_bytes(serialize(prefix_model(parsed, k)), f"prefix{k}.tflite", settings).p50_ms
+        time_bytes(
+            serialize(prefix_model(parsed, k)), f"prefix{k}.tflite", settings, span_ms=span
+        ).p50_ms
         for k in range(1, count + 1)
     ]
 
@@ -193,6 +235,7 @@ def build_profile(
         xnnpack_requested=settings.xnnpack,
         xnnpack_applied=xnnpack_applied,
         min_runs_per_op=settings.min_runs,
+        samples_match_whole=settings.match_whole,
         min_secs_per_op=settings.min_secs,
         ops=ops,
         by_type=summarize_types(ops, total),

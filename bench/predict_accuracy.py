@@ -1,0 +1,90 @@
+"""How well ``edgebench model predict`` predicts a never-run model's p50 on this machine.
+
+Fits the per-op-type cost model (``shared/latency_model.py``) on profiles of three
+generated MobileNetV2 int8 configurations, then predicts six other width × resolution
+configurations and one MobileNetV1, each measured in the same run with the agent's loop
+and the same backend settings. PASS when at least 6 of the 7 predictions are within
+±10 % of the measured p50 and none is beyond ±20 %.
+
+    .venv/bin/python bench/predict_accuracy.py [--threads 1] [--min-secs 0.3] [--whole-secs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+TRAIN = (("mobilenet_v2", 0.5, 224), ("mobilenet_v2", 1.0, 128), ("mobilenet_v2", 1.4, 192))
+TEST = (
+    ("mobilenet_v2", 0.35, 96),
+    ("mobilenet_v2", 0.35, 160),
+    ("mobilenet_v2", 0.75, 128),
+    ("mobilenet_v2", 0.75, 224),
+    ("mobilenet_v2", 1.0, 224),
+    ("mobilenet_v2", 1.3, 160),
+    ("mobilenet_v1", 0.5, 160),
+)
+CLOSE, FAR, NEEDED = 0.10, 0.20, 6
+
+
+def build(folder: Path, arch: str, alpha: float, resolution: int) -> Path:
+    """Write a generated int8 model (seed 0) and return its path."""
+    from edgebench.agent.modeltools.generator.build import build_model_bytes, model_config
+
+    config = model_config(arch, alpha, resolution, "int8")
+    path = folder / f"{config.name}.tflite"
+    path.write_bytes(build_model_bytes(config))
+    return path
+
+
+def main() -> int:
+    """Profile the training models, predict and measure the others, print PASS/FAIL."""
+    from edgebench.agent.engine.opprofile import ProfileSettings, profile_model, time_bytes
+    from edgebench.agent.modeltools.modelfile import load_model
+    from edgebench.agent.modeltools.submodel import model_features
+    from edgebench.shared.latency_model import fit, predict
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--min-secs", type=float, default=0.3)
+    parser.add_argument("--whole-secs", type=float, default=2.0)
+    args = parser.parse_args()
+    settings = ProfileSettings(threads=args.threads, min_secs=args.min_secs)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        profiles = []
+        for spec in TRAIN:
+            profile = profile_model(load_model(build(folder, *spec)), settings)
+            profiles.append(profile)
+            print(
+                f"fit on {spec[0]} {spec[1]}/{spec[2]}: whole {profile.whole_p50_ms:.3f} ms,"
+                f" sum of ops {profile.sum_p50_ms:.3f} ms"
+            )
+        cost = fit(profiles)
+        print(f"whole/sum calibration {cost.whole_over_sum:.3f}, {args.threads} thread(s)")
+        print(f"{'model':<22} {'predicted':>10} {'measured':>10} {'error':>8}")
+        errors = []
+        for spec in TEST:
+            model = load_model(build(folder, *spec))
+            predicted = predict(cost, model_features(model)).p50_ms
+            measured = time_bytes(model.data, model.path.name, settings, secs=args.whole_secs)
+            error = predicted / measured.p50_ms - 1
+            errors.append(error)
+            name = f"{spec[0]} {spec[1]}/{spec[2]}"
+            print(f"{name:<22} {predicted:>10.3f} {measured.p50_ms:>10.3f} {100 * error:>+7.1f}%")
+            sys.stdout.flush()
+    close = sum(abs(e) <= CLOSE for e in errors)
+    worst = max(abs(e) for e in errors)
+    ok_close, ok_far = close >= NEEDED, worst <= FAR
+    print(
+        f"{'PASS' if ok_close else 'FAIL'}: {close} of {len(errors)} within ±{CLOSE:.0%}"
+        f" (target ≥ {NEEDED})"
+    )
+    print(f"{'PASS' if ok_far else 'FAIL'}: worst error {worst:.1%} (target ≤ {FAR:.0%})")
+    return 0 if ok_close and ok_far else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
