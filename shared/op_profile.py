@@ -34,6 +34,10 @@ class OpTiming(Record):
     p50_ci95: Pair | None = None
     # Back-to-back invokes per timed sample (samples_match_whole), p50_ms is per invoke.
     invokes_per_sample: Int64 = 1
+    # The op's own p50, and the whole model's p50 timed alternately with it: p50_ms is
+    # raw_p50_ms × whole_p50_ms / whole_beside_p50_ms (equal to raw without alternation).
+    raw_p50_ms: float | None = None
+    whole_beside_p50_ms: float | None = None
     # --cross-check: the p50 of the first index+1 ops minus that of the first index ops.
     prefix_delta_ms: float | None = None
 
@@ -83,6 +87,8 @@ class OpProfile(Record):
     whole_p50_ci95: Pair | None = None
     # Whether each op's timed sample was made to last about one whole inference.
     samples_match_whole: bool = False
+    # Rounds in which each op alternated with the whole model (1: not alternated).
+    rounds_with_whole: Int64 = 1
     cross_check: CrossCheck | None = None
     # Ops that could not be cut out or run on their own (custom ops): "index op: reason".
     skipped: list[Text] = msgspec.field(default_factory=list)

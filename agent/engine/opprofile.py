@@ -2,26 +2,23 @@
 
 The Python LiteRT API has no op profiler, and XNNPACK hides the ops inside one delegate
 node anyway, so ``profile_model`` isolates op i into a model of its own
-(``modeltools.submodel``: real weights, shapes, quantization and options), builds it with
-the same backend, threads and XNNPACK setting as ``agent run`` (``backends``) and times
-it with ``loop.run_phase``. The whole model is timed in the same call, before and after
-the ops, so the gap between the sum of the ops and the whole is measured, not assumed.
-``cross_check`` adds the second method: prefix models (first k ops) timed and differenced.
+(``modeltools.submodel``: real weights, shapes, quantization and options) and times it
+with ``optimer.Timer`` (same backend, threads and XNNPACK setting as ``agent run``, the
+agent's loop). Each op alternates with the whole model in a few rounds, and its time is
+its ratio to the whole model timed beside it, times the whole model's p50 over the
+profile: load that comes and goes while a profile runs (minutes) then cancels. The gap
+between the sum of the ops and the whole is reported, not assumed away. ``cross_check``
+adds the second method: prefix models (first k ops) timed and differenced.
 What isolation changes, and by how much, is in docs/profiling.md.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import msgspec
 
-from edgebench.agent.engine.backends import prepare_interpreter
-from edgebench.agent.engine.inputs import random_inputs
-from edgebench.agent.engine.loop import run_phase
+from edgebench.agent.engine.optimer import ProfileSettings, Timer, p50, time_bytes
 from edgebench.agent.engine.options import RunOptions
 from edgebench.agent.modeltools.flatbuf import parse_flatbuffer
 from edgebench.agent.modeltools.generator.builder import serialize
@@ -30,99 +27,14 @@ from edgebench.agent.modeltools.submodel import io_bytes, op_count, op_model, pr
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.op_profile import CrossCheck, OpProfile, OpTiming, OpTypeSummary
 from edgebench.shared.result import RunResult
-from edgebench.shared.uncertainty import percentile_index, sequence_intervals
+from edgebench.shared.uncertainty import sequence_intervals
+
+__all__ = ["ProfileSettings", "attach_profile", "profile_model", "spearman", "time_bytes"]
 
 METHOD = "isolated one-op models (real tensors, weights, quantization), agent timing loop"
 CROSS_METHOD = "prefix models (first k ops) timed, consecutive p50s differenced"
 # A bootstrap of the p50 per op is cheap at these sizes; fewer reps than a run's 1000.
 _CI_REPS = 400
-
-
-@dataclass(frozen=True)
-class ProfileSettings:
-    """Backend, threads and XNNPACK as in ``agent run``; run control per timed model."""
-
-    backend: str = "litert"
-    threads: int = 1
-    xnnpack: bool = True
-    warmup_runs: int = 5
-    # Timed samples per model; a sample is one invoke, or several with ``match_whole``.
-    min_runs: int = 30
-    min_secs: float = 0.3
-    # Make each op's timed sample last about one whole-model inference (see time_bytes).
-    match_whole: bool = True
-    # The whole model gets this many times an op's time budget (it is timed twice).
-    whole_factor: float = 3.0
-    cross_check: bool = False
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Timed:
-    """The measured latencies of one model (ms, in run order) and their p50."""
-
-    latencies_ms: list[float]
-    p50_ms: float
-    xnnpack_applied: bool
-    backend_version: str
-    # Back-to-back invokes per timed sample (latencies are per invoke: sample / this).
-    invokes_per_sample: int = 1
-
-
-def time_bytes(
-    data: bytes,
-    name: str,
-    settings: ProfileSettings,
-    *,
-    secs: float | None = None,
-    span_ms: float | None = None,
-) -> Timed:
-    """Build an interpreter from flatbuffer bytes and time ``invoke`` with the agent's loop.
-
-    With ``span_ms``, each timed sample is as many back-to-back invokes as fill about
-    ``span_ms`` (the whole model's p50): a sample of a short op then spans as long as one
-    whole inference, so interruptions by other processes hit the ops and the whole alike
-    instead of sparing the short samples (docs/profiling.md).
-    """
-    loaded = LoadedModel(Path(name), data, hashlib.sha256(data).hexdigest())
-    prepared = prepare_interpreter(settings.backend, loaded, settings.threads, settings.xnnpack)
-    interpreter = prepared.interpreter
-    for detail, value in zip(
-        prepared.input_details, random_inputs(prepared.input_details, settings.seed), strict=True
-    ):
-        interpreter.set_tensor(detail["index"], value)
-    invoke = interpreter.invoke
-    min_secs = settings.min_secs if secs is None else secs
-    warm = run_phase(invoke, min_runs=settings.warmup_runs, min_secs=0.0, max_secs=60.0)
-    per_sample = 1
-    if span_ms is not None and warm.latencies_ns:
-        estimate_ms = _p50([ns / 1e6 for ns in warm.latencies_ns])
-        per_sample = max(1, round(span_ms / max(estimate_ms, 1e-6)))
-    if per_sample > 1:
-        calls = range(per_sample)
-
-        def batch() -> None:
-            for _ in calls:
-                invoke()
-
-        timed = batch
-    else:
-        timed = invoke
-    phase = run_phase(timed, min_runs=settings.min_runs, min_secs=min_secs, max_secs=60.0)
-    latencies = [ns / 1e6 / per_sample for ns in phase.latencies_ns]
-    return Timed(
-        latencies,
-        _p50(latencies),
-        prepared.xnnpack_applied,
-        prepared.backend_version,
-        per_sample,
-    )
-
-
-def _p50(values: list[float]) -> float:
-    """LoadGen nearest-rank p50, as the run summary reports it."""
-    ordered = sorted(values)
-    return ordered[percentile_index(len(ordered), 500)]
 
 
 def _ci(values: list[float], seed: int) -> list[float] | None:
@@ -142,9 +54,10 @@ def profile_model(
     parsed = parse_flatbuffer(model.data, model.path)
     report = model.checked_report()
     count = op_count(parsed)
-    whole_secs = settings.min_secs * settings.whole_factor
-    before = time_bytes(model.data, model.path.name, settings, secs=whole_secs)
-    span = before.p50_ms if settings.match_whole else None
+    whole = Timer(model.data, model.path.name, settings)
+    whole_ms = whole.run(settings.min_runs, settings.min_secs * settings.whole_factor)
+    span = p50(whole_ms) if settings.match_whole else None
+    rounds = max(1, settings.rounds)
     rows: list[dict] = []
     skipped: list[str] = []
     for row in report.ops:
@@ -154,10 +67,19 @@ def profile_model(
             on_op(row.index, count, row.op)
         try:
             one = op_model(parsed, row.index)
-            timed = time_bytes(serialize(one), f"op{row.index}.tflite", settings, span_ms=span)
+            timer = Timer(serialize(one), f"op{row.index}.tflite", settings, span)
         except EdgebenchError as exc:
             skipped.append(f"{row.index} {row.op}: {exc.format_message()}")
             continue
+        # Alternate the op with the whole model: load that changes during the profile
+        # then moves both sides of the op's ratio to the whole alike.
+        op_ms: list[float] = []
+        beside: list[float] = []
+        per_round = max(1, -(-settings.min_runs // rounds))
+        for _ in range(rounds):
+            op_ms += timer.run(per_round, settings.min_secs / rounds)
+            if rounds > 1:
+                beside += whole.run(per_round, 0.0)
         rows.append(
             {
                 "index": row.index,
@@ -166,22 +88,23 @@ def profile_model(
                 "output_shape": list(row.output_shape),
                 "macs": row.macs,
                 "bytes": io_bytes(one),
-                "p50_ms": timed.p50_ms,
-                "runs": len(timed.latencies_ms),
-                "invokes_per_sample": timed.invokes_per_sample,
-                "p50_ci95": _ci(timed.latencies_ms, settings.seed + row.index),
+                "raw_p50_ms": p50(op_ms),
+                "beside_p50_ms": p50(beside) if beside else None,
+                "runs": len(op_ms),
+                "invokes_per_sample": timer.per_sample,
+                "p50_ci95": _ci(op_ms, settings.seed + row.index),
             }
         )
-    after = time_bytes(model.data, model.path.name, settings, secs=whole_secs)
-    whole = before.latencies_ms + after.latencies_ms
+        whole_ms += beside
+    whole_ms += whole.run(settings.min_runs, settings.min_secs * settings.whole_factor)
     deltas = _prefix_deltas(parsed, count, settings, span) if settings.cross_check else None
     return build_profile(
         rows,
-        whole_ms=whole,
+        whole_ms=whole_ms,
         settings=settings,
         sha256=model.sha256,
-        backend_version=before.backend_version,
-        xnnpack_applied=before.xnnpack_applied,
+        backend_version=whole.backend_version,
+        xnnpack_applied=whole.xnnpack_applied,
         prefix=deltas,
         skipped=skipped,
     )
@@ -211,8 +134,9 @@ def build_profile(
     skipped: list[str] | None = None,
 ) -> OpProfile:
     """Assemble the profile record: shares, GOPS, per-type summary, sum, whole and gap."""
+    whole = p50(whole_ms)
+    rows = [_normalized(r, whole) for r in rows]
     total = sum(r["p50_ms"] for r in rows)
-    whole = _p50(whole_ms)
     deltas = None
     if prefix is not None:
         by_index = [0.0, *prefix]
@@ -235,6 +159,7 @@ def build_profile(
         xnnpack_requested=settings.xnnpack,
         xnnpack_applied=xnnpack_applied,
         min_runs_per_op=settings.min_runs,
+        rounds_with_whole=settings.rounds,
         samples_match_whole=settings.match_whole,
         min_secs_per_op=settings.min_secs,
         ops=ops,
@@ -246,6 +171,22 @@ def build_profile(
         cross_check=_cross_check(ops, prefix, whole) if prefix else None,
         skipped=list(skipped or []),
     )
+
+
+def _normalized(row: dict, whole: float) -> dict:
+    """Express an op alternated with the whole model as its ratio to it, times ``whole``.
+
+    ``raw_p50_ms`` over the whole model's p50 timed in the same rounds
+    (``whole_beside_p50_ms``) cancels load that changed while the profile ran.
+    """
+    out = dict(row)
+    beside = out.pop("beside_p50_ms", None)
+    scale = whole / beside if beside else 1.0
+    out["whole_beside_p50_ms"] = beside
+    out["p50_ms"] = out["raw_p50_ms"] * scale
+    if out.get("p50_ci95") is not None:
+        out["p50_ci95"] = [v * scale for v in out["p50_ci95"]]
+    return out
 
 
 def summarize_types(ops: list[OpTiming], total: float) -> list[OpTypeSummary]:

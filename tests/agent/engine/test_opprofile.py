@@ -87,7 +87,8 @@ def _row(index: int, op: str, macs: int, ms: float) -> dict:
         "output_shape": [1, 4],
         "macs": macs,
         "bytes": 8,
-        "p50_ms": ms,
+        "raw_p50_ms": ms,
+        "beside_p50_ms": None,
         "runs": 10,
         "p50_ci95": None,
     }
