@@ -42,7 +42,7 @@ def format_profile(profile: OpProfile, name: str) -> str:
     lines += [
         "",
         f"sum of op p50s  {profile.sum_p50_ms:.3f} ms",
-        f"whole model p50 {profile.whole_p50_ms:.3f} ms (timed in this run, before and after)",
+        f"whole model p50 {profile.whole_p50_ms:.3f} ms (timed in this run, beside the ops)",
         f"gap             {profile.gap_pct:+.1f} % (sum vs whole; docs/profiling.md says why)",
     ]
     if profile.cross_check is not None:

@@ -134,3 +134,20 @@ def test_run_with_profile_ops_carries_the_profile_through_the_codec(tmp_path, sm
     layout = TopicLayout()
     decoded = decode_message(topic_for(message, layout), encode_message(message), layout)
     assert decoded.result.op_profile == result.op_profile
+
+
+def test_an_op_alternated_with_the_whole_is_scaled_by_its_ratio() -> None:
+    # Beside the op the whole took 8 ms (load rose); over the profile its p50 is 4 ms.
+    row = {**_row(0, "CONV_2D", 1_000_000, 2.0), "beside_p50_ms": 8.0, "p50_ci95": [1.0, 3.0]}
+    result = build_profile(
+        [row],
+        whole_ms=[4.0, 4.0, 4.0],
+        settings=FAST,
+        sha256="0" * 64,
+        backend_version="x",
+        xnnpack_applied=True,
+    )
+    op = result.ops[0]
+    assert (op.raw_p50_ms, op.whole_beside_p50_ms) == (2.0, 8.0)
+    assert op.p50_ms == 1.0 and op.p50_ci95 == [0.5, 1.5]
+    assert result.sum_p50_ms == 1.0 and result.gap_pct == -75.0
