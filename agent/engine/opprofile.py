@@ -56,7 +56,7 @@ def profile_model(
     count = op_count(parsed)
     whole = Timer(model.data, model.path.name, settings)
     whole_ms = whole.run(settings.min_runs, settings.min_secs * settings.whole_factor)
-    span = p50(whole_ms) if settings.match_whole else None
+    span = min(whole_ms) if settings.match_whole else None
     rounds = max(1, settings.rounds)
     rows: list[dict] = []
     skipped: list[str] = []

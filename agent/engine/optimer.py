@@ -3,7 +3,7 @@
 ``Timer`` builds an interpreter from flatbuffer bytes with the same backend, threads and
 XNNPACK setting as ``agent run`` (``backends.prepare_interpreter``), sets seeded random
 inputs, and times ``invoke`` with ``loop.run_phase``. With ``span_ms`` a timed sample is
-as many back-to-back invokes as fill about ``span_ms`` (the whole model's p50): a sample
+as many back-to-back invokes as fill about ``span_ms`` (the whole model's fastest run): a sample
 of a short op then lasts as long as one whole inference, so interruptions by other
 processes hit ops and whole alike instead of sparing the short samples
 (docs/profiling.md). Latencies are always per invoke.
@@ -67,7 +67,9 @@ class Timer:
         warm = run_phase(invoke, min_runs=settings.warmup_runs, min_secs=0.0, max_secs=60.0)
         self.per_sample = 1
         if span_ms is not None and warm.latencies_ns:
-            estimate = p50([ns / 1e6 for ns in warm.latencies_ns])
+            # Minima on both sides (the caller passes the whole model's): the least
+            # interrupted runs, so the count matches work, not the load of the moment.
+            estimate = min(warm.latencies_ns) / 1e6
             self.per_sample = max(1, round(span_ms / max(estimate, 1e-6)))
         calls = range(self.per_sample)
 
