@@ -83,6 +83,10 @@ class AgentConfig(msgspec.Struct, frozen=True):
     vcgencmd: str = "vcgencmd"
     outbox_max_messages: int = 10000
     status_interval_s: float = 60.0
+    # Run messages stay in the outbox until the collector's receipt; one without a receipt
+    # is resent after this long, then with back-off (docs/mqtt-contract.md, "Receipts").
+    # 0: no receipts, PUBACK deletes (a broker whose consumer is not an edgebench collector).
+    receipt_timeout_s: float = 30.0
     models: tuple[str, ...] = ()
     # The busy-board guard (docs/statistics.md): other processes' CPU, in % of one core,
     # above which a run waits (up to busy_wait_s) and is then INVALID; measured over
@@ -93,6 +97,11 @@ class AgentConfig(msgspec.Struct, frozen=True):
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
     power: PowerConfig = msgspec.field(default_factory=PowerConfig)
 
+    @property
+    def receipt_timeout(self) -> float | None:
+        """The receipt timeout, or None when PUBACK alone confirms a message."""
+        return self.receipt_timeout_s or None
+
     def validate(self) -> list[str]:
         """Return a list of problems (empty when valid)."""
         errors = [*self.mqtt.validate(), *self.power.validate()]
@@ -102,6 +111,7 @@ class AgentConfig(msgspec.Struct, frozen=True):
             ("busy_threshold_pct", self.busy_threshold_pct),
             ("busy_window_s", self.busy_window_s),
             ("busy_wait_s", self.busy_wait_s),
+            ("receipt_timeout_s", self.receipt_timeout_s),
         ):
             if not 0 <= value < float("inf"):
                 errors.append(f"{key}: must be a finite number, 0 or more")

@@ -136,6 +136,19 @@ def machine_busy_seconds() -> float:
     return t.user + t.nice + t.system + t.irq + t.softirq + t.steal
 
 
+def ceiling_rows(rows: int, runs: list[str]) -> list[tuple]:
+    """Return ``rows`` sample tuples in ``SAMPLE_COLUMNS`` order, spread over ``runs``."""
+    from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
+
+    extra = json.dumps({"cpu0_util_pct": 48.0, "cpu1_util_pct": 52.0})
+    data = []
+    for n in range(rows):
+        row = sample_row(1_000.0 + n, n)
+        values = [row[c] for c in (*SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS)]
+        data.append((runs[n % len(runs)], row["t"], *values, extra))
+    return data
+
+
 def measure_ceiling(workdir: Path, rows: int, batch_size: int, name: str) -> tuple[float, float]:
     """Insert ``rows`` sample rows straight into the same schema with sqlite3.executemany.
 
@@ -163,12 +176,7 @@ def measure_ceiling(workdir: Path, rows: int, batch_size: int, name: str) -> tup
     # Column names are constants from models.py; values are bound parameters.
     columns, marks = ", ".join(cols), ", ".join("?" * len(cols))
     sql = f"INSERT INTO samples ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
-    extra = json.dumps({"cpu0_util_pct": 48.0, "cpu1_util_pct": 52.0})
-    data = []
-    for n in range(rows):
-        row = sample_row(1_000.0 + n, n)
-        values = [row[c] for c in (*SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS)]
-        data.append((runs[n % 50], row["t"], *values, extra))
+    data = ceiling_rows(rows, runs)
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, rows, batch_size):
         conn.executemany(sql, data[i : i + batch_size])

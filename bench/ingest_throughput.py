@@ -80,25 +80,34 @@ class Probe:
             self.lags.extend(lags)
 
 
-def start_collector(workdir: Path, port: int, probe: Probe):  # noqa: ANN201
+def start_collector(  # noqa: ANN201
+    workdir: Path, port: int, probe: Probe, db_url: str = "", receipts: bool = True
+):
+    """Start ``IngestService`` on SQLite in ``workdir`` (or on ``db_url``) against the broker."""
     from edgebench.collector.config import load_collector_config
     from edgebench.collector.ingest.service import IngestService
 
     flags = {
-        "db": f"sqlite:///{workdir / 'collector.sqlite'}",
+        "db": db_url or f"sqlite:///{workdir / 'collector.sqlite'}",
         "mqtt.url": f"mqtt://127.0.0.1:{port}",
         "mqtt.protocol": "5",
     }
     config = load_collector_config(None, flags)
-    service = IngestService(config, on_commit=probe.on_commit)
+    service = IngestService(config, on_commit=probe.on_commit, receipts=receipts)
     service.start()
     if not service.wait_connected(15):
         raise SystemExit("collector did not connect to mosquitto")
     return service
 
 
-def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespace) -> float:  # noqa: ANN001
-
+def measure_backlog(  # noqa: ANN201
+    service,  # noqa: ANN001
+    broker_pid: int,
+    port: int,
+    args: argparse.Namespace,
+    more_groups: dict[str, list[int]] | None = None,
+):
+    """Publish the backlog, wait until it is stored; return (samples/s, CPU s per sample)."""
     ctx = mp.get_context("spawn")
     go = ctx.Event()
     per_worker = args.messages // args.publishers
@@ -115,6 +124,7 @@ def measure_backlog(service, broker_pid: int, port: int, args: argparse.Namespac
         "receiver": [service.receiver.pid],
         "publishers": [p.pid for p in procs],
         "broker": [broker_pid],
+        **(more_groups or {}),
     }
     start_count = service.writer.stats.snapshot()["samples_inserted"]
     points: list[tuple[float, int, dict[str, float]]] = []
@@ -205,6 +215,11 @@ def main() -> int:
         default=None,
         help="set mosquitto's max_inflight_messages (default: leave its default, 20)",
     )
+    parser.add_argument(
+        "--no-receipts",
+        action="store_true",
+        help="send no receipts after commits (to measure what they cost; docs/benchmarks.md)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="edgebench-bench-") as tmp:
@@ -224,7 +239,8 @@ def main() -> int:
         print(f"mosquitto {shown}")
         broker.start()
         probe = Probe()
-        service = start_collector(workdir, broker.port, probe)
+        service = start_collector(workdir, broker.port, probe, receipts=not args.no_receipts)
+        print(f"receipts: {'off' if args.no_receipts else 'on'}")
         rows = args.messages // args.publishers * args.publishers * args.rows
         # Large transactions: at least CEILING_TRANSACTION_ROWS, and never fewer rows than a
         # full collector batch, so the ceiling is an upper bound for the collector's writes.
@@ -247,7 +263,10 @@ def main() -> int:
         f"CPU per sample: collector {collector_cpu * 1e6:.2f} us, "
         f"ceiling {ceiling_cpu * 1e6:.2f} us per row (ratio {cpu_ratio:.2f})"
     )
-    print(f"collector: {health['batches']} batches, {health['rejected']} rejected")
+    print(
+        f"collector: {health['batches']} batches, {health['rejected']} rejected, "
+        f"{health['receipt_commits']} commits with receipts"
+    )
     checks = [
         (rate >= TARGET_RATE, f"sustained rate {rate:,.0f} samples/s >= {TARGET_RATE:,.0f}"),
         (lag_p95 < TARGET_LAG_P95_S, f"lag p95 {lag_p95 * 1000:.0f} ms < 1000 ms"),

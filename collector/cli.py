@@ -1,4 +1,4 @@
-"""``edgebench collector``: serve (ingest + web), ingest only, and database upgrades."""
+"""``edgebench collector``: serve (ingest + web), ingest only, upgrades and retention."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from edgebench.shared.lazycli import LazyGroup
 if TYPE_CHECKING:
     from edgebench.collector.config import CollectorConfig
     from edgebench.collector.ingest.service import IngestService
+    from edgebench.collector.retention_job import RetentionJob
     from edgebench.collector.webserver import WebServer
 
 
@@ -58,6 +59,7 @@ def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -
     # Before anything starts: no ingest, no listening socket for a refused start.
     hint = check_first_login(config)
     service = start_ingest(config)
+    job = start_retention(config)
     try:
         server = make_web_server(config, service)
         click.echo(f"edgebench collector: dashboard {dashboard_url(config)}")
@@ -65,6 +67,7 @@ def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -
             click.echo(f"edgebench collector: {hint}")
         _serve_until_signal(server.serve_forever, server.shutdown)
     finally:
+        job.stop()
         service.stop()
 
 
@@ -76,10 +79,12 @@ def ingest(ctx: click.Context, db: str | None, broker: str | None) -> None:
     """Run MQTT ingest only (no web server) until Ctrl-C."""
     config = load_config(ctx, {"db": db, "mqtt.url": broker})
     service = start_ingest(config)
+    job = start_retention(config)
     stop = threading.Event()
     try:
         _serve_until_signal(stop.wait, stop.set)
     finally:
+        job.stop()
         service.stop()
 
 
@@ -106,6 +111,54 @@ def db_upgrade(ctx: click.Context, db: str | None, revision: str) -> None:
     finally:
         engine.dispose()
     click.echo(f"database {engine.url.render_as_string()}: revision {before} -> {after}")
+
+
+@collector.group("retention")
+def retention_group() -> None:
+    """Downsample old raw samples (collector.retention.raw_days)."""
+
+
+@retention_group.command("run")
+@_db_option
+@click.option("--dry-run", is_flag=True, help="Only count what would be downsampled.")
+@click.pass_context
+def retention_run(ctx: click.Context, db: str | None, dry_run: bool) -> None:
+    """Turn samples of runs older than raw_days into 1 s aggregates and run summaries."""
+    from edgebench.collector import db as dbmod
+    from edgebench.collector import retention
+    from edgebench.collector.ingest.service import database_url
+
+    full = load_config(ctx, {"db": db})
+    config = full.retention
+    if config.raw_days == 0:
+        click.echo("retention: raw_days is 0, raw samples are kept")
+        return
+    engine = dbmod.make_engine(database_url(full))
+    try:
+        dbmod.upgrade(engine)
+        cutoff = retention.cutoff_for(config)
+        if dry_run:
+            report = retention.plan(engine, cutoff)
+            verb = "would downsample"
+        else:
+            report = retention.run_pass(engine, cutoff, config.batch_rows)
+            verb = f"downsampled in {len(report.batches)} batches:"
+    finally:
+        engine.dispose()
+    click.echo(
+        f"retention: {verb} {report.samples} samples of {report.runs} runs"
+        f" last updated more than {config.raw_days:g} days ago"
+    )
+
+
+def start_retention(config: CollectorConfig) -> RetentionJob:
+    """Start the background retention job on the configured database."""
+    from edgebench.collector.ingest.service import database_url
+    from edgebench.collector.retention_job import RetentionJob
+
+    job = RetentionJob(database_url(config), config.retention)
+    job.start()
+    return job
 
 
 def start_ingest(config: CollectorConfig) -> IngestService:

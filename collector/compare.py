@@ -2,7 +2,8 @@
 
 A comparison has *columns* (one per run, or one per group with the median of its runs)
 and *rows* (one per metric). Each row marks its best value (lowest latency, highest
-throughput, ...) and gives every column's ratio to the baseline column. The same
+throughput, ...) and gives every column's ratio to the baseline column; ``verdicts`` adds
+the intervals, the tests against the baseline and the overall row. The same
 structure feeds the compare page, ``/api/compare`` and its CSV export.
 """
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from edgebench.collector import listing
+from edgebench.collector import listing, verdicts
 from edgebench.collector.models import Device, Run
 from edgebench.collector.runfilter import BadQuery, RunFilter
 
@@ -95,7 +96,12 @@ def _values(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def compare_runs(session: Session, run_ids: list[str], baseline: str | None) -> dict[str, Any]:
+def compare_runs(
+    session: Session,
+    run_ids: list[str],
+    baseline: str | None,
+    threshold_pct: float = verdicts.sig.THRESHOLD_PCT,
+) -> dict[str, Any]:
     """Compare the given runs (in the given order); KeyError lists unknown run ids."""
     run_ids = list(dict.fromkeys(run_ids))
     if not run_ids:
@@ -121,11 +127,15 @@ def compare_runs(session: Session, run_ids: list[str], baseline: str | None) -> 
                 "values": _values(run),
             }
         )
-    return _table("runs", columns, baseline)
+    return verdicts.annotate(session, _table("runs", columns, baseline), threshold_pct)
 
 
 def compare_groups(
-    session: Session, flt: RunFilter, group_by: list[str], baseline: str | None
+    session: Session,
+    flt: RunFilter,
+    group_by: list[str],
+    baseline: str | None,
+    threshold_pct: float = verdicts.sig.THRESHOLD_PCT,
 ) -> dict[str, Any]:
     """Compare groups of finished runs matching ``flt``: the median of each metric per group."""
     unknown = [g for g in group_by if g not in GROUP_KEYS]
@@ -156,7 +166,7 @@ def compare_groups(
         columns.append(column)
     table = _table("groups", columns, baseline)
     table["group_by"] = group_by
-    return table
+    return verdicts.annotate(session, table, threshold_pct)
 
 
 def _median(values: list[Any]) -> float | None:

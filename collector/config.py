@@ -12,6 +12,29 @@ from edgebench.shared.config import load_config
 from edgebench.shared.mqtt_config import MAX_RECEIVE_MAXIMUM, MqttConfig
 
 
+class RetentionConfig(msgspec.Struct, frozen=True):
+    """How long raw samples are kept before they are downsampled (collector/retention.py)."""
+
+    # Samples of runs last updated more than this many days ago (collector's clock) become
+    # per-run summaries and 1 s aggregates; 0 keeps raw samples forever.
+    raw_days: float = 30.0
+    # Samples per transaction: each batch holds the write lock only briefly.
+    batch_rows: int = 5_000
+    # How often `collector serve` / `collector ingest` run a retention pass.
+    interval_s: float = 3_600.0
+
+    def validate(self) -> list[str]:
+        """Return a list of problems (empty when valid)."""
+        errors = []
+        if self.raw_days < 0:
+            errors.append(f"retention.raw_days: {self.raw_days} is negative (0 keeps samples)")
+        if self.batch_rows < 1:
+            errors.append("retention.batch_rows: must be at least 1")
+        if self.interval_s <= 0:
+            errors.append(f"retention.interval_s: {self.interval_s} must be positive")
+        return errors
+
+
 class CollectorConfig(msgspec.Struct, frozen=True):
     """Everything the collector process needs, validated once at start-up."""
 
@@ -56,10 +79,11 @@ class CollectorConfig(msgspec.Struct, frozen=True):
     mqtt: MqttConfig = msgspec.field(
         default_factory=lambda: MqttConfig(client_id="edgebench-collector")
     )
+    retention: RetentionConfig = msgspec.field(default_factory=RetentionConfig)
 
     def validate(self) -> list[str]:
         """Return a list of problems (empty when valid)."""
-        errors = self.mqtt.validate()
+        errors = self.mqtt.validate() + self.retention.validate()
         if not 0 < self.port < 65536:
             errors.append(f"port: {self.port} is not a TCP port")
         if not 0 <= self.embedded_broker_port < 65536:

@@ -70,6 +70,11 @@ def make_engine(url: str) -> Engine:
         raise EdgebenchError(
             f"db: no SQLAlchemy dialect for {parsed.drivername!r}; install its driver"
         ) from None
+    except ModuleNotFoundError as exc:
+        raise EdgebenchError(
+            f"db: the driver of {parsed.drivername!r} ({exc.name}) is not installed; for"
+            " PostgreSQL: pip install 'edgebench[postgres]' and postgresql+psycopg://..."
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
@@ -92,6 +97,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema down to ``revision`` (``"base"``: nothing) with Alembic; drops data."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
 
 
 def current_revision(engine: Engine) -> str | None:

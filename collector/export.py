@@ -44,14 +44,18 @@ def runs_csv(runs: list[dict[str, Any]]) -> str:
 
 
 def compare_csv(table: dict[str, Any]) -> str:
-    """Return a comparison as CSV: one line per run or group, each metric and its ratio."""
+    """Return a comparison as CSV: one line per run or group, each metric, ratio and verdict."""
     keys = [row["key"] for row in table["rows"]]
     header = ["id", "label", "device_id", "model_name", "threads", "backend", "n", "baseline"]
     header += keys + [f"{k}_ratio" for k in keys]
+    # The verdicts against the baseline, on the rows that have them (collector/verdicts.py).
+    tested = [row for row in table["rows"] if row.get("tests")]
+    header += [f"{row['key']}_verdict" for row in tested]
     lines = []
     for index, column in enumerate(table["columns"]):
         line = [column.get(h) for h in header[:7]] + [column["id"] == table["baseline"]]
         line += [row["values"][index] for row in table["rows"]]
         line += [row["ratios"][index] for row in table["rows"]]
+        line += [(row["tests"][index] or {}).get("verdict") for row in tested]
         lines.append(line)
     return _write(header, lines)

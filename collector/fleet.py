@@ -84,6 +84,9 @@ def format_run(run: Any) -> str:
         f"thermal    peak {num(run.peak_temp_c, '.1f')} °C, throttled: "
         f"{'unknown' if run.throttled is None else 'yes' if run.throttled else 'no'}",
     ]
+    # Why a run is INVALID (e.g. the busy-board guard on a shared machine) belongs beside it.
+    verdict = (run.result or {}).get("verdict") or {}
+    lines += [f"why        {reason}" for reason in verdict.get("reasons") or []]
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 typed models: the fleet's data and the server's accounts.
 
-The fleet: devices, runs, samples, run events, rejected messages. The accounts: users,
+The fleet: devices, runs, samples (and their downsampled aggregates and summaries once
+retention has run), run events, rejected messages. The accounts: users,
 API tokens and the audit log.
 
 Timestamps are UTC epoch seconds stored as doubles (the Home Assistant recorder's choice):
@@ -29,6 +30,8 @@ TABLE_REJECTED = "rejected_messages"
 TABLE_USERS = "users"
 TABLE_API_TOKENS = "api_tokens"
 TABLE_AUDIT = "audit_events"
+TABLE_SAMPLE_AGGREGATES = "sample_aggregates"
+TABLE_SAMPLE_SUMMARIES = "sample_summaries"
 
 # Stable constraint names, so Alembic (and SQLite batch migrations) can refer to them.
 NAMING_CONVENTION = {
@@ -171,6 +174,51 @@ class Sample(Base):
     def __repr__(self) -> str:
         """Return a short representation for debugging."""
         return f"Sample({self.run_id!r}, t={self.t})"
+
+
+class SampleAggregate(Base):
+    """One second of one run's downsampled samples (collector/retention.py).
+
+    ``stats`` maps each metric to ``{"n", "mean", "min", "max"}`` over the raw samples
+    with ``t`` in ``[t, t + 1)``; ``n`` is how many raw samples the second had.
+    """
+
+    __tablename__ = TABLE_SAMPLE_AGGREGATES
+
+    run_id: Mapped[str] = mapped_column(
+        sa.String(128),
+        sa.ForeignKey(f"{TABLE_RUNS}.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    t: Mapped[float] = mapped_column(sa.Double, primary_key=True)
+    n: Mapped[int]
+    stats: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"SampleAggregate({self.run_id!r}, t={self.t}, n={self.n})"
+
+
+class SampleSummary(Base):
+    """A run's downsampled samples as a whole: count, time span and per-metric stats."""
+
+    __tablename__ = TABLE_SAMPLE_SUMMARIES
+
+    run_id: Mapped[str] = mapped_column(
+        sa.String(128),
+        sa.ForeignKey(f"{TABLE_RUNS}.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    samples: Mapped[int]
+    t_first: Mapped[float] = mapped_column(sa.Double)
+    t_last: Mapped[float] = mapped_column(sa.Double)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Collector's clock when samples were last folded in.
+    downsampled_at: Mapped[float] = mapped_column(sa.Double)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"SampleSummary({self.run_id!r}, samples={self.samples})"
 
 
 class RunEvent(Base):

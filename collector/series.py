@@ -6,6 +6,10 @@ first and last sample time, holding for every metric the bucket's minimum and ma
 the order they occurred. Throttling flags take the bucket's maximum in both rows, so a
 short throttling episode is never averaged away. Throttle spans are not computed here:
 callers apply ``edgebench.shared.throttle.assess`` to all the rows, never downsampled ones.
+
+Once retention (collector/retention.py) has replaced a run's raw samples with 1 s
+aggregates, each stored second is one row at its start: the mean of every metric, and the
+maximum of each throttling flag.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from edgebench.collector.columns import SAMPLE_FLOAT_COLUMNS, SAMPLE_INT_COLUMNS
-from edgebench.collector.models import Sample
+from edgebench.collector.models import Sample, SampleAggregate
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -40,6 +44,24 @@ def load_samples(session: Session, run_id: str) -> list[dict[str, Any]]:
         extra = values[-1]
         if extra:
             row.update(extra)
+        rows.append(row)
+    rows.extend(_aggregate_rows(session, run_id))
+    if rows and "aggregated" in rows[-1]:
+        rows.sort(key=lambda r: r["t"])
+        for row in rows:
+            row.pop("aggregated", None)
+    return rows
+
+
+def _aggregate_rows(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """Return the run's downsampled seconds as sample-like rows (marked ``aggregated``)."""
+    table = SampleAggregate.__table__
+    stmt = sa.select(table.c.t, table.c.stats).where(table.c.run_id == run_id)
+    rows = []
+    for t, stats in session.execute(stmt.order_by(table.c.t)):
+        row: dict[str, Any] = {"t": t, "aggregated": True}
+        for key, s in stats.items():
+            row[key] = s["max"] if key in SAMPLE_INT_COLUMNS else s["mean"]
         rows.append(row)
     return rows
 

@@ -13,7 +13,6 @@ propagate: the writer retries the whole batch and nothing is acknowledged meanwh
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from edgebench.collector.models import (
     RunEvent,
     Sample,
 )
+from edgebench.collector.pg_samples import insert_rows_copy
 from edgebench.collector.received import Received
 from edgebench.shared.errors import EdgebenchError
 
@@ -204,12 +204,8 @@ class Store:
             # sqlite3.executemany (bench/ingest_throughput.py).
             result = conn.exec_driver_sql(_SQLITE_INSERT_SAMPLES, rows)
         else:
-            # The JSON column type encodes ``extra`` itself: hand it the object.
-            params = [dict(zip(SAMPLE_COLUMNS, r, strict=True)) for r in rows]
-            for p in params:
-                if p["extra"] is not None:
-                    p["extra"] = json.loads(p["extra"])
-            result = conn.execute(self._insert(samples), params)
+            # PostgreSQL: COPY into a staging table, then insert-or-ignore (pg_samples.py).
+            return insert_rows_copy(conn, rows)
         return max(result.rowcount, 0)
 
     @staticmethod

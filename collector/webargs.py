@@ -15,6 +15,7 @@ from flask import Response, abort, request
 from edgebench.collector import compare, listing
 from edgebench.collector.db import get_session
 from edgebench.collector.runfilter import BadQuery, int_param, parse_run_filter
+from edgebench.collector.significance import THRESHOLD_PCT
 
 
 def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
@@ -56,16 +57,31 @@ def fleet_args() -> dict[str, Any]:
     return {"status": status, "board": board, "q": q, "sort": sort, "order": order}
 
 
+def threshold_arg(args: Any) -> float:
+    """Read ``threshold``: the practical threshold in percent (0-50, default 3)."""
+    raw = (args.get("threshold") or "").strip()
+    if not raw:
+        return THRESHOLD_PCT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 50:
+        raise BadQuery("query parameter 'threshold' must be a percentage from 0 to 50")
+    return value
+
+
 def comparison_from_args(args: Any) -> dict[str, Any]:
     """Build the comparison a request's parameters ask for (404 for an unknown run)."""
     run_ids = split_list(args.get("runs")) + [r for r in args.getlist("run") if r.strip()]
     group = split_list(args.get("group"))
     baseline = (args.get("baseline") or "").strip() or None
+    threshold = threshold_arg(args)
     session = get_session()
     if group:
-        return compare.compare_groups(session, parse_run_filter(args), group, baseline)
+        return compare.compare_groups(session, parse_run_filter(args), group, baseline, threshold)
     try:
-        return compare.compare_runs(session, run_ids, baseline)
+        return compare.compare_runs(session, run_ids, baseline, threshold)
     except KeyError as exc:
         abort(404, f"no run {exc.args[0]}")
 

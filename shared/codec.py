@@ -248,6 +248,7 @@ def topic_for(msg: Envelope, layout: TopicLayout) -> str:
         "status": lambda: layout.status(msg.device_id),
         "facts": lambda: layout.facts(msg.device_id),
         "cmd": lambda: layout.command(msg.device_id),
+        "receipts": lambda: layout.receipts(msg.device_id),
         "events": lambda: layout.run_events(msg.device_id, run_id),
         "samples": lambda: layout.run_samples(msg.device_id, run_id),
         "result": lambda: layout.run_result(msg.device_id, run_id),

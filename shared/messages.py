@@ -198,6 +198,24 @@ class CommandMessage(Envelope, tag="command"):
     expires_at: float | None = None
 
 
+# One receipt lists at most this many message ids (about 35 KB): a long backlog stored in
+# one commit is confirmed in several receipts rather than one huge payload.
+MAX_RECEIPT_IDS = 1000
+
+
+class ReceiptMessage(Envelope, tag="receipt"):
+    """The collector has committed these messages of one device (docs/mqtt-contract.md).
+
+    Sent after the database commit, on the device's ``receipts`` topic; the agent keeps a
+    run message in its outbox until a receipt lists its ``message_id``. "Committed" means
+    stored, already stored before (a resend), or recorded as rejected: resending any of
+    them could not change the outcome.
+    """
+
+    TOPIC_KIND = "receipts"
+    message_ids: list[MessageId]
+
+
 Message = (
     StatusMessage
     | FactsMessage
@@ -208,6 +226,7 @@ Message = (
     | SamplesMessage
     | ResultMessage
     | CommandMessage
+    | ReceiptMessage
 )
 MESSAGE_TYPES: dict[str, type[Envelope]] = {
     cls.__struct_config__.tag: cls  # type: ignore[misc]
@@ -221,6 +240,7 @@ MESSAGE_TYPES: dict[str, type[Envelope]] = {
         SamplesMessage,
         ResultMessage,
         CommandMessage,
+        ReceiptMessage,
     )
 }
 
@@ -228,6 +248,7 @@ MESSAGE_TYPES: dict[str, type[Envelope]] = {
 __all__ = [
     "ENVELOPE_FIELDS",
     "MAX_PAYLOAD_BYTES",
+    "MAX_RECEIPT_IDS",
     "MAX_STRING_LENGTH",
     "MESSAGE_SCHEMA_VERSION",
     "MESSAGE_TYPES",
@@ -235,6 +256,7 @@ __all__ = [
     "Envelope",
     "FactsMessage",
     "Message",
+    "ReceiptMessage",
     "ResultMessage",
     "RunFailedMessage",
     "RunFinishedMessage",

@@ -16,6 +16,7 @@ from typing import Literal
 
 import msgspec
 
+from edgebench.shared.op_profile import OpProfile
 from edgebench.shared.result_quality import BusyInfo, LatencyCI, TargetCI, Trials
 from edgebench.shared.wire import Int64, Number, Record, RunId, Text
 
@@ -247,3 +248,5 @@ class RunResult(Record):
     trials: Trials | None = None
     target_ci: TargetCI | None = None
     busy: BusyInfo | None = None
+    # agent run --profile-ops: per-op latency measured after the run (docs/profiling.md).
+    op_profile: OpProfile | None = None

@@ -8,6 +8,7 @@ Every topic is ``<prefix>/v1/<device_id>/...``::
     <prefix>/v1/<device_id>/runs/<run_id>/samples   batched telemetry rows
     <prefix>/v1/<device_id>/runs/<run_id>/result    the full RunResult
     <prefix>/v1/<device_id>/cmd                     collector -> agent commands
+    <prefix>/v1/<device_id>/receipts                collector -> agent: what it has stored
 
 The agent, the collector and Ansible's ``benchmark.yml`` (its ``files/publish_command.py``
 runs with the collector's edgebench) build and parse every topic with
@@ -30,8 +31,8 @@ DEFAULT_PREFIX = "edgebench"
 MAX_DEVICE_ID_LEN = 64
 MAX_RUN_ID_LEN = 128
 
-TopicKind = Literal["status", "facts", "events", "samples", "result", "cmd"]
-DEVICE_KINDS: tuple[TopicKind, ...] = ("status", "facts", "cmd")
+TopicKind = Literal["status", "facts", "events", "samples", "result", "cmd", "receipts"]
+DEVICE_KINDS: tuple[TopicKind, ...] = ("status", "facts", "cmd", "receipts")
 RUN_KINDS: tuple[TopicKind, ...] = ("events", "samples", "result")
 
 
@@ -117,6 +118,10 @@ class TopicLayout:
         """Commands to one device (the collector writes, the device only reads)."""
         return f"{self._device(device_id)}/cmd"
 
+    def receipts(self, device_id: str) -> str:
+        """Receipts for one device (the collector writes, the device only reads)."""
+        return f"{self._device(device_id)}/receipts"
+
     def run_events(self, device_id: str, run_id: str) -> str:
         """Lifecycle events (started, progress, finished, failed) of one run."""
         return self._run(device_id, run_id, "events")
@@ -130,7 +135,7 @@ class TopicLayout:
         return self._run(device_id, run_id, "result")
 
     def subscriptions(self, shared_group: str | None = None) -> list[str]:
-        """Return the collector's filters (everything devices publish, not ``cmd``).
+        """Return the collector's filters (everything devices publish: not ``cmd``, ``receipts``).
 
         With ``shared_group`` (MQTT 5) the filters become ``$share/<group>/...`` so several
         collector processes split the load.

@@ -23,6 +23,8 @@ from edgebench.shared.blockboot import block_length, bootstrap
 PERCENTILES_PERMILLE = {"p50": 500, "p90": 900, "p95": 950, "p99": 990, "p999": 999}
 LEVEL = 0.95
 REPS = 1000
+# Rows up to this long are fully sorted rather than partitioned (see _statistic).
+SORT_MAX = 2000
 METHOD = "circular block bootstrap (Politis-White block length), percentile interval"
 
 
@@ -46,8 +48,16 @@ def _statistic(names: Sequence[str], n: int) -> Any:
     kth = sorted(set(ranks_of.values()))
 
     def compute(rows: Any) -> Any:
-        # One partial sort per row places every wanted rank at once.
-        picked = np.partition(rows, kth, axis=1) if kth else rows
+        # One sort per row places every wanted rank at once. Short rows take a full sort,
+        # which numpy vectorises (x86-simd-sort, Highway on AArch64): 300 values a row
+        # sort about 8x faster than np.partition with three ranks; long rows take the
+        # partial sort, as fast there. The ranks picked are the same either way.
+        if not kth:
+            picked = rows
+        elif rows.shape[1] <= SORT_MAX:
+            picked = np.sort(rows, axis=1)
+        else:
+            picked = np.partition(rows, kth, axis=1)
         columns = [
             rows.mean(axis=1) if name == "mean" else picked[:, ranks_of[name]] for name in names
         ]
@@ -137,6 +147,72 @@ class Comparison:
     method: str = field(default=METHOD)
 
 
+@dataclass(frozen=True)
+class Replicates:
+    """The block-bootstrap distribution of some statistics of one series, in log scale.
+
+    ``logs`` has one row per resample and one column per name; comparisons of two series
+    (or of groups, by combining rows) need only these, so a caller can keep them per run.
+    """
+
+    names: tuple[str, ...]
+    estimates: tuple[float, ...]
+    logs: Any
+    n: int
+    block_length: int
+
+    def column(self, statistic: str) -> tuple[float, Any]:
+        """Return the log estimate and the log replicates of one statistic."""
+        index = self.names.index(statistic)
+        return math.log(self.estimates[index]), self.logs[:, index]
+
+
+def replicates(
+    values: Sequence[float] | Any, names: Sequence[str], *, reps: int, rng: Any
+) -> Replicates:
+    """Resample a positive series by circular blocks; keep the log of each statistic."""
+    import numpy as np
+
+    series = np.asarray(values, dtype=float)
+    if len(series) < 2 or np.any(series <= 0):
+        raise ValueError("each series needs at least 2 positive values")
+    compute = _statistic(names, len(series))
+    block = block_length(series)
+    return Replicates(
+        names=tuple(names),
+        estimates=tuple(float(v) for v in compute(series[None, :])[0]),
+        logs=np.log(bootstrap(series, compute, block=block, reps=reps, rng=rng)),
+        n=len(series),
+        block_length=block,
+    )
+
+
+def shifted_p_value(observed: float, resampled: Any, margin: float = 0.0) -> float:
+    """Two-sided bootstrap p-value for "the log-ratio lies within ±margin".
+
+    The resampled log-ratios are centred on the null's nearest edge (the observed value
+    minus its sign times ``margin``): the p-value is the share at least as far from the
+    observed one as that edge is, ``(k + 1) / (B + 1)``; an observation inside the
+    margin gets 1. ``margin = 0`` is the plain test of "equal".
+    """
+    import numpy as np
+
+    distance = abs(observed) - margin
+    if distance <= 0:
+        return 1.0
+    extreme = int(np.sum(np.abs(resampled - observed) >= distance))
+    return (extreme + 1) / (len(resampled) + 1)
+
+
+def log_interval(resampled: Any, level: float = LEVEL) -> tuple[float, float]:
+    """Percentile interval of resampled log values, back on the ratio scale."""
+    import numpy as np
+
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(resampled, [tail, 1.0 - tail])
+    return math.exp(float(lo)), math.exp(float(hi))
+
+
 def compare_sequences(
     a: Sequence[float] | Any,
     b: Sequence[float] | Any,
@@ -156,29 +232,18 @@ def compare_sequences(
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    logs, estimates, blocks, sizes = [], [], [], []
-    for series in (np.asarray(a, dtype=float), np.asarray(b, dtype=float)):
-        if len(series) < 2 or np.any(series <= 0):
-            raise ValueError("each series needs at least 2 positive values")
-        compute = _statistic([statistic], len(series))
-        block = block_length(series)
-        estimates.append(float(compute(series[None, :])[0, 0]))
-        logs.append(np.log(bootstrap(series, compute, block=block, reps=reps, rng=rng)[:, 0]))
-        blocks.append(block)
-        sizes.append(len(series))
-    observed = math.log(estimates[1] / estimates[0])
-    resampled = logs[1] - logs[0]
-    tail = (1.0 - level) / 2.0
-    lo, hi = np.quantile(resampled, [tail, 1.0 - tail])
-    extreme = int(np.sum(np.abs(resampled - observed) >= abs(observed)))
+    sides = [replicates(series, [statistic], reps=reps, rng=rng) for series in (a, b)]
+    (log_a, reps_a), (log_b, reps_b) = (side.column(statistic) for side in sides)
+    observed = log_b - log_a
+    resampled = reps_b - reps_a
     return Comparison(
         statistic=statistic,
         ratio=math.exp(observed),
-        interval=(math.exp(float(lo)), math.exp(float(hi))),
-        p_value=(extreme + 1) / (reps + 1),
+        interval=log_interval(resampled, level),
+        p_value=shifted_p_value(observed, resampled),
         level=level,
-        n=(sizes[0], sizes[1]),
-        block_length=(blocks[0], blocks[1]),
+        n=(sides[0].n, sides[1].n),
+        block_length=(sides[0].block_length, sides[1].block_length),
         reps=reps,
         seed=seed,
     )

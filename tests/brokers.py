@@ -34,9 +34,11 @@ class MosquittoBroker:
         extra_config: str = "",
         autosave_interval_s: int = 1,
         log_types: tuple[str, ...] = ("all",),
+        persistence: bool = True,
     ) -> None:
         """Tests save state every second and log everything; benchmarks pass the deployment's
-        settings (``ansible/roles/mosquitto/defaults/main.yml``)."""
+        settings (``ansible/roles/mosquitto/defaults/main.yml``). ``persistence=False``: a
+        restart forgets every session and queued message (a broker that loses its state)."""
         self.workdir = workdir
         self.autosave_interval_s = autosave_interval_s
         self.log_types = log_types
@@ -44,6 +46,7 @@ class MosquittoBroker:
         self.password_file = password_file
         self.acl_file = acl_file
         self.extra_config = extra_config
+        self.persistence = persistence
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "mosquitto.log"
         (workdir / "data").mkdir(parents=True, exist_ok=True)
@@ -59,7 +62,7 @@ class MosquittoBroker:
             # write the persistence file or log under the test's temp dir.
             f"user {getpass.getuser()}",
             f"listener {self.port} 127.0.0.1",
-            "persistence true",
+            f"persistence {str(self.persistence).lower()}",
             f"persistence_location {self.workdir / 'data'}/",
             f"autosave_interval {self.autosave_interval_s}",
             f"log_dest file {self.log_path}",
@@ -109,6 +112,14 @@ class MosquittoBroker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """Kill the broker with SIGKILL: nothing is saved since its last autosave."""
+        if self.proc is None:
+            return
+        self.proc.kill()
+        self.proc.wait()
         self.proc = None
 
     def restart(self) -> None:

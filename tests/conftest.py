@@ -41,6 +41,27 @@ def output_dir() -> Path:
     return OUTPUT
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throw-away PostgreSQL cluster (tests/pgcluster.py), started on first use.
+
+    Session-scoped, so with pytest-xdist each worker that runs a PostgreSQL test starts
+    its own cluster (about 2 s, no locking between workers); each test then gets a fresh
+    database in it. Fails (never skips) when PostgreSQL is missing: scripts/test installs it.
+    """
+    from tests.pgcluster import PgCluster, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL not installed (apt-get install postgresql; scripts/test does)")
+    cluster = PgCluster(bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture()
 def mosquitto(tmp_path: Path):
     """A real Mosquitto broker on a free port, anonymous, with persistence; stopped after."""

@@ -20,6 +20,10 @@ from edgebench.shared.lazycli import LazyGroup
             "Keep this board online on the broker and flush its outbox.",
         ),
         "facts": ("edgebench.agent.cli.facts:facts", "Show what this board is (device facts)."),
+        "status": (
+            "edgebench.agent.cli.status:status",
+            "Show what waits in the outbox for the collector's receipt.",
+        ),
     },
 )
 def agent() -> None:

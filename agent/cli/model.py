@@ -1,4 +1,4 @@
-"""The ``edgebench model`` command group: inspect, build, list and fetch models."""
+"""The ``edgebench model`` command group: inspect, profile, predict, build, list, fetch."""
 
 from __future__ import annotations
 
@@ -17,6 +17,14 @@ from edgebench.shared.lazycli import LazyGroup
         "build": (
             "edgebench.agent.cli.model_build:build",
             "Generate a MobileNet TFLite model offline.",
+        ),
+        "profile": (
+            "edgebench.agent.cli.model_profile:profile",
+            "Per-op latency on this board (each op timed on its own).",
+        ),
+        "predict": (
+            "edgebench.agent.cli.model_predict:predict",
+            "Predict a model's p50 from per-op profiles of this board.",
         ),
         "list": ("edgebench.agent.cli.model_catalog:list_models", "List the model catalog."),
         "fetch": (

@@ -75,6 +75,11 @@ def write_json_atomic(path: Path, document: dict[str, Any]) -> None:
     is_flag=True,
     help="Run on a busy board without an INVALID verdict (the busy guard still records it).",
 )
+@click.option(
+    "--profile-ops",
+    is_flag=True,
+    help="After the run, time each op on its own and attach the per-op profile.",
+)
 @click.option("--broker", help="MQTT broker URL to publish the run to (sets mqtt.url).")
 @click.option("--device-id", help="Device id for results and MQTT topics.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the result.")
@@ -105,6 +110,7 @@ def run(ctx: click.Context, model: str | None, **opts: Any) -> None:
         expected=opts["expected"],
         target_ci_pct=opts["target_ci_pct"],
         allow_busy=opts["allow_busy"],
+        profile_ops=opts["profile_ops"],
     )
     # Check options before the slow parts (device facts, model resolution, imports).
     options.validate()
@@ -152,6 +158,11 @@ def _run(
 
     def show(result: Any) -> None:
         click.echo(format_oneline(result) if opts["quiet"] else format_summary(result))
+        if result.op_profile is not None and not opts["quiet"]:
+            from edgebench.agent.engine.opprofile_report import format_profile
+
+            click.echo()
+            click.echo(format_profile(result.op_profile, result.model.name))
         if json_path is not None and plan.count > 1 and result.trials is not None:
             write_json_atomic(trial_path(json_path, result.trials.index), result.to_dict())
 

@@ -47,6 +47,8 @@ class RunOptions:
     target_ci_pct: float | None = None
     # Run on a busy board without an INVALID verdict (the busy guard still records it).
     allow_busy: bool = False
+    # After the run, time each op on its own and attach the profile (docs/profiling.md).
+    profile_ops: bool = False
 
     def resolved_threads(self) -> int:
         """Return the thread count to pass to the interpreter."""

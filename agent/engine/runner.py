@@ -165,6 +165,11 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
         message = f"the run failed: {type(exc).__name__}: {exc}"
         run.events.failed(run.run_id, message)
         raise EdgebenchError(message) from exc
+    if options.profile_ops and result.status == "complete":
+        # Before finished(): the profile travels to the collector with the run.
+        from edgebench.agent.engine.opprofile import attach_profile
+
+        result = attach_profile(result, resolved.model, options)
     run.events.finished(result)
     return result
 

@@ -57,7 +57,7 @@ class AgentDaemon:
         self.link = MqttLink(
             config.mqtt, self.device_id, self.layout, presence=True, on_command=self.commands.put
         )
-        self.flusher = Flusher(self.outbox, self.link)
+        self.flusher = Flusher(self.outbox, self.link, config.receipt_timeout)
         self.writer = OutboxWriter(self.outbox, self.layout, self.flusher.notify)
         self.running_command = False
         self._seen_commands: deque[str] = deque(maxlen=256)
@@ -97,11 +97,22 @@ class AgentDaemon:
             self.facts = self.collect_facts(self.config)
         except Exception:
             log.warning("collecting device facts failed; republishing the last ones", exc_info=True)
+        pending = self.outbox.count()
+        if pending:
+            # The daemon's log says what is not yet safe (also `edgebench agent status`).
+            log.info(
+                "outbox: %d messages waiting, %d sent and awaiting the collector's receipt, "
+                "%d resent, %d telemetry dropped",
+                pending,
+                self.flusher.awaiting_receipt,
+                self.flusher.resent,
+                self.outbox.dropped_samples(),
+            )
         self.writer.write(
             FactsMessage(
                 device_id=self.device_id,
                 facts=self.facts,
-                outbox_pending=self.outbox.count(),
+                outbox_pending=pending,
                 outbox_dropped_samples=self.outbox.dropped_samples(),
             )
         )

@@ -4,7 +4,9 @@ A fixed client id derived from the device id with a persistent session (clean se
 off for 3.1.1, ``clean_start=False`` plus a session expiry for 5), keep-alive, automatic
 reconnect with exponential back-off, username/password and TLS from ``MqttConfig``.
 With ``presence`` (the daemon) it also owns the device status: a retained ``offline``
-last will and a retained ``online`` birth message on every connect.
+last will and a retained ``online`` birth message on every connect. It subscribes to the
+device's ``cmd`` topic when given ``on_command`` and to its ``receipts`` topic when given
+``on_receipt`` (the flusher sets it).
 
 paho calls the callbacks from its network thread; this class only records state and
 hands acknowledgements to ``on_ack`` (which must not block: paho holds its message lock
@@ -20,7 +22,7 @@ from typing import Any
 
 from edgebench.shared.codec import decode_message, encode_message
 from edgebench.shared.errors import EdgebenchError
-from edgebench.shared.messages import CommandMessage, StatusMessage
+from edgebench.shared.messages import CommandMessage, ReceiptMessage, StatusMessage
 from edgebench.shared.mqtt_client import make_client, session_connect_args
 from edgebench.shared.mqtt_config import MqttConfig
 from edgebench.shared.topics import TopicLayout
@@ -54,6 +56,7 @@ class MqttLink:
         presence: bool = False,
         on_ack: Callable[[int, bool], None] | None = None,
         on_command: Callable[[CommandMessage], None] | None = None,
+        on_receipt: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.mqtt = mqtt
         self.device_id = device_id
@@ -61,6 +64,7 @@ class MqttLink:
         self.presence = presence
         self.on_ack = on_ack
         self.on_command = on_command
+        self.on_receipt = on_receipt
         self.connected = threading.Event()
         self.connects = 0
         self.client_id = client_id_for(mqtt, device_id, role)
@@ -155,9 +159,14 @@ class MqttLink:
                 self.layout.status(self.device_id), encode_message(online), STATUS_QOS, True
             )
             self._set_will(client)  # takes effect on the next (re)connect
+        # Subscribing on every connect renews it even if the broker lost the session.
+        filters = []
         if self.on_command is not None:
-            # Subscribing on every connect renews it even if the broker lost the session.
-            client.subscribe(self.layout.command(self.device_id), qos=1)
+            filters.append((self.layout.command(self.device_id), 1))
+        if self.on_receipt is not None:
+            filters.append((self.layout.receipts(self.device_id), 1))
+        if filters:
+            client.subscribe(filters)
         self.connected.set()
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -169,12 +178,12 @@ class MqttLink:
             self.on_ack(mid, not reason.is_failure)
 
     def _on_message(self, _c: Any, _u: Any, message: Any) -> None:
-        if self.on_command is None:
-            return
         try:
             msg = decode_message(message.topic, message.payload, self.layout)
         except EdgebenchError as exc:
-            log.warning("ignoring bad command on %s: %s", message.topic, exc.format_message())
+            log.warning("ignoring bad message on %s: %s", message.topic, exc.format_message())
             return
-        if isinstance(msg, CommandMessage):
+        if isinstance(msg, CommandMessage) and self.on_command is not None:
             self.on_command(msg)
+        elif isinstance(msg, ReceiptMessage) and self.on_receipt is not None:
+            self.on_receipt(msg.message_ids)

@@ -4,9 +4,9 @@
 broker is configured: the run then works offline exactly as before). Every event
 becomes a message committed to the outbox first; the outbox is flushed by this
 process, or by ``agent daemon`` when one is running (see ``flusher``). ``close()`` waits
-a bounded time for this run's messages to be acknowledged and leaves anything unsent in
-the outbox for the daemon or the next run, so it never blocks forever and never loses
-the result.
+a bounded time for this run's messages to be confirmed (the collector's receipts) and
+leaves anything unconfirmed in the outbox for the daemon or the next run, so it never
+blocks forever and never loses the result.
 """
 
 from __future__ import annotations

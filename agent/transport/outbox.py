@@ -1,8 +1,10 @@
 """The durable outbox: every outgoing message is committed to SQLite before it is published.
 
-A row is deleted only after the broker acknowledged the publish (PUBACK), so results
-survive broker outages, agent crashes and reboots, and are sent in insertion order when
-the connection returns. Several processes may share one outbox file (``agent run`` writes
+A run message (events, samples, result: ``RECEIPTED_KINDS``) is deleted only when the
+collector's receipt says it is stored; anything else (facts) when the broker acknowledges
+the publish (PUBACK). So results survive broker outages and broker restarts that lose the
+broker's own state, agent crashes and reboots, and are sent in insertion order when the
+connection returns. Several processes may share one outbox file (``agent run`` writes
 while ``agent daemon`` flushes); SQLite serialises the writers and AUTOINCREMENT keeps ids
 in commit order.
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 OUTBOX_FILE = "outbox.sqlite3"
 DROPPABLE_KINDS = ("samples", "progress")
+# Kept until the collector's receipt (docs/mqtt-contract.md, "Receipts"); the rest until PUBACK.
+RECEIPTED_KINDS = ("event", "progress", "samples", "result")
 COALESCED_KINDS = ("facts",)
 _WARN_EVERY_S = 60.0
 
@@ -52,7 +56,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """One stored message waiting for its broker acknowledgement."""
+    """One stored message waiting for its receipt (or, for facts, the broker's PUBACK)."""
 
     id: int
     message_id: str
@@ -177,8 +181,42 @@ class Outbox:
             with self._db:
                 self._db.executemany("DELETE FROM outbox WHERE id = ?", ids)
 
+    def remove(self, message_ids: Iterable[str]) -> int:
+        """Delete the rows of these messages (confirmed by a receipt); return how many."""
+        ids = [(i,) for i in message_ids]
+        if not ids:
+            return 0
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._db:
+                self._db.executemany("DELETE FROM outbox WHERE message_id = ?", ids)
+            return self._db.total_changes - before
+
+    def items(self, row_ids: Iterable[int]) -> dict[int, OutboxItem]:
+        """Return the rows with these ids that are still stored (for resending)."""
+        ids = list(row_ids)
+        out: dict[int, OutboxItem] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT id, message_id, kind, topic, payload, qos, retain FROM outbox WHERE id IN ({marks})"  # noqa: E501, S608 -- placeholders only
+                rows = self._db.execute(query, chunk).fetchall()
+                for r in rows:
+                    out[r[0]] = OutboxItem(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bool(r[6]))
+        return out
+
+    def summary(self) -> dict[str, tuple[int, float]]:
+        """Return ``kind -> (rows, created time of the oldest)`` for what the outbox holds."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kind, COUNT(*), MIN(created) FROM outbox GROUP BY kind ORDER BY kind"
+            ).fetchall()
+        return {kind: (int(n), float(oldest)) for kind, n, oldest in rows}
+
     def contains_any(self, message_ids: Iterable[str]) -> bool:
-        """Whether any of these messages is still waiting for an acknowledgement."""
+        """Whether any of these messages is still waiting for a receipt or acknowledgement."""
         ids = list(message_ids)
         with self._lock:
             for start in range(0, len(ids), 500):

@@ -61,7 +61,7 @@ class StandaloneSession:
         flusher = None
         if lock.acquire():
             link = MqttLink(config.mqtt, device_id, layout, role="run")
-            flusher = Flusher(outbox, link)
+            flusher = Flusher(outbox, link, config.receipt_timeout)
             link.start()
             flusher.start()
         else:
@@ -91,8 +91,9 @@ class StandaloneSession:
         self.outbox.close()
         if not delivered:
             log.warning(
-                "broker %s did not acknowledge everything; %d messages wait in the outbox "
-                "for `edgebench agent daemon` or the next run",
+                "the collector (via %s) has not confirmed everything; %d messages wait in "
+                "the outbox for `edgebench agent daemon` or the next run (`edgebench agent "
+                "status` lists them)",
                 self.config.mqtt.url,
                 left,
             )

@@ -70,6 +70,11 @@ COMPARE_PARAMS = [
     _param("runs", {"type": "string"}, "Comma list of run ids, in column order."),
     _param("group", {"type": "string"}, "Comma list of device, board, model, threads, backend."),
     _param("baseline", {"type": "string"}, "Column id the ratios are relative to."),
+    _param(
+        "threshold",
+        {"type": "number", "minimum": 0, "maximum": 50, "default": 3},
+        "Practical threshold in percent: smaller differences are never called significant.",
+    ),
     *RUN_FILTERS[:10],
 ]
 FRONTIER_PARAMS = [

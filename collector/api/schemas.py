@@ -75,6 +75,25 @@ METRIC_ROW = {
     "best": {"type": "array", "items": {"type": "boolean"}},
     "ratios": {"type": "array", "items": NUM},
 }
+PAIR = {"type": ["array", "null"], "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+# A column against the baseline on one row (collector/verdicts.py, docs/statistics.md).
+TEST = {
+    "type": ["object", "null"],
+    "properties": {
+        "ratio": {"type": "number"},
+        "ci95": PAIR,
+        "p_value": {"type": "number"},
+        "p_adjusted": {"type": "number"},
+        "verdict": {"enum": ["faster", "slower", "no significant difference"]},
+        "busy": {"type": "boolean"},
+    },
+    "required": ["ratio", "ci95", "p_value", "p_adjusted", "verdict", "busy"],
+}
+# Only the latency and throughput rows have intervals and tests.
+TESTED_ROW = {
+    "intervals": {"type": "array", "items": PAIR},
+    "tests": {"type": "array", "items": TEST},
+}
 COLUMN = {
     "id": {"type": "string"},
     "label": {"type": "string"},
@@ -141,7 +160,29 @@ SCHEMAS: dict[str, Any] = {
             "mode": {"enum": ["runs", "groups"]},
             "baseline": STR,
             "columns": {"type": "array", "items": obj(COLUMN)},
-            "rows": {"type": "array", "items": obj(METRIC_ROW)},
+            "rows": {
+                "type": "array",
+                "items": {**obj(METRIC_ROW), "properties": METRIC_ROW | TESTED_ROW},
+            },
+            "overall": obj(
+                {
+                    "key": {"const": "overall"},
+                    "label": STR,
+                    "metrics": {"type": "array", "items": {"type": "string"}},
+                    "ratios": {"type": "array", "items": NUM},
+                }
+                | TESTED_ROW
+            ),
+            "significance": obj(
+                {
+                    "threshold_pct": {"type": "number"},
+                    "alpha": {"type": "number"},
+                    "correction": {"const": "holm"},
+                    "reps": {"type": "integer"},
+                    "method": STR,
+                    "skipped": {"type": ["string", "null"]},
+                }
+            ),
         }
     ),
 }

@@ -10,7 +10,9 @@ batches onto a pipe (``received.pack``: the rows as msgpack, the rest pickled). 
 writer, in the parent, reads that pipe through :meth:`ReceiverProcess.receive` and, after
 each commit, returns the batch's tokens through :meth:`ReceiverProcess.acknowledge` over a
 second pipe; the child acknowledges them on its session. A message is therefore still
-acknowledged only once it is stored.
+acknowledged only once it is stored. The writer's receipts for the agents
+(``ingest/receipts.py``) take the same pipe (:meth:`ReceiverProcess.send_receipts`) and
+leave on the same session right after the acknowledgements.
 
 A child that dies loses nothing: its messages were not acknowledged, so the broker
 resends them to the next child, which resumes the same persistent session. Tokens carry
@@ -127,7 +129,10 @@ def _child_main(
                 break
             if tokens is None:
                 break
-            subscriber.acknowledge(tokens)
+            if isinstance(tokens, dict):  # receipts: device id -> message ids
+                subscriber.publish_receipts(tokens)
+            else:
+                subscriber.acknowledge(tokens)
     finally:
         subscriber.stop()
 
@@ -219,6 +224,17 @@ class ReceiverProcess:
             if current:
                 with contextlib.suppress(OSError, ValueError):
                     self._acks.send_bytes(pickle.dumps(current, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_receipts(self, by_device: dict[str, list[str]]) -> None:
+        """Have the child publish receipts for committed messages (``ingest/receipts.py``).
+
+        Unlike acknowledgements they go to whichever child is current: the messages are
+        stored, whoever received them.
+        """
+        if not by_device:
+            return
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            self._acks.send_bytes(pickle.dumps(by_device, protocol=pickle.HIGHEST_PROTOCOL))
 
     def pause(self) -> None:
         """Stop taking new messages (they stay unacknowledged and are resent later)."""

@@ -15,6 +15,7 @@ from msgspec.structs import replace
 
 from edgebench.collector import db
 from edgebench.collector.embedded_broker import EmbeddedBroker
+from edgebench.collector.ingest.receipts import receipted_ids
 from edgebench.collector.ingest.receiver import ReceiverProcess
 from edgebench.collector.ingest.writer import Writer
 from edgebench.collector.received import Received
@@ -43,11 +44,14 @@ class IngestService:
         engine: Engine | None = None,
         embedded_port: int | None = None,
         on_commit: Callable[[list[Received], float], None] | None = None,
+        receipts: bool = True,
     ) -> None:
         """Build the parts; nothing runs until :meth:`start`.
 
         ``embedded_port`` overrides ``config.embedded_broker_port``; ``on_commit`` is
         called by the writer after each commit (the benchmark measures lag with it).
+        ``receipts=False`` sends no receipts: only for measuring what they cost
+        (``bench/ingest_throughput.py --no-receipts``); agents then never empty their outbox.
         """
         self.embedded: EmbeddedBroker | None = None
         if not config.mqtt.url:
@@ -57,17 +61,29 @@ class IngestService:
         self.config = config
         self._own_engine = engine is None
         self.engine = engine or db.make_engine(database_url(config))
-        self.receiver = ReceiverProcess(
-            config.mqtt, config.mqtt.client_id or config.client_id, config.receive_maximum
-        )
+        client_id = config.mqtt.client_id or config.client_id
+        self.receiver = ReceiverProcess(config.mqtt, client_id, config.receive_maximum)
+        self.receipts = receipts
+        self.receipts_sent = 0  # commits whose receipts went to the receiver process
+        self._on_commit = on_commit
         self.writer = Writer(
             Store(self.engine, config.rejected_max_rows),
             self.receiver,
             batch_size=config.batch_size,
             commit_interval_s=config.commit_interval_s,
             acknowledge=self.receiver.acknowledge,
-            on_commit=on_commit,
+            on_commit=self._committed,
         )
+
+    def _committed(self, batch: list[Received], committed_at: float) -> None:
+        """After each commit (writer thread): receipts to the devices, then the caller's hook."""
+        if self.receipts:
+            by_device = receipted_ids(batch)
+            if by_device:
+                self.receiver.send_receipts(by_device)
+                self.receipts_sent += 1
+        if self._on_commit is not None:
+            self._on_commit(batch, committed_at)
 
     @property
     def broker_url(self) -> str:
@@ -114,5 +130,6 @@ class IngestService:
             "receiver_pid": self.receiver.pid,
             "receiver_restarts": self.receiver.restarts,
             "writer_alive": self.writer.is_alive(),
+            "receipt_commits": self.receipts_sent,
             **stats,
         }

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from edgebench.collector.ingest.receipts import publish_receipts
 from edgebench.collector.received import Received, refused
 from edgebench.collector.sample_rows import sample_rows
 from edgebench.shared.codec import decode_message
@@ -130,6 +131,10 @@ class Subscriber:
         with one_wakeup(client):
             for mid, qos in mids:
                 client.ack(mid, qos)
+
+    def publish_receipts(self, by_device: dict[str, list[str]]) -> None:
+        """Publish receipts for stored messages (relayed from the writer after a commit)."""
+        publish_receipts(self._client, self.layout, by_device)
 
     def _on_connect(
         self, client: Any, _userdata: Any, flags: Any, reason_code: Any, _props: Any

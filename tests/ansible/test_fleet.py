@@ -96,6 +96,8 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
     acl = (server / "etc/mosquitto/edgebench.acl").read_text()
     assert f"user {BOARD_A}\ntopic write edgebench/v1/{BOARD_A}/status" in acl
     assert f"topic read edgebench/v1/{BOARD_B}/cmd" in acl
+    assert f"topic read edgebench/v1/{BOARD_B}/receipts" in acl
+    assert "topic write edgebench/v1/+/receipts" in acl
     # ... and refuses a request without a token (last: needs the login of the web layer).
     assert probes.get(fleet, "/runs", auth=False)[0] == 401
 

@@ -224,3 +224,19 @@ def test_model_build_is_byte_identical_to_the_host_build(
     assert result["device"]["architecture"] == "aarch64"
     assert result["latency_ms"]["count"] >= 3
     assert result["model"]["sha256"] == hashlib.sha256(host_bytes).hexdigest()
+
+
+def test_profile_and_predict_on_the_emulated_root(arm64: Arm64Root, arm64_data: str) -> None:
+    # Functional only: one-op models cut, built and run by aarch64 LiteRT; no time is judged.
+    profile = f"{arm64.work}/out/profile.json"
+    arm64.host_path(profile).parent.mkdir(exist_ok=True)
+    model = f"{arm64_data}/models/{SMALL}"
+    arm64.edgebench("model", "profile", model, "--threads", "1", "--min-secs", "0.01", "-q",
+                    "--json", profile)  # fmt: skip
+    document = json.loads(arm64.host_path(profile).read_text())
+    assert len(document["ops"]) == 31
+    assert abs(sum(op["share"] for op in document["ops"]) - 1) < 1e-9
+    assert document["whole_p50_ms"] > 0
+    predicted = arm64.edgebench_json("model", "predict", model, "--profile", profile)
+    assert predicted["predicted_p50_ms"] > 0
+    assert len(predicted["per_op_ms"]) == 31

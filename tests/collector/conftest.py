@@ -1,4 +1,9 @@
-"""Fixtures for collector tests: real SQLite files, a real ingest service, the Flask app."""
+"""Fixtures for collector tests: real SQLite files, a real ingest service, the Flask app.
+
+Tests marked ``both_databases`` (storage, ingest, API, migrations) run twice: on a fresh
+SQLite file (id ``sqlite``) and on a fresh database in the session's throw-away
+PostgreSQL cluster (id ``postgresql``, tests/pgcluster.py). Every other test gets SQLite.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,21 @@ from edgebench.collector import db
 from edgebench.collector.config import CollectorConfig, load_collector_config
 from edgebench.collector.ingest.service import IngestService
 
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run ``both_databases`` tests once per database (through the ``db_url`` fixture)."""
+    marked = metafunc.definition.get_closest_marker("both_databases")
+    if marked and "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("db_url", DATABASES, indirect=True, ids=DATABASES)
+
 
 @pytest.fixture()
-def db_url(tmp_path: Path) -> str:
-    """URL of a fresh SQLite file in the test's temp dir."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a fresh database: a SQLite file in the test's temp dir, or a PostgreSQL one."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_cluster").create_database()
     return f"sqlite:///{tmp_path / 'collector.sqlite'}"
 
 

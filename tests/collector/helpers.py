@@ -1,13 +1,15 @@
-"""Helpers for collector tests: a real paho publisher, message streams, polling."""
+"""Helpers for collector tests: a real paho publisher, message streams, polling, locks."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import paho.mqtt.client as paho
+import sqlalchemy as sa
 
 from edgebench.shared.codec import encode_message, topic_for
 from edgebench.shared.messages import Envelope, ResultMessage, RunStartedMessage, SamplesMessage
@@ -99,3 +101,42 @@ def run_stream(
         )
     )
     return msgs
+
+
+class WriteLock:
+    """Holds the database's write lock from another connection, as a busy writer would.
+
+    SQLite: ``BEGIN IMMEDIATE``. PostgreSQL: ``LOCK TABLE ... IN EXCLUSIVE MODE`` on the
+    tables the collector writes (reads go on, every write waits).
+    """
+
+    def __init__(self, db_url: str) -> None:
+        self.sqlite = db_url.startswith("sqlite")
+        if self.sqlite:
+            self.conn: Any = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=30)
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(db_url.replace("postgresql+psycopg", "postgresql"))
+
+    def acquire(self) -> None:
+        """Take the lock (until :meth:`release`)."""
+        if self.sqlite:
+            self.conn.execute("BEGIN IMMEDIATE")
+        else:
+            self.conn.execute("LOCK TABLE devices, runs, samples, run_events IN EXCLUSIVE MODE")
+
+    def release(self) -> None:
+        """Let the writers go on."""
+        self.conn.rollback()
+
+    def close(self) -> None:
+        """Close the connection (releasing any lock)."""
+        self.conn.close()
+
+
+def impatient_engine(db_url: str) -> sa.Engine:
+    """An engine on ``db_url`` whose writes give up after 50 ms of waiting for a lock."""
+    if db_url.startswith("sqlite"):
+        return sa.create_engine(db_url, connect_args={"timeout": 0.05})
+    return sa.create_engine(db_url, connect_args={"options": "-c lock_timeout=50"})

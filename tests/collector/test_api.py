@@ -16,6 +16,8 @@ from tests.collector.helpers import Publisher, run_stream, wait_until
 from tests.collector.webauth import add_account, bearer_client, web_config
 from tests.shared.samples import device_facts
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture()
 def filled(mosquitto, db_url, make_config, start_ingest) -> Iterator[object]:

@@ -184,3 +184,20 @@ def test_the_printed_login_works_on_the_login_page(tmp_path: Path, models_dir: P
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
+
+
+def test_the_summary_says_why_a_run_is_invalid() -> None:
+    from edgebench.collector.fleet import format_run
+    from edgebench.collector.models import Run
+
+    reason = "busy board: other processes used 150 % of a core before the measured phase"
+    run = Run(
+        run_id="r1",
+        device_id="d1",
+        status="complete",
+        verdict="INVALID",
+        result={"verdict": {"status": "INVALID", "reasons": [reason]}},
+    )
+    assert f"why        {reason}" in format_run(run).splitlines()
+    run.result = {"verdict": {"status": "VALID", "reasons": []}}
+    assert "why" not in format_run(run)

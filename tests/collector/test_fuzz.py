@@ -21,7 +21,8 @@ from tests.collector.conftest import count
 from tests.collector.helpers import LAYOUT, Publisher, run_stream, wait_until
 from tests.shared.samples import one_of_each
 
-VALID = [m for m in one_of_each("pi-f", "run-f") if m.type != "command"]
+# What devices publish (the collector subscribes to nothing else: not cmd, not receipts).
+VALID = [m for m in one_of_each("pi-f", "run-f") if m.type not in ("command", "receipt")]
 TOPICS = [topic_for(m, LAYOUT) for m in VALID]
 
 json_values = st.recursive(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,15 @@ import sqlalchemy as sa
 
 from edgebench.collector import db
 from tests.collector.conftest import count
-from tests.collector.helpers import Publisher, run_stream, wait_until
+from tests.collector.helpers import (
+    Publisher,
+    WriteLock,
+    impatient_engine,
+    run_stream,
+    wait_until,
+)
+
+pytestmark = pytest.mark.both_databases
 
 
 def stored(engine: sa.Engine, samples: int, runs_with_result: int) -> bool:
@@ -94,31 +101,31 @@ def test_the_same_result_delivered_twice_is_one_row(
 def test_a_locked_database_is_waited_out_and_stop_leaves_the_rest_to_the_broker(
     mosquitto, db_url, engine, make_config, start_ingest
 ) -> None:
-    """Writes retry while SQLite is locked; stopping ends the retries, nothing acknowledged."""
-    # The same SQLite file with a short lock wait, so each failed attempt fails fast.
-    impatient = sa.create_engine(db_url, connect_args={"timeout": 0.05})
+    """Writes retry while the database is locked; stopping ends the retries, nothing acked."""
+    # The same database with a short lock wait, so each failed attempt fails fast.
+    impatient = impatient_engine(db_url)
     config = make_config(mosquitto.url)
     service = start_ingest(config, engine=impatient)
     pub = Publisher(mosquitto.port, "pi-e")
-    lock = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    lock = WriteLock(db_url)
     try:
-        lock.execute("BEGIN IMMEDIATE")
+        lock.acquire()
         pub.publish(run_stream("pi-e", "run-5", batches=10))
         pub.wait_acked()
         wait_until(lambda: service.health()["retries"] >= 2, what="retried writes")
         assert count(engine, "samples") == 0
-        lock.rollback()
+        lock.release()
         wait_until(lambda: stored(engine, 51, 1), what="stored once the lock is gone")
         assert_exactly(engine, {"run-5": 10})
         # Locked again while stopping: stop() ends the retries instead of waiting forever.
-        lock.execute("BEGIN IMMEDIATE")
+        lock.acquire()
         retries = service.health()["retries"]
         pub.publish(run_stream("pi-e", "run-6", batches=10))
         pub.wait_acked()
         wait_until(lambda: service.health()["retries"] > retries, what="retries after run-6")
         service.stop()
         assert not service.writer.is_alive()
-        lock.rollback()
+        lock.release()
     finally:
         lock.close()
         impatient.dispose()
@@ -150,9 +157,9 @@ def test_a_message_is_acknowledged_only_after_it_is_committed(
             return stored(engine, 6, 1)
 
         wait_until(subscribed, what="collector subscribed")
-        # Hold the SQLite write lock: the collector receives but cannot commit.
-        lock = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=30)
-        lock.execute("BEGIN IMMEDIATE")
+        # Hold the write lock: the collector receives but cannot commit.
+        lock = WriteLock(db_url)
+        lock.acquire()
         pub.publish(run_stream("pi-d", "run-4", batches=10))
         pub.wait_acked()
         # Kill only once the broker has sent the collector the run's last message.
@@ -165,7 +172,7 @@ def test_a_message_is_acknowledged_only_after_it_is_committed(
         wait_until(delivered, what="delivery to the collector")
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        lock.rollback()
+        lock.release()
         lock.close()
         assert count(engine, "samples") == 6
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -18,6 +18,8 @@ from tests.collector.conftest import count
 from tests.collector.helpers import LAYOUT, run_stream
 from tests.shared.samples import device_facts
 
+pytestmark = pytest.mark.both_databases
+
 
 def received(msg: object) -> Received:
     topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
@@ -119,6 +121,28 @@ def test_an_unstorable_message_is_rejected_and_the_rest_stored(engine: sa.Engine
     outcome = Store(engine).write([*good, received(bad)])
     assert outcome.rejected == 1 and outcome.accepted == len(good)
     assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 9.0") == 0
+
+
+def test_sample_values_round_trip_whole_numbers_nulls_and_extra(engine: sa.Engine) -> None:
+    """Whole numbers in float columns, gaps and extra keys survive (binary COPY too)."""
+    Store(engine).write([received(m) for m in run_stream("pi-a", "r1", batches=0)])
+    columns = {
+        "t": [7, 7.5],
+        "temp_c": [55, None],
+        "power_w": [None, 4.25],
+        "throttled": [0, 5],
+        "cpu0_util_pct": [1, 2.5],
+        "gpu_load": [3, None],
+    }
+    msg = SamplesMessage(device_id="pi-a", run_id="r1", seq=1, columns=columns)
+    assert Store(engine).write([received(msg)]).samples_inserted == 2
+    with engine.connect() as conn:
+        query = "SELECT t, temp_c, power_w, throttled, extra FROM samples WHERE t < 8 ORDER BY t"
+        rows = conn.execute(sa.text(query).columns(extra=sa.JSON)).all()
+    assert [tuple(r) for r in rows] == [
+        (7.0, 55.0, None, 0, {"cpu0_util_pct": 1, "gpu_load": 3}),
+        (7.5, None, 4.25, 5, {"cpu0_util_pct": 2.5}),
+    ]
 
 
 def test_telemetry_moves_last_seen_once_a_second_and_anything_else_at_once(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from edgebench.shared.messages import (
     CommandMessage,
     FactsMessage,
+    ReceiptMessage,
     ResultMessage,
     RunFailedMessage,
     RunFinishedMessage,
@@ -196,6 +197,7 @@ def one_of_each(device_id: str = DEVICE, run_id: str = RUN) -> list:
             error="model file not found",
             command_id="c" * 32,
         ),
+        ReceiptMessage(device_id=device_id, message_ids=["a" * 32, "b" * 32]),
         CommandMessage(
             device_id=device_id,
             command="run",

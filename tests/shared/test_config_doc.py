@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from edgebench.agent.config import AgentConfig, PowerConfig
-from edgebench.collector.config import CollectorConfig
+from edgebench.collector.config import CollectorConfig, RetentionConfig
 from edgebench.shared.mqtt_config import MqttConfig
 from tests.conftest import ROOT
 
@@ -17,6 +17,7 @@ from tests.conftest import ROOT
         (AgentConfig, "", "EDGEBENCH_"),
         (PowerConfig, "power.", "EDGEBENCH_POWER__"),
         (CollectorConfig, "", "EDGEBENCH_"),
+        (RetentionConfig, "retention.", "EDGEBENCH_RETENTION__"),
         (MqttConfig, "", "EDGEBENCH_MQTT__"),
     ],
 )

@@ -160,8 +160,13 @@ def _operator(b: Any, tflite: Any, op: OpDef, opcode_index: int) -> int:
     options = None
     if op.options_type is not None:
         otype = op.options_type
+        # Vector fields (tuples, e.g. squeeze_dims) are written before the table starts.
+        values = {
+            key: _int32_vector(b, value) if isinstance(value, tuple) else value
+            for key, value in op.options.items()
+        }
         getattr(tflite, f"{otype}Start")(b)
-        for key, value in op.options.items():
+        for key, value in values.items():
             camel = "".join(part.capitalize() for part in key.split("_"))
             getattr(tflite, f"{otype}Add{camel}")(b, value)
         options = getattr(tflite, f"{otype}End")(b)

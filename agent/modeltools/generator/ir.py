@@ -40,9 +40,10 @@ class OpDef:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     version: int = 1
-    # Schema union name (e.g. "Conv2DOptions") and its fields in snake_case.
+    # Schema union name (e.g. "Conv2DOptions") and its fields in snake_case (int vectors as
+    # tuples).
     options_type: str | None = None
-    options: dict[str, int | float | bool] = field(default_factory=dict)
+    options: dict[str, int | float | bool | tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass

@@ -26,12 +26,17 @@ DEVICE = "bench-dev-1"
 
 
 def make_config(tmp_path: Path, url: str, **mqtt_fields: Any) -> AgentConfig:
-    """An agent config with its own state dir, talking to ``url``."""
+    """An agent config with its own state dir, talking to ``url``.
+
+    PUBACK confirms (``receipt_timeout_s=0``): these tests listen with a bare subscriber,
+    not a collector that sends receipts (receipts: ``tests/collector/test_receipts.py``).
+    """
     return AgentConfig(
         device_id=DEVICE,
         state_dir=tmp_path / "state",
         cache_dir=tmp_path / "cache",
         outbox_max_messages=1000,
+        receipt_timeout_s=0.0,
         mqtt=MqttConfig(url=url, keepalive_s=5, **mqtt_fields),
     )
 
@@ -119,6 +124,7 @@ class Agent:
         *,
         presence: bool = False,
         on_command: Callable[[Any], None] | None = None,
+        receipt_timeout_s: float | None = None,
         **mqtt: Any,
     ) -> None:
         config = make_config(tmp_path, url, **mqtt)
@@ -126,7 +132,7 @@ class Agent:
         self.link = MqttLink(
             config.mqtt, DEVICE, TopicLayout(), presence=presence, on_command=on_command
         )
-        self.flusher = Flusher(self.outbox, self.link)
+        self.flusher = Flusher(self.outbox, self.link, receipt_timeout_s)
         self.writer = OutboxWriter(self.outbox, TopicLayout(), self.flusher.notify)
 
     def start(self) -> Agent:

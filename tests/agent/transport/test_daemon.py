@@ -42,6 +42,9 @@ class Daemon:
             "EDGEBENCH_STATE_DIR": str(self.state_dir),
             "EDGEBENCH_CACHE_DIR": str(tmp_path / "cache"),
             "EDGEBENCH_MQTT__KEEPALIVE_S": "5",
+            # These tests listen with a bare subscriber, not a collector that sends
+            # receipts: PUBACK confirms (receipts: tests/collector/test_receipts.py).
+            "EDGEBENCH_RECEIPT_TIMEOUT_S": "0",
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None

@@ -8,7 +8,7 @@ import paho.mqtt.publish as mqtt_publish
 import pytest
 
 from edgebench.shared.codec import encode_message
-from edgebench.shared.messages import CommandMessage, StatusMessage
+from edgebench.shared.messages import CommandMessage, ReceiptMessage, StatusMessage
 from edgebench.shared.topics import TopicLayout
 from tests.agent.transport.conftest import DEVICE, Agent, Subscriber, wait_until
 from tests.brokers import MosquittoBroker, make_password_file
@@ -206,3 +206,85 @@ def test_documented_acl_lets_a_device_publish_its_own_topics_only(tmp_path: Path
         sub.stop()
     finally:
         broker.stop()
+
+
+def test_documented_acl_lets_only_the_collector_confirm_and_only_the_device_read(
+    tmp_path: Path,
+) -> None:
+    users = {DEVICE: "devpw", "other-dev": "otherpw", "collector": "colpw"}
+    pwfile = make_password_file(tmp_path / "pw", users)
+    acl = tmp_path / "acl"
+    acl.write_text(_documented_acl())
+    broker = MosquittoBroker(tmp_path / "broker", password_file=pwfile, acl_file=acl)
+    broker.start()
+    try:
+        snoop = Subscriber(
+            broker.port,
+            filters=[LAYOUT.receipts(DEVICE)],
+            username="other-dev",
+            password="otherpw",
+        ).start()
+        agent = Agent(
+            tmp_path / "dev", broker.url, receipt_timeout_s=60, username=DEVICE, password="devpw"
+        ).start()
+        ids = agent.send(3)
+        assert wait_until(lambda: agent.flusher.awaiting_receipt == 3)
+        assert agent.outbox.count() == 3  # the broker's PUBACK does not confirm them
+
+        def receipt(message_ids: list[str], user: str, password: str) -> None:
+            msg = ReceiptMessage(device_id=DEVICE, message_ids=message_ids)
+            mqtt_publish.single(
+                LAYOUT.receipts(DEVICE),
+                encode_message(msg),
+                qos=1,
+                hostname="127.0.0.1",
+                port=broker.port,
+                auth={"username": user, "password": password},
+            )
+
+        receipt(ids[:1], "other-dev", "otherpw")  # denied: a device cannot confirm
+        receipt(ids[1:2], DEVICE, "devpw")  # denied: nor can the device itself
+        receipt(ids[2:], "collector", "colpw")
+        assert wait_until(lambda: agent.outbox.count() == 2)
+        assert {i.message_id for i in agent.outbox.pending()} == set(ids[:2])
+        agent.stop()
+        snoop.stop()
+        assert snoop.received == []  # another device never reads this device's receipts
+    finally:
+        broker.stop()
+
+
+def test_without_receipts_only_a_probe_is_resent_until_the_collector_answers(
+    tmp_path: Path, mosquitto, subscriber
+) -> None:
+    agent = Agent(tmp_path, mosquitto.url, receipt_timeout_s=0.2).start()
+
+    def deliveries() -> dict[str, int]:
+        got: dict[str, int] = {}
+        for msg in subscriber.messages():
+            got[msg.message_id] = got.get(msg.message_id, 0) + 1
+        return got
+
+    def confirm(message_ids: list[str]) -> None:
+        msg = ReceiptMessage(device_id=DEVICE, message_ids=message_ids)
+        mqtt_publish.single(
+            LAYOUT.receipts(DEVICE), encode_message(msg), qos=1, port=mosquitto.port
+        )
+
+    try:
+        ids = agent.send(20)
+        # Nobody confirms: the silent collector gets the oldest message again and again.
+        assert wait_until(lambda: deliveries().get(ids[0], 0) >= 3, 60)
+        got = deliveries()
+        assert all(got[i] == 1 for i in ids[1:]), "only the probe is resent"
+        assert agent.outbox.count() == 20
+        # The collector answers the probe: everything that waited is resent at once ...
+        confirm(ids[:1])
+        assert wait_until(lambda: all(deliveries().get(i, 0) >= 2 for i in ids[1:]), 60)
+        # ... and the rows go only when confirmed.
+        assert agent.outbox.count() == 19
+        confirm(ids[1:])
+        assert wait_until(lambda: agent.outbox.count() == 0)
+        assert agent.flusher.awaiting_receipt == 0
+    finally:
+        agent.stop()

@@ -129,6 +129,7 @@ def test_agent_run_cli_publishes_the_same_result_it_writes(
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEBENCH_")}
     env |= {"EDGEBENCH_STATE_DIR": str(tmp_path / "state"), "EDGEBENCH_SAMPLE_HZ": "20"}
+    env["EDGEBENCH_RECEIPT_TIMEOUT_S"] = "0"  # a bare subscriber sends no receipts
     out = tmp_path / "result.json"
     cmd = [
         str(Path(sys.executable).with_name("edgebench")),

@@ -21,6 +21,15 @@ from edgebench.shared.messages import (
     StatusMessage,
 )
 from edgebench.shared.result import EnergyInfo, LatencySummary, MetricSummary, RunResult, Verdict
+from edgebench.shared.result_quality import (
+    BusyInfo,
+    LatencyCI,
+    SpreadInfo,
+    TargetCI,
+    Trials,
+    TrialSummary,
+)
+from edgebench.shared.uncertainty import sequence_intervals
 from tests.shared.samples import device_facts, model_info, run_config, run_result
 
 XSS = "<script>alert(1)</script>"
@@ -69,6 +78,56 @@ def _latency(p50: float, rng: random.Random, n: int) -> tuple[LatencySummary, li
     return summary, values
 
 
+# The run whose page shows every "how sure" record: repeated trials, a target, a busy guard.
+QUALITY_RUN = "pi5-lab-01-mobilenet_v2-4t-1-0"
+
+
+def latency_ci(latencies: list[float], ips: float) -> LatencyCI:
+    """The 95 % intervals the agent puts on a run (docs/statistics.md)."""
+    got = sequence_intervals(latencies, seed=0)
+    mean_lo, mean_hi = got.intervals["mean"]
+    mean = got.estimates["mean"]
+    return LatencyCI(
+        p50=list(got.intervals["p50"]),
+        p90=list(got.intervals["p90"]),
+        p99=list(got.intervals["p99"]),
+        throughput_ips=[ips * mean / mean_hi, ips * mean / mean_lo],
+        level=got.level,
+        method=got.method,
+        block_length=got.block_length,
+        n=got.n,
+        reps=got.reps,
+        seed=got.seed,
+    )
+
+
+def quality(run_id: str, p50: float, ci: list[float], ips: float) -> dict:
+    """Trials, target and busy records: a contended second trial for QUALITY_RUN only."""
+    contended = run_id == QUALITY_RUN
+    busy = BusyInfo(10.0, 1.0, 2.0, 0.0, 35.0 if contended else 1.5, False, contended, False)
+    if not contended:
+        return {"busy": busy}
+    first = TrialSummary(1, run_id[:-4] + "-0-0", p50 * 1.04, [p50, p50 * 1.08], ips / 1.04, 50.0)
+    this = TrialSummary(2, run_id, p50, ci, ips, 51.0)
+    return {
+        "busy": busy,
+        "target_ci": TargetCI(pct=1.0, reached=False, half_width_pct=1.6, checks=3),
+        "trials": Trials(
+            repeat_id="rep-pi5-1",
+            index=2,
+            count=2,
+            cooldown_s=30.0,
+            cooldown_temp_delta_c=None,
+            waited_s=30.0,
+            temp_start_c=51.0,
+            reference_temp_c=50.0,
+            completed=[first, this],
+            p50_spread=SpreadInfo(2, p50, p50 * 1.04, p50 * 1.02, 3.9, 2.8),
+            throughput_spread=SpreadInfo(2, ips / 1.04, ips, ips / 1.02, 3.9, 2.8),
+        ),
+    }
+
+
 def run_messages(
     spec: tuple, model: tuple[str, int], threads: int, index: int, *, seed: int = 0
 ) -> list[Envelope]:
@@ -103,6 +162,8 @@ def run_messages(
         )
     latency, latencies = _latency(p50, rng, 300)
     ips = 1000.0 / latency.mean
+    ci95 = latency_ci(latencies, ips)
+    latency = msgspec.structs.replace(latency, ci95=ci95)
     mean_w = watts * (0.6 + 0.1 * threads)
     j_per_inf = mean_w / ips
     base = run_result(device_id, run_id)
@@ -164,6 +225,7 @@ def run_messages(
         accuracy=base.accuracy if model[1] == 14_000_000 else None,
         samples=rows,
         warnings=[],
+        **quality(run_id, latency.p50, ci95.p50, ips),
     )
     msgs: list[Envelope] = [
         RunStartedMessage(

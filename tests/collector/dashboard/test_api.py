@@ -16,7 +16,7 @@ from edgebench.collector import create_app
 from edgebench.collector.export import runs_csv
 from edgebench.collector.serialize import RUN_FIELDS
 from tests.collector.dashboard.conftest import EXPECTED_RUNS, Fleet
-from tests.collector.dashboard.dashdata import BOARDS, XSS
+from tests.collector.dashboard.dashdata import BOARDS, QUALITY_RUN, XSS
 from tests.collector.webauth import add_account, bearer_client, web_config
 
 HOT_RUN = "pi4-lab-01-mobilenet_v1-4t-1-0"
@@ -165,6 +165,7 @@ def test_compare_runs_marks_best_and_ratios(client: FlaskClient) -> None:
     assert "runs" in get(client, "/api/compare", 400)["message"]
     lines = client.get(f"/api/compare.csv?runs={a},{b}").get_data(as_text=True).splitlines()
     assert len(lines) == 3 and "latency_p50_ms_ratio" in lines[0]
+    assert "latency_p50_ms_verdict" in lines[0] and lines[1].endswith(",,,")
 
 
 def test_compare_groups_by_device_and_threads(client: FlaskClient) -> None:
@@ -255,3 +256,76 @@ def test_runs_page_filters_and_pager_links(client: FlaskClient) -> None:
     filtered = client.get("/runs?device=pi5-lab-01&threads=2&verdict=VALID").get_data(as_text=True)
     assert filtered.count('<tr data-run-id="') == 4 and 'rel="next"' not in filtered
     assert "<option selected>pi5-lab-01</option>" in filtered
+
+
+def test_compare_cells_carry_intervals_verdicts_and_an_overall_row(client: FlaskClient) -> None:
+    a, b, c = (f"{d}-mobilenet_v2-4t-0-0" for d in ("pi4-lab-01", "pi5-lab-01", "rk3588-lab-01"))
+    body = get(client, f"/api/compare?runs={a},{b},{c}&baseline={b}")
+    assert body["significance"] | {"method": None} == {
+        "threshold_pct": 3.0,
+        "alpha": 0.05,
+        "correction": "holm",
+        "reps": 1000,
+        "method": None,
+        "skipped": None,
+    }
+    rows = {row["key"]: row for row in body["rows"]}
+    for key in ("latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "throughput_ips"):
+        row = rows[key]
+        for value, (lo, hi) in zip(row["values"], row["intervals"], strict=True):
+            assert lo <= value <= hi
+        assert row["tests"][1] is None  # the baseline
+        for test in (row["tests"][0], row["tests"][2]):
+            assert set(test) == {"ratio", "ci95", "p_value", "p_adjusted", "verdict", "busy"}
+            assert test["busy"] is False
+            assert test["p_adjusted"] >= test["p_value"]
+    # pi4 (3.6 ms) is far slower than pi5 (1.4 ms): every row says so, and the overall row.
+    assert rows["latency_p50_ms"]["tests"][0]["verdict"] == "slower"
+    assert rows["throughput_ips"]["tests"][0]["ratio"] < 1
+    overall = body["overall"]
+    assert overall["metrics"] == list(rows)[:4] and overall["ratios"][1] == 1.0
+    assert overall["ratios"][0] < 1 and overall["tests"][0]["verdict"] == "slower"
+    assert "tests" not in rows["gops"]  # rows without latencies get no test
+    # A threshold above every difference makes nothing significant.
+    wide = get(client, f"/api/compare?runs={a},{b}&baseline={b}&threshold=50")
+    assert wide["significance"]["threshold_pct"] == 50
+    for bad in ("x", "-1", "51"):
+        assert (
+            "threshold" in get(client, f"/api/compare?runs={a},{b}&threshold={bad}", 400)["message"]
+        )
+
+
+def test_grouped_compare_pools_repetitions(client: FlaskClient) -> None:
+    body = get(
+        client, "/api/compare?group=device,model,threads&threads=4&model=mobilenet_v2_1.0_224_quant"
+    )
+    assert all(col["n"] == 2 for col in body["columns"])
+    p50 = next(row for row in body["rows"] if row["key"] == "latency_p50_ms")
+    assert all(
+        iv is not None and iv[0] <= v <= iv[1]
+        for v, iv in zip(p50["values"], p50["intervals"], strict=True)
+    )
+    assert [t is None for t in p50["tests"]] == [True] + [False] * (len(body["columns"]) - 1)
+
+
+def test_run_page_shows_its_intervals_trials_target_and_busy_guard(client: FlaskClient) -> None:
+    html = client.get(f"/runs/{QUALITY_RUN}").get_data(as_text=True)
+    assert 'id="ci95"' in html and "p50 95 % interval" in html
+    assert "2 of 2" in html and "between trials" in html
+    assert "not reached" in html and "contended" in html
+    quiet = client.get("/runs/pi4-lab-01-mobilenet_v2-4t-0-0").get_data(as_text=True)
+    assert 'id="ci95"' in quiet and "quiet" in quiet and 'id="trials"' not in quiet
+
+
+def test_a_busy_run_marks_its_tests(client: FlaskClient) -> None:
+    quiet, contended = "pi5-lab-01-mobilenet_v2-4t-0-0", QUALITY_RUN
+    body = get(client, f"/api/compare?runs={quiet},{contended}")
+    p50 = next(row for row in body["rows"] if row["key"] == "latency_p50_ms")
+    assert p50["tests"][1]["busy"] is True
+    assert "⚠ busy" in client.get(f"/compare?runs={quiet},{contended}").get_data(as_text=True)
+
+
+def test_grouped_compare_of_nothing_is_an_empty_table(client: FlaskClient) -> None:
+    body = get(client, "/api/compare?group=device&model=no-such-model")
+    assert body["columns"] == [] and body["overall"]["ratios"] == []
+    assert client.get("/compare?group=device&model=no-such-model").status_code == 200

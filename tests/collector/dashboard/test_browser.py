@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server, screenshot_dir
-from tests.collector.dashboard.dashdata import BOARDS, XSS, run_messages
+from tests.collector.dashboard.dashdata import BOARDS, QUALITY_RUN, XSS, run_messages
 from tests.collector.helpers import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -262,3 +262,39 @@ def test_compare_bars_label_every_run(page, server: Server, output_dir: Path) ->
     assert len(ticks) == 4 and all(ticks), ticks
     assert ticks[2] == ["pizero-lab-01", "mobilenet_v1_0.25_128_quant", "4t"]
     shot(page, output_dir, "compare-mixed")
+
+
+def test_compare_page_shows_intervals_and_verdicts(page, server: Server, output_dir: Path) -> None:
+    runs = ",".join(
+        f"{d}-mobilenet_v2-4t-0-0" for d in ("pi5-lab-01", "pi4-lab-01", "rk3588-lab-01")
+    )
+    page.goto(f"{server.url}/compare?runs={runs}")
+    wait_body(page, "charts-drawn", "yes")
+    p50 = page.locator('tr[data-metric="latency_p50_ms"] td')
+    assert p50.count() == 3
+    for i in range(3):
+        assert "–" in p50.nth(i).locator(".ci").inner_text()  # "lo–hi" under every value
+    assert p50.nth(0).locator(".verdict").count() == 0  # the baseline
+    assert p50.nth(1).locator(".verdict").inner_text() == "slower"  # pi4 against pi5
+    assert "Holm-adjusted" in (p50.nth(1).locator(".verdict").get_attribute("title") or "")
+    overall = page.locator('tr[data-metric="overall"] td')
+    assert overall.nth(0).inner_text().startswith("×1.00")
+    assert overall.nth(1).locator(".verdict.slower").count() == 1
+    assert "3 %" in page.locator("#significance-note").inner_text()
+    # A threshold typed in the form travels in the shareable URL.
+    page.fill('input[name="threshold"]', "50")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    wait_body(page, "charts-drawn", "yes")
+    assert "threshold=50" in page.url and "50 %" in page.locator("#significance-note").inner_text()
+    shot(page, output_dir, "compare-verdicts")
+
+
+def test_run_page_shows_how_sure(page, server: Server, output_dir: Path) -> None:
+    page.goto(f"{server.url}/runs/{QUALITY_RUN}")
+    wait_body(page, "charts-drawn", "yes")
+    section = page.locator("#uncertainty").inner_text()
+    assert "p50 95 % interval" in section and "circular block bootstrap" in section
+    assert "not reached" in page.locator("#target-ci").inner_text()
+    assert "contended" in page.locator("#busy-guard").inner_text()
+    assert "CV" in page.locator("#trials").inner_text()
+    shot(page, output_dir, "run-how-sure")
