@@ -18,7 +18,7 @@ from pathlib import Path
 
 from edgebench.agent.modeltools.generator.build import build_model_bytes, model_config
 from edgebench.agent.modeltools.modelfile import inspect_model
-from edgebench.agent.modeltools.published import NOT_FROM_ARCHITECTURE, PUBLISHED, source
+from edgebench.shared.published import NOT_FROM_ARCHITECTURE, PUBLISHED, source
 
 TOLERANCE = 0.07
 

@@ -101,3 +101,22 @@ def csv_response(text: str, filename: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def frontier_args() -> dict[str, Any]:
+    """Read the frontier's ``metric`` (p50 or energy) and ``budget`` (ms or mJ; empty: none)."""
+    from edgebench.collector.frontier import METRICS
+
+    metric = request.args.get("metric") or "p50"
+    if metric not in METRICS:
+        raise BadQuery(f"query parameter 'metric' must be one of {', '.join(METRICS)}")
+    raw = (request.args.get("budget") or "").strip()
+    budget = None
+    if raw:
+        try:
+            budget = float(raw)
+        except ValueError:
+            budget = None
+        if budget is None or not 0 < budget < 1e9:
+            raise BadQuery("query parameter 'budget' must be a positive number (ms, or mJ)")
+    return {"metric": metric, "budget": budget}

@@ -20,8 +20,8 @@ from typing import Literal
 from edgebench.agent.modeltools.generator import mobilenet_v1, mobilenet_v2
 from edgebench.agent.modeltools.generator.build import config_name
 from edgebench.agent.modeltools.generator.families import ARCHS
-from edgebench.agent.modeltools.published import PUBLISHED, TOP1_LABEL, published, source
 from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.published import PUBLISHED, TOP1_LABEL, published, source
 
 # Mirrors set this to serve the hosted files under their file names.
 BASE_URL_ENV = "EDGEBENCH_MODEL_BASE_URL"

@@ -14,6 +14,7 @@ from edgebench.collector.api import (  # noqa: E402, F401
     errors,
     events,
     fleet,
+    frontier,
     openapi,
     routes,
 )

@@ -77,6 +77,15 @@ COMPARE_PARAMS = [
     ),
     *RUN_FILTERS[:10],
 ]
+FRONTIER_PARAMS = [
+    _param("device", {"type": "string"}, "Device id; without it, the best model per board."),
+    _param("metric", {"enum": ["p50", "energy"]}, "p50 latency (ms, default) or energy (mJ)."),
+    _param(
+        "budget",
+        {"type": "number", "exclusiveMinimum": 0},
+        "Budget in the metric's unit: the most accurate model surely within it.",
+    ),
+]
 
 
 def _json(schema: dict[str, Any], text: str) -> dict[str, Any]:
@@ -231,6 +240,13 @@ def document() -> dict[str, Any]:
         ),
         "/compare.csv": _op(
             "Comparison as CSV", COMPARE_PARAMS, _text("text/csv", "CSV"), 400, 404
+        ),
+        "/frontier": _op(
+            "Accuracy (published top-1) against latency or energy: front and budget answer",
+            FRONTIER_PARAMS,
+            _json({"oneOf": [ref("Frontier"), ref("FrontierBoards")]}, "Frontier"),
+            400,
+            404,
         ),
         "/rejected": _op(
             "Recently rejected messages",

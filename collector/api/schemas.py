@@ -201,3 +201,83 @@ AUDIT_EVENT = obj(
         "detail": {"type": ["object", "null"]},
     }
 )
+
+
+# The frontier (``collector.frontier``): one run on it, a budget's answer, GOPS per family.
+FRONTIER_POINT = obj(
+    {
+        "run_id": {"type": "string"},
+        "device_id": {"type": "string"},
+        "model_name": {"type": "string"},
+        "family": {"type": "string"},
+        "threads": INT,
+        "verdict": STR,
+        "top1": {"type": "number"},
+        "value": {"type": "number"},
+        "low": NUM,
+        "high": NUM,
+        "macs": NUM,
+        "gops": NUM,
+        "measured": {"type": "boolean"},
+    }
+)
+FRONTIER_ANSWER = {
+    "oneOf": [
+        obj(
+            {
+                "budget": {"type": "number"},
+                "best": {"oneOf": [FRONTIER_POINT, {"type": "null"}]},
+                "within": {"type": "integer"},
+                "straddling": {"type": "array", "items": FRONTIER_POINT},
+                "rule": {"type": "string"},
+            }
+        ),
+        {"type": "null"},
+    ]
+}
+FAMILY_GOPS = obj(
+    {
+        "family": {"type": "string"},
+        "runs": {"type": "integer"},
+        **{k: {"type": "number"} for k in ("macs_m_min", "macs_m_max", "gops_median", "gops_max")},
+    }
+)
+_FRONTIER_COMMON = {
+    "metric": {"enum": ["p50", "energy"]},
+    "label": {"type": "string"},
+    "unit": {"type": "string"},
+    "top1_label": {"type": "string"},
+    "rule": {"type": "string"},
+}
+SCHEMAS["Frontier"] = obj(
+    _FRONTIER_COMMON
+    | {
+        "device_id": {"type": "string"},
+        "points": {"type": "array", "items": FRONTIER_POINT},
+        "front": {"type": "array", "items": {"type": "string"}},
+        "unplotted": {"type": "integer"},
+        "answer": FRONTIER_ANSWER,
+        "gops": {"type": "array", "items": FAMILY_GOPS},
+        "sources": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    extra=False,
+)
+SCHEMAS["FrontierBoards"] = obj(
+    _FRONTIER_COMMON
+    | {
+        "budget": NUM,
+        "devices": {
+            "type": "array",
+            "items": obj(
+                {
+                    "device_id": {"type": "string"},
+                    "board": STR,
+                    "runs": {"type": "integer"},
+                    "answer": FRONTIER_ANSWER,
+                    "gops": {"type": "array", "items": FAMILY_GOPS},
+                }
+            ),
+        },
+    },
+    extra=False,
+)

@@ -1,7 +1,8 @@
 """Published MACs, parameters and ImageNet top-1 of every generated architecture, with sources.
 
-The one place these figures live: the catalog reads them, the generator tests compare
-counted models with them, and ``docs/generator.md`` reproduces them. Keys are
+The one place these figures live: the agent's catalog reads them, the generator tests compare
+counted models with them, the collector's frontier places runs against them (so they live in
+``shared``, which both roles install), and ``docs/generator.md`` reproduces them. Keys are
 ``(architecture, α, resolution)`` as the generator names them (EfficientNet-Lite's α is 1.0).
 Top-1 is the publication's, measured on ImageNet with the trained weights; it is "published,
 not measured" here, since the generated models carry random weights.
@@ -9,6 +10,7 @@ not measured" here, since the generated models carry random weights.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 
@@ -120,3 +122,40 @@ def source(arch: str) -> str:
             "mobilenet_v3_minimalistic" if arch.endswith("minimalistic") else "mobilenet_v3"
         ]
     return SOURCES[arch]
+
+
+class ModelRow(NamedTuple):
+    """A model name resolved to its architecture, family and published row."""
+
+    arch: str
+    family: str
+    alpha: float
+    resolution: int
+    row: Published
+
+
+# Generated names (``gen-mobilenet_v2_0.35_96_int8``, ``gen-efficientnet_lite0_224_uint8``) and
+# the Coral quantization-aware files (``mobilenet_v1_0.25_128_quant``). TF2 post-training files
+# (``_ptq``) are left out on purpose: their top-1 is not in the tables (the catalog says so too).
+_NAME = re.compile(
+    r"^(?:gen-)?(?P<arch>mobilenet_v[123](?:_large|_small)?(?:_minimalistic)?|efficientnet_lite[0-4])"
+    r"(?:_(?P<alpha>\d+(?:\.\d+)?))?_(?P<res>\d+)_(?:int8|uint8|float32|quant)$"
+)
+
+
+def family_of(arch: str) -> str:
+    """Name the family of an architecture (``mobilenet_v3_small`` → ``mobilenet_v3``)."""
+    return "efficientnet_lite" if arch.startswith("efficientnet_lite") else arch[:12]
+
+
+def for_model_name(name: str | None) -> ModelRow | None:
+    """Resolve a run's model name to its published row; None if unknown or not published."""
+    match = _NAME.match(name or "")
+    if not match:
+        return None
+    arch = match["arch"]
+    alpha = float(match["alpha"]) if match["alpha"] else 1.0
+    row = published(arch, alpha, int(match["res"]))
+    if row is None:
+        return None
+    return ModelRow(arch, family_of(arch), alpha, int(match["res"]), row)
