@@ -80,6 +80,9 @@ def mosquitto(tmp_path: Path):
 SHARES_THE_TREE = {"ansible", "arm64", "test_packaging.py"}
 
 
+# tryfirst: xdist's worker reads the marks in its own collection hook, which would
+# otherwise run before this one and see none.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Put the tests that share the source tree or the machine into one xdist group."""
     tests_dir = Path(__file__).parent
