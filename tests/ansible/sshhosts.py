@@ -140,7 +140,12 @@ class SshHost:
         subprocess.run([SSHD, "-f", self.config_path, "-E", self.log_path], check=True)
         if not wait_for_port(self.address, self.port):
             raise RuntimeError(f"sshd for {self.name} is not listening: {self.log_path}")
-        self.pid = int((self.workdir / "sshd.pid").read_text().split()[0])
+        # sshd may listen a moment before it writes its pid file (seen on a loaded machine).
+        pid_file = self.workdir / "sshd.pid"
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.pid = int(pid_file.read_text().split()[0])
 
     def stop(self) -> None:
         """Stop this host's sshd by its pid."""
