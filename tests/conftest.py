@@ -73,19 +73,8 @@ def mosquitto(tmp_path: Path):
     broker.stop()
 
 
-# Tests that build a wheel from this source tree (setuptools writes build/ and *.egg-info
-# into it) or set up machine-wide state (the Ansible test hosts' users and sshd, the
-# arm64 root) must not run at the same time: pytest-xdist (`--dist loadgroup`, as
-# scripts/test runs it) keeps each group on one worker. Everything else runs in parallel.
-SHARES_THE_TREE = {"ansible", "arm64", "test_packaging.py"}
-
-
-# tryfirst: xdist's worker reads the marks in its own collection hook, which would
-# otherwise run before this one and see none.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the tests that share the source tree or the machine into one xdist group."""
-    tests_dir = Path(__file__).parent
-    for item in items:
-        if item.path.relative_to(tests_dir).parts[0] in SHARES_THE_TREE:
-            item.add_marker(pytest.mark.xdist_group("source-tree"))
+# Tests that build from this source tree (setuptools writes build/ and *.egg-info into it)
+# or set up machine-wide state (the Ansible test hosts' users and sshd, the arm64 root)
+# must not run at the same time: their modules carry `pytest.mark.xdist_group("source-tree")`
+# and pytest-xdist (`--dist loadgroup`, as scripts/test runs it) keeps that group on one
+# worker, in order. Everything else runs in parallel.

@@ -17,7 +17,8 @@ import pytest
 
 from tests.conftest import MODELS, ROOT
 
-pytestmark = pytest.mark.slow
+# One worker builds from the source tree at a time (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("source-tree")]
 
 SMALL = str(MODELS / "mobilenet_v1_0.25_128_quant.tflite")
 

@@ -10,6 +10,9 @@ import pytest
 
 from tests.conftest import ROOT
 
+# One worker builds from the source tree at a time (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("source-tree")
+
 FOLDERS = {
     "agent": "edgebench/agent",
     "collector": "edgebench/collector",

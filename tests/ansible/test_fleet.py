@@ -27,7 +27,8 @@ from tests.ansible.fleet import BOARD_A, BOARD_B, GENERATED_MODEL, SERVER, Fleet
 from tests.ansible.sshhosts import pid_alive, wait_for_port
 from tests.httplogin import HttpClient, log_in
 
-pytestmark = pytest.mark.slow
+# One worker builds from the source tree at a time (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("source-tree")]
 
 BOARDS = (BOARD_A, BOARD_B)
 LAYOUT = TopicLayout("edgebench")

@@ -21,7 +21,8 @@ import pytest
 from tests.arm64.chroot import CLASSIFIER, LOCK, MINIMAL_RUN, SMALL, Arm64Root, check_verdict
 from tests.fixtures.boards import BOARDS_DIR, FAKE_VCGENCMD, board_env, copy_board
 
-pytestmark = pytest.mark.slow
+# One worker builds from the source tree at a time (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("source-tree")]
 
 # ELF e_machine of AArch64 code (the host that runs these tests is x86-64).
 EM_AARCH64 = 183

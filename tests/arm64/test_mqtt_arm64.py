@@ -16,7 +16,8 @@ import pytest
 from tests.arm64.chroot import MINIMAL_RUN, SMALL, Arm64Root
 from tests.brokers import MosquittoBroker
 
-pytestmark = pytest.mark.slow
+# One worker builds from the source tree at a time (tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("source-tree")]
 
 # The collector runs on the host, from the test's own environment (the editable install).
 HOST_EDGEBENCH = (sys.executable, "-c", "from edgebench.shared.cli import main; main()")
