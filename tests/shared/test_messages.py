@@ -167,7 +167,11 @@ def test_unknown_fields_are_ignored_but_preserved_in_raw() -> None:
 
 
 def _status_payload(**changes) -> tuple[str, bytes]:
-    msg = StatusMessage(device_id=DEVICE, state="offline", reason="lost")
+    # A fixed id and time: the payload is part of the test id, which every xdist worker
+    # must collect identically.
+    msg = StatusMessage(
+        device_id=DEVICE, state="offline", reason="lost", message_id="a" * 32, ts=1.7e9
+    )
     data = msg.to_dict() | changes
     return LAYOUT.status(DEVICE), _encode_dict(data)
 
