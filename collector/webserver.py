@@ -25,6 +25,7 @@ open to the network without anyone able to manage it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import threading
@@ -216,7 +217,9 @@ class WebServer:
         # Wake the loop from its poll; it closes the sockets in its own thread.
         for channel in list(self._map.values()):
             if hasattr(channel, "pull_trigger"):
-                channel.pull_trigger()
+                # A closed trigger (EBADF) means the loop is already closing its sockets.
+                with contextlib.suppress(OSError):
+                    channel.pull_trigger()
                 break
         self._stopped.wait(timeout_s)
 

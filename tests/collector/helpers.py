@@ -124,7 +124,19 @@ class WriteLock:
         if self.sqlite:
             self.conn.execute("BEGIN IMMEDIATE")
         else:
-            self.conn.execute("LOCK TABLE devices, runs, samples, run_events IN EXCLUSIVE MODE")
+            import psycopg
+
+            # The writer may hold one of the tables mid-commit while this waits for another:
+            # PostgreSQL then breaks the deadlock by failing one side; take the lock again.
+            for _ in range(20):
+                try:
+                    self.conn.execute(
+                        "LOCK TABLE devices, runs, samples, run_events IN EXCLUSIVE MODE"
+                    )
+                    return
+                except psycopg.errors.DeadlockDetected:
+                    self.conn.rollback()
+            raise AssertionError("could not lock the tables: deadlocked 20 times")
 
     def release(self) -> None:
         """Let the writers go on."""
