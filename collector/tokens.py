@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 TOKEN_PREFIX = "ebt_"  # noqa: S105 - a marker, not a secret
 PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
 MAX_EXPIRY_DAYS = 3650
+LAST_USED_RESOLUTION_S = 60.0
 
 
 def _digest(token: str) -> str:
@@ -107,7 +108,11 @@ def resolve_token(session: Session, text: str) -> tuple[ApiToken, User] | None:
         return None
     if token_state(token) != "active":
         return None
-    token.last_used_at = time.time()
+    now = time.time()
+    # Record use at most once a minute: every API call would otherwise be a write
+    # transaction competing with ingest for the database.
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION_S:
+        token.last_used_at = now
     return token, user
 
 

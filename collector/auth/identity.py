@@ -98,7 +98,8 @@ def load_token_user(_request: Any) -> WebUser | None:
         return None
     token, user = found
     web_user = WebUser(user, tokens.effective_role(token, user), token.prefix)
-    session.commit()  # the token's last_used_at
+    if session.dirty:  # the token's last_used_at, when it moved
+        session.commit()
     return web_user
 
 

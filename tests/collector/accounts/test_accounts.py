@@ -133,3 +133,17 @@ def test_audit_events_page_newest_first(session: Session) -> None:
     assert [e.target for e in older] == ["2", "1", "0"]
     assert [e.actor for e in audit.list_events(session, actor="bob")] == ["bob"]
     assert audit.event_dict(newest[0])["outcome"] == "failed"
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(session: Session) -> None:
+    accounts.add_user(session, "ops", PASSWORD, "operator")
+    text, token = tokens.create_token(session, "ops", "read")
+    assert token.last_used_at is None
+    tokens.resolve_token(session, text)
+    first = token.last_used_at
+    assert first is not None
+    tokens.resolve_token(session, text)
+    assert token.last_used_at == first
+    token.last_used_at = first - tokens.LAST_USED_RESOLUTION_S
+    tokens.resolve_token(session, text)
+    assert token.last_used_at is not None and token.last_used_at >= first
