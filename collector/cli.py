@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from edgebench.collector.config import load_for_command
 from edgebench.shared.lazycli import LazyGroup
 
 if TYPE_CHECKING:
@@ -31,13 +32,6 @@ def _broker_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def load_config(ctx: click.Context, flags: dict[str, object]) -> CollectorConfig:
-    """Build the collector config from the root --config file, environment and ``flags``."""
-    from edgebench.collector.config import load_for_command
-
-    return load_for_command(ctx, flags)
-
-
 # A LazyGroup (with no lazy subcommands) for its missing-package hint naming the subcommand.
 @click.group(cls=LazyGroup)
 def collector() -> None:
@@ -55,7 +49,7 @@ def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -
     from edgebench.collector.webserver import check_first_login
 
     flags = {"db": db, "mqtt.url": broker, "host": opts["host"], "port": opts["port"]}
-    config = load_config(ctx, flags)
+    config = load_for_command(ctx, flags)
     # Before anything starts: no ingest, no listening socket for a refused start.
     hint = check_first_login(config)
     service = start_ingest(config)
@@ -77,7 +71,7 @@ def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -
 @click.pass_context
 def ingest(ctx: click.Context, db: str | None, broker: str | None) -> None:
     """Run MQTT ingest only (no web server) until Ctrl-C."""
-    config = load_config(ctx, {"db": db, "mqtt.url": broker})
+    config = load_for_command(ctx, {"db": db, "mqtt.url": broker})
     service = start_ingest(config)
     job = start_retention(config)
     stop = threading.Event()
@@ -102,7 +96,7 @@ def db_upgrade(ctx: click.Context, db: str | None, revision: str) -> None:
     from edgebench.collector import db as dbmod
     from edgebench.collector.ingest.service import database_url
 
-    config = load_config(ctx, {"db": db})
+    config = load_for_command(ctx, {"db": db})
     engine = dbmod.make_engine(database_url(config))
     try:
         before = dbmod.current_revision(engine)
@@ -128,7 +122,7 @@ def retention_run(ctx: click.Context, db: str | None, dry_run: bool) -> None:
     from edgebench.collector import retention
     from edgebench.collector.ingest.service import database_url
 
-    full = load_config(ctx, {"db": db})
+    full = load_for_command(ctx, {"db": db})
     config = full.retention
     if config.raw_days == 0:
         click.echo("retention: raw_days is 0, raw samples are kept")

@@ -26,10 +26,10 @@ from edgebench.collector import fleetlogin
 from edgebench.collector.cli import (
     _serve_until_signal,
     dashboard_url,
-    load_config,
     make_web_server,
     start_ingest,
 )
+from edgebench.collector.config import load_for_command
 from edgebench.shared.errors import EdgebenchError
 
 RESULT_WAIT_S = 60.0
@@ -116,7 +116,8 @@ def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
     from edgebench.collector.ingest.service import database_url
     from edgebench.collector.webserver import check_first_login
 
-    config = load_config(ctx, {"db": opts["db"], "mqtt.url": opts["broker"], "port": opts["port"]})
+    flags = {"db": opts["db"], "mqtt.url": opts["broker"], "port": opts["port"]}
+    config = load_for_command(ctx, flags)
     url = dashboard_url(config)
     login_file = opts["login_file"] or fleetlogin.default_login_file()
     if opts["show_login"]:
