@@ -27,7 +27,7 @@ _OPTIONS = [
     click.option(
         "--warmup-secs", type=float, default=0.5, show_default=True, help="Min warm-up seconds."
     ),
-    click.option("--runs", type=int, default=50, show_default=True, help="Min measured runs."),
+    click.option("--runs", type=int, default=64, show_default=True, help="Min measured runs."),
     click.option(
         "--min-secs", type=float, default=1.0, show_default=True, help="Min measured seconds."
     ),

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgebench.agent.engine.verdict import MIN_SAMPLES_FOR_P90
 from edgebench.shared.errors import EdgebenchError
 
 BACKENDS = ("litert", "tflite_runtime")
@@ -24,8 +25,10 @@ class RunOptions:
     """Backend, delegate, run control and input choices for one run.
 
     Defaults follow TFLite ``benchmark_model`` (warm-up 1 run / 0.5 s; measure at
-    least 50 runs and 1 s, at most 150 s), except ``threads``: ``None`` means every
-    usable core, because the Python interpreter would otherwise default to one.
+    least 1 s, at most 150 s), except two. ``runs`` is 64, not 50: the verdict wants
+    64 samples for a p90 (``MIN_SAMPLES_FOR_P90``, MLPerf LoadGen's minimum), and with
+    50 a default run of any model slower than 20 ms was INVALID. ``threads``: ``None``
+    means every usable core, because the Python interpreter would otherwise default to one.
     """
 
     backend: str = "litert"
@@ -33,7 +36,7 @@ class RunOptions:
     xnnpack: bool = True
     warmup_runs: int = 1
     warmup_secs: float = 0.5
-    runs: int = 50
+    runs: int = MIN_SAMPLES_FOR_P90
     min_secs: float = 1.0
     max_secs: float = 150.0
     rate_hz: float | None = None
