@@ -171,10 +171,10 @@ def main() -> int:
         cluster.stop()
     print(f"backlog: {args.messages} messages of {args.rows} samples, {args.publishers} publishers")
     print(
-        "| workers | stored samples/s | × 1 worker | workers' CPU per sample | cores busy: "
-        "workers, postgres, publishers, broker, other |"
+        "| workers | stored samples/s | × 1 worker | CPU per sample: workers, postgres, broker"
+        " | cores busy: workers, postgres, publishers, broker, other | disk per sample |"
     )
-    print("| --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- |")
     base = results[0]["rate"]
     for r in results:
         c, us = r["cores"], r["us_per_sample"]

@@ -60,11 +60,13 @@ def check_workers_config(config: CollectorConfig) -> None:
         )
 
 
-def _worker_main(config: CollectorConfig, index: int, parent: int) -> None:
+def _worker_main(config: CollectorConfig, index: int, parent: int, level: int) -> None:
     """Body of one worker process: run ingest until told to stop or orphaned."""
     from edgebench.collector.ingest.service import IngestService
 
-    logging.basicConfig(level=logging.INFO, format=f"w{index} %(levelname)s %(message)s")
+    # A spawned process starts without logging set up: log as the command does (-v).
+    fmt = f"%(asctime)s w{index} %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         # Ctrl-C reaches the whole process group; the supervisor decides, so stop cleanly.
@@ -107,7 +109,12 @@ class IngestWorkers:
         # Not a daemon process: each worker starts a receiver process of its own.
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(worker_config(self.config, index), index, os.getpid()),
+            args=(
+                worker_config(self.config, index),
+                index,
+                os.getpid(),
+                logging.getLogger().getEffectiveLevel(),
+            ),
             name=f"edgebench-ingest-w{index}",
         )
         proc.start()
