@@ -153,6 +153,7 @@
         barChart(canvas("histogram"), data.histogram.labels, data.histogram.counts,
                  data.histogram.counts.map(function () { return false; }), "inferences");
       }
+      if (data.ops && window.EdgebenchOps) charts.push.apply(charts, window.EdgebenchOps.run(data.ops));
     } else if (page === "device") {
       var range = dateRange(data.latency);
       lineChart(canvas("trend-latency"), data.latency,
@@ -163,6 +164,7 @@
       data.bars.forEach(function (bar) {
         compareBars(canvas("bar-" + bar.id), data.labels, bar.values, bar.best);
       });
+      if (data.layers && window.EdgebenchOps) window.EdgebenchOps.compare(data.layers);
     }
     document.body.dataset.chartsDrawn = "yes";
   }
