@@ -154,3 +154,17 @@ def test_run_without_profile_shows_nothing_extra(site) -> None:
     assert "op-profile" not in html and "op-waterfall" not in html
     data = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S).group(1))
     assert data["ops"] is None
+
+
+def test_layers_match_the_openapi_schema(site) -> None:
+    import jsonschema
+
+    server, _ = site
+    spec = json.loads(get(server, "/api/openapi.json")[1])
+    schema = {"$ref": "#/components/schemas/Comparison", "components": spec["components"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    for query in ("runs=a,b", "runs=a,other"):
+        validator.validate(json.loads(get(server, f"/api/compare?{query}")[1]))
+    broken = json.loads(get(server, "/api/compare?runs=a,b")[1])
+    del broken["layers"]["ops"]
+    assert not validator.is_valid(broken)  # an available table must have every field
