@@ -75,72 +75,81 @@ def _mismatch(runs: list[dict[str, Any]], ids: list[str]) -> str | None:
 
 
 def compare_layers(session: Session, run_ids: list[str], baseline: str) -> dict[str, Any]:
-    """Compare the runs' profiles op by op against ``baseline`` (one of ``run_ids``)."""
+    """Compare the stored runs' profiles op by op against ``baseline`` (one of ``run_ids``)."""
     if len(run_ids) < 2:
         return unavailable("a per-layer comparison needs two or more runs of one model")
     found = load_profiles(session, run_ids)
-    lacking = [r for r in run_ids if not (found.get(r) or {}).get("profile")]
+    return compare_profiles([found.get(r) or {} for r in run_ids], run_ids, baseline)
+
+
+def compare_profiles(runs: list[dict[str, Any]], ids: list[str], baseline: str) -> dict[str, Any]:
+    """Compare ``runs`` (each ``{profile, sha256, name}``, in the order of ``ids``) op by op."""
+    lacking = [i for i, r in zip(ids, runs, strict=True) if not r.get("profile")]
     if lacking:
-        which = "none of these runs has" if len(lacking) == len(run_ids) else "no"
-        named = "" if len(lacking) == len(run_ids) else f" in {', '.join(lacking)}"
+        which = "none of these runs has" if len(lacking) == len(ids) else "no"
+        named = "" if len(lacking) == len(ids) else f" in {', '.join(lacking)}"
         return unavailable(f"{which} per-op profile{named}: {PROFILE_HINT}")
-    runs = [found[r] for r in run_ids]
-    reason = _mismatch(runs, run_ids)
+    reason = _mismatch(runs, ids)
     if reason:
         return unavailable(f"no per-layer comparison: {reason}")
-    table = _table([r["profile"] for r in runs], run_ids, run_ids.index(baseline))
-    table["model_name"] = found[baseline]["name"]
+    base = ids.index(baseline)
+    table = _table([r["profile"] for r in runs], ids, base)
+    table["model_name"] = runs[base]["name"]
     return table
 
 
-def _departure(ratio: float | None, model_ratio: float | None) -> float | None:
-    if ratio is None or not model_ratio:
-        return None
-    return ratio / model_ratio
+def _magnitude(departure: float | None) -> float | None:
+    """How far a departure factor is from 1 either way (|log|), None when undefined."""
+    return abs(math.log(departure)) if departure and departure > 0 else None
+
+
+def _row(cells: list[dict[str, Any] | None], base: int, model_ratios: list) -> dict[str, Any]:
+    """One op across the runs (a run that skipped the op has None there)."""
+    p50 = [c["p50_ms"] if c else None for c in cells]
+    ref = p50[base]
+    ratios = [v / ref if v is not None and ref else None for v in p50]
+    departure = [
+        r / m if r is not None and m else None for r, m in zip(ratios, model_ratios, strict=True)
+    ]
+    # Only ops that take a visible part of the time on one side or the other are marked.
+    magnitude = [
+        _magnitude(d)
+        if i != base and c and max(c["share"], cells[base]["share"]) >= MIN_SHARE
+        else None
+        for i, (c, d) in enumerate(zip(cells, departure, strict=True))
+    ]
+    op = cells[base] or {}
+    return {
+        "index": op["index"],
+        "op": op["op"],
+        "output_shape": op.get("output_shape") or [],
+        "macs": op["macs"],
+        "p50_ms": p50,
+        "ratios": ratios,
+        "departure": departure,
+        "highlight": [m is not None and m >= math.log(DEPART_FACTOR) for m in magnitude],
+        "magnitude": magnitude,
+    }
 
 
 def _table(profiles: list[dict[str, Any]], ids: list[str], base: int) -> dict[str, Any]:
     """Build the per-op rows, the model ratios and the most departing op of each run."""
     whole = [p["whole_p50_ms"] for p in profiles]
     model_ratios = [w / whole[base] if whole[base] else None for w in whole]
-    op_lists = [sorted(p["ops"], key=lambda op: op["index"]) for p in profiles]
-    rows = []
-    for position, op in enumerate(op_lists[base]):
-        cells = [ops[position] for ops in op_lists]
-        p50 = [c["p50_ms"] for c in cells]
-        ratios = [v / p50[base] if p50[base] > 0 else None for v in p50]
-        departure = [_departure(r, m) for r, m in zip(ratios, model_ratios, strict=True)]
-        eligible = [
-            i != base and max(c["share"], cells[base]["share"]) >= MIN_SHARE
-            for i, c in enumerate(cells)
-        ]
-        rows.append(
-            {
-                "index": op["index"],
-                "op": op["op"],
-                "output_shape": op.get("output_shape") or [],
-                "macs": op["macs"],
-                "p50_ms": p50,
-                "ratios": ratios,
-                "departure": departure,
-                "highlight": [
-                    ok and d is not None and d > 0 and abs(math.log(d)) >= math.log(DEPART_FACTOR)
-                    for ok, d in zip(eligible, departure, strict=True)
-                ],
-                "eligible": eligible,
-            }
-        )
-    most = []
+    # Aligned by op index: a run whose profile skipped an op (docs/profiling.md) has a gap.
+    by_index = [{op["index"]: op for op in p["ops"]} for p in profiles]
+    rows = [
+        _row([ops.get(index) for ops in by_index], base, model_ratios)
+        for index in sorted(by_index[base])
+    ]
+    most: list[int | None] = []
     for i in range(len(ids)):
-        scored = [
-            (abs(math.log(row["departure"][i])), row["index"])
-            for row in rows
-            if row["eligible"][i] and row["departure"][i] and row["departure"][i] > 0
-        ]
+        # None when no op that may be marked departs at all (each ratio equals the model's).
+        scored = [(m, row["index"]) for row in rows if (m := row["magnitude"][i] or 0) > 1e-9]
         most.append(max(scored)[1] if scored else None)
     for row in rows:
         row["most"] = [row["index"] == m for m in most]
-        del row["eligible"]
+        del row["magnitude"]
     return {
         "available": True,
         "reason": None,

@@ -153,7 +153,10 @@
         barChart(canvas("histogram"), data.histogram.labels, data.histogram.counts,
                  data.histogram.counts.map(function () { return false; }), "inferences");
       }
-      if (data.ops && window.EdgebenchOps) charts.push.apply(charts, window.EdgebenchOps.run(data.ops));
+      // The per-op profile's charts (opprofile.js), when the run has one.
+      if (data.ops && window.EdgebenchOps) {
+        charts.push.apply(charts, window.EdgebenchOps.run(data.ops));
+      }
     } else if (page === "device") {
       var range = dateRange(data.latency);
       lineChart(canvas("trend-latency"), data.latency,
@@ -164,7 +167,9 @@
       data.bars.forEach(function (bar) {
         compareBars(canvas("bar-" + bar.id), data.labels, bar.values, bar.best);
       });
-      if (data.layers && window.EdgebenchOps) window.EdgebenchOps.compare(data.layers);
+      if (data.layers && window.EdgebenchOps) {
+        charts.push.apply(charts, window.EdgebenchOps.compare(data.layers));
+      }
     }
     document.body.dataset.chartsDrawn = "yes";
   }
