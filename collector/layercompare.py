@@ -103,8 +103,10 @@ def _magnitude(departure: float | None) -> float | None:
     return abs(math.log(departure)) if departure and departure > 0 else None
 
 
-def _row(cells: list[dict[str, Any] | None], base: int, model_ratios: list) -> dict[str, Any]:
-    """One op across the runs (a run that skipped the op has None there)."""
+def _row(
+    cells: list[dict[str, Any] | None], base: int, model_ratios: list[float | None]
+) -> dict[str, Any]:
+    """Return one op across the runs (a run that skipped the op has None there)."""
     p50 = [c["p50_ms"] if c else None for c in cells]
     ref = p50[base]
     ratios = [v / ref if v is not None and ref else None for v in p50]
