@@ -132,7 +132,7 @@ class AgentConfig(msgspec.Struct, frozen=True):
         return errors
 
     def _collector_errors(self) -> list[str]:
-        """Problems with the model-store settings: an http(s) URL and a readable token file."""
+        """Return problems with the model-store settings (URL, token file)."""
         errors = []
         if (self.collector_url is None) != (self.collector_token_file is None):
             errors.append("collector_url and collector_token_file must be given together")
