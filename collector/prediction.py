@@ -219,8 +219,9 @@ def predicted_columns(session: Session, table: dict[str, Any]) -> dict[str, Any]
     ops = model_ops(session, sha256 or name)
     if ops is None:
         return unavailable(f"no stored op list of {name or sha256}: {PROFILE_HINT}")
-    row = session.get(Run, base["id"])
-    setting = Setting(row.backend, row.threads, row.xnnpack)
+    # Only the setting's columns: the row's result document (every latency) is not needed.
+    stmt = sa.select(Run.backend, Run.threads, Run.xnnpack).where(Run.run_id == base["id"])
+    setting = Setting(*session.execute(stmt).one())
     base_p50 = base["values"]["latency_p50_ms"]
     out: list[dict[str, Any]] = []
     skipped = []

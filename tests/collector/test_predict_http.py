@@ -62,6 +62,14 @@ def at_threads(doc: dict[str, Any], threads: int) -> dict[str, Any]:
     return doc
 
 
+def without_type(doc: dict[str, Any], run_id: str, kind: str) -> dict[str, Any]:
+    """Return ``doc`` as run ``run_id`` of a model that has no ``kind`` op (they are convs)."""
+    doc = renamed(doc, run_id, "no_dw_model", "4" * 64)
+    for op in doc["op_profile"]["ops"]:
+        op["op"] = "CONV_2D" if op["op"] == kind else op["op"]
+    return doc
+
+
 def with_new_op(doc: dict[str, Any], run_id: str) -> dict[str, Any]:
     """Return ``doc`` as run ``run_id`` of a model whose first op is of type ``NEW_OP``."""
     doc = renamed(doc, run_id, "new_op_model", "2" * 64)
@@ -84,6 +92,8 @@ def site(mosquitto, db_url, make_config, start_ingest, profiled_result) -> Any:
             at_threads(scaled(other, "b4", 0.7, {}), 2),
         ],
         "pi-c": [without_profile(other, "c1")],
+        # Profiles that never had a depthwise convolution: they cannot predict the model.
+        "pi-d": [without_type(profiled_result, "d1", "DEPTHWISE_CONV_2D")],
     }
     service = start_ingest(make_config(mosquitto.url))
     for device, results in docs.items():
@@ -91,7 +101,7 @@ def site(mosquitto, db_url, make_config, start_ingest, profiled_result) -> Any:
         pub.publish([message(doc, device, seq) for seq, doc in enumerate(results)])
         pub.wait_acked()
         pub.close()
-    wait_until(lambda: service.health()["accepted"] >= 6, 30, "six results stored")
+    wait_until(lambda: service.health()["accepted"] >= 7, 30, "seven results stored")
     token = add_account(db_url, "viewer")
     stored = {doc["run_id"]: doc for results in docs.values() for doc in results}
     with serve(create_app(web_config(db_url, AUTO_UPGRADE=False)), token) as server:
@@ -169,6 +179,7 @@ def test_predict_equals_model_predict_on_the_model_file(
         (f"model={MODEL}&device=pi-c", 404, "device 'pi-c' has no per-op profiles"),
         ("model=never_seen&device=pi-b", 404, "no stored op list of model 'never_seen'"),
         ("model=new_op_model&device=pi-b", 422, f"have no {NEW_OP} op"),
+        (f"model={MODEL}&device=pi-d", 422, "have no DEPTHWISE_CONV_2D op: cannot predict"),
         (f"model={MODEL}&device=pi-b&threads=8", 404, "at 8 thread(s) (it has: litert, 1 "),
         (f"model={MODEL}&device=pi-b&backend=tflite", 404, "at backend tflite"),
         (f"model={MODEL}", 400, "'model' (sha256 or name) and 'device' are required"),
@@ -190,8 +201,11 @@ def test_compare_adds_predicted_columns_on_request(site) -> None:
 
     _, table = get(server, "/api/compare?runs=a&predict=1")
     predictions = table["predictions"]
-    assert predictions["available"] and predictions["skipped"] == []
-    # pi-b has profiles and no run of the model; pi-a ran it; pi-c has no profiles.
+    assert predictions["available"]
+    # pi-b has profiles and no run of the model; pi-a ran it; pi-c has no profiles; pi-d's
+    # profiles have no depthwise convolution, so it is listed as skipped, with the reason.
+    [skipped] = predictions["skipped"]
+    assert skipped.startswith("pi-d: ") and "DEPTHWISE_CONV_2D" in skipped
     [column] = predictions["columns"]
     assert column["predicted"] is True and column["device_id"] == "pi-b"
     _, direct = get(server, f"/api/predict?model={MODEL}&device=pi-b")
