@@ -27,6 +27,8 @@ from edgebench.shared.latency_model import predict as predict_ops
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from edgebench.shared.op_profile import OpProfile
+
 # The newest profiles of one setting a fit uses: enough for every op type many times
 # over, and a bound on what one request reads.
 MAX_PROFILES = 100
@@ -88,11 +90,13 @@ def choose_setting(
             if part
         )
         raise Missing(f"device {device_id!r} has no per-op profiles at {asked} (it has: {have})")
-    # Most profiles first; ties go to fewer threads, then the backend's name (stable).
+    # Most profiles first; ties go to fewer threads, the backend's name, XNNPACK on (stable).
     return min(fitting, key=lambda s: (-fitting[s], s.threads or 0, s.backend or "", not s.xnnpack))
 
 
-def device_profiles(session: Session, device_id: str, setting: Setting) -> list[tuple[str, Any]]:
+def device_profiles(
+    session: Session, device_id: str, setting: Setting
+) -> list[tuple[str, OpProfile]]:
     """Return ``(run_id, OpProfile)`` of the device's newest profiled runs of ``setting``."""
     stmt = (
         sa.select(Run.run_id, Run.result["op_profile"].label("profile"))
@@ -110,7 +114,7 @@ def device_profiles(session: Session, device_id: str, setting: Setting) -> list[
 
 
 def estimate(
-    profiles: list[tuple[str, Any]], ops: ModelOps, device_id: str, setting: Setting
+    profiles: list[tuple[str, OpProfile]], ops: ModelOps, device_id: str, setting: Setting
 ) -> dict[str, Any]:
     """Fit the cost model on ``profiles`` and predict the model's p50, as ``model predict``."""
     cost: CostModel = fit([p for _, p in profiles])
