@@ -4,7 +4,8 @@ A comparison has *columns* (one per run, or one per group with the median of its
 and *rows* (one per metric). Each row marks its best value (lowest latency, highest
 throughput, ...) and gives every column's ratio to the baseline column; ``verdicts`` adds
 the intervals, the tests against the baseline and the overall row; ``layercompare`` the
-per-layer comparison of profiled runs of one model (``layers``). The same
+per-layer comparison of profiled runs of one model (``layers``); ``prediction``, on request,
+predicted p50 columns of other devices (``predictions``, each ``predicted: true``). The same
 structure feeds the compare page, ``/api/compare`` and its CSV export.
 """
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from edgebench.collector import layercompare, listing, verdicts
+from edgebench.collector import layercompare, listing, prediction, verdicts
 from edgebench.collector.models import Device, Run
 from edgebench.collector.runfilter import BadQuery, RunFilter
 
@@ -102,8 +103,14 @@ def compare_runs(
     run_ids: list[str],
     baseline: str | None,
     threshold_pct: float = verdicts.sig.THRESHOLD_PCT,
+    *,
+    predict: bool = False,
 ) -> dict[str, Any]:
-    """Compare the given runs (in the given order); KeyError lists unknown run ids."""
+    """Compare the given runs (in the given order); KeyError lists unknown run ids.
+
+    ``predict`` adds predicted columns (``prediction.predicted_columns``): one fit per
+    device with profiles, so only on request.
+    """
     run_ids = list(dict.fromkeys(run_ids))
     if not run_ids:
         raise BadQuery("query parameter 'runs' must name at least one run (runs=a,b,c)")
@@ -123,6 +130,7 @@ def compare_runs(
                 "label": f"{run['device_id']} · {run['model_name'] or '?'} · {run['threads']}t",
                 "run_ids": [run_id],
                 "n": 1,
+                "predicted": False,
                 **{k: run.get(k) for k in ("device_id", "board", "model_name", "threads")},
                 **{k: run.get(k) for k in ("backend", "verdict", "energy_measured", "status")},
                 "values": _values(run),
@@ -130,6 +138,7 @@ def compare_runs(
         )
     table = _table("runs", columns, baseline)
     table["layers"] = layercompare.compare_layers(session, run_ids, table["baseline"])
+    table["predictions"] = prediction.predicted_columns(session, table) if predict else None
     return verdicts.annotate(session, table, threshold_pct)
 
 
@@ -139,6 +148,8 @@ def compare_groups(
     group_by: list[str],
     baseline: str | None,
     threshold_pct: float = verdicts.sig.THRESHOLD_PCT,
+    *,
+    predict: bool = False,
 ) -> dict[str, Any]:
     """Compare groups of finished runs matching ``flt``: the median of each metric per group."""
     unknown = [g for g in group_by if g not in GROUP_KEYS]
@@ -162,6 +173,7 @@ def compare_groups(
             "label": " · ".join(str(v) for v in key),
             "run_ids": [r["run_id"] for r in members],
             "n": len(members),
+            "predicted": False,
             "values": {m.key: _median([v[m.key] for v in values]) for m in METRICS},
         }
         column |= {GROUP_KEYS[g]: v for g, v in zip(group_by, key, strict=True)}
@@ -171,6 +183,11 @@ def compare_groups(
     table["group_by"] = group_by
     table["layers"] = layercompare.unavailable(
         "a per-layer comparison compares single runs (runs=a,b), not groups"
+    )
+    table["predictions"] = (
+        prediction.unavailable("predicted columns extend comparisons of runs (runs=a,b)")
+        if predict
+        else None
     )
     return verdicts.annotate(session, table, threshold_pct)
 

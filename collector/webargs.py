@@ -71,17 +71,27 @@ def threshold_arg(args: Any) -> float:
     return value
 
 
+def predict_arg(args: Any) -> bool:
+    """Read ``predict`` (``1``: add predicted columns to a comparison; ``0`` or empty: not)."""
+    raw = (args.get("predict") or "").strip()
+    if raw not in ("", "0", "1"):
+        raise BadQuery("query parameter 'predict' must be 0 or 1")
+    return raw == "1"
+
+
 def comparison_from_args(args: Any) -> dict[str, Any]:
     """Build the comparison a request's parameters ask for (404 for an unknown run)."""
     run_ids = split_list(args.get("runs")) + [r for r in args.getlist("run") if r.strip()]
     group = split_list(args.get("group"))
     baseline = (args.get("baseline") or "").strip() or None
     threshold = threshold_arg(args)
+    predict = predict_arg(args)
     session = get_session()
     if group:
-        return compare.compare_groups(session, parse_run_filter(args), group, baseline, threshold)
+        flt = parse_run_filter(args)
+        return compare.compare_groups(session, flt, group, baseline, threshold, predict=predict)
     try:
-        return compare.compare_runs(session, run_ids, baseline, threshold)
+        return compare.compare_runs(session, run_ids, baseline, threshold, predict=predict)
     except KeyError as exc:
         abort(404, f"no run {exc.args[0]}")
 

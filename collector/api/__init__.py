@@ -16,5 +16,6 @@ from edgebench.collector.api import (  # noqa: E402, F401
     fleet,
     frontier,
     openapi,
+    predict,
     routes,
 )

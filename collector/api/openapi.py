@@ -75,7 +75,18 @@ COMPARE_PARAMS = [
         {"type": "number", "minimum": 0, "maximum": 50, "default": 3},
         "Practical threshold in percent: smaller differences are never called significant.",
     ),
+    _param("predict", {"enum": ["0", "1"]}, "1: add predicted p50 columns of other devices."),
     *RUN_FILTERS[:10],
+]
+PREDICT_PARAMS = [
+    {**_param("model", {"type": "string"}, "Model sha256 or name."), "required": True},
+    {**_param("device", {"type": "string"}, "Device id."), "required": True},
+    _param(
+        "threads",
+        {"type": "integer", "minimum": 1, "maximum": MAX_THREADS},
+        "Threads of the profiles to fit on (default: the device's most common).",
+    ),
+    _param("backend", {"type": "string"}, "Backend of the profiles (default: most common)."),
 ]
 FRONTIER_PARAMS = [
     _param("device", {"type": "string"}, "Device id; without it, the best model per board."),
@@ -97,6 +108,7 @@ ERRORS = {
     401: "No valid token or login",
     403: "The token's scope or the user's role is too low",
     404: "Not found",
+    422: "Cannot predict: op types the profiles never saw",
 }
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -247,6 +259,14 @@ def document() -> dict[str, Any]:
             _json({"oneOf": [ref("Frontier"), ref("FrontierBoards")]}, "Frontier"),
             400,
             404,
+        ),
+        "/predict": _op(
+            "Predicted p50 of a model on a device, from the device's stored per-op profiles",
+            PREDICT_PARAMS,
+            _json(ref("Prediction"), "Prediction"),
+            400,
+            404,
+            422,
         ),
         "/rejected": _op(
             "Recently rejected messages",

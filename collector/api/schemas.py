@@ -99,6 +99,7 @@ COLUMN = {
     "label": {"type": "string"},
     "run_ids": {"type": "array", "items": {"type": "string"}},
     "n": {"type": "integer"},
+    "predicted": {"const": False},
     "values": {"type": "object", "additionalProperties": NUM},
 }
 NUMS = {"type": "array", "items": NUM}
@@ -121,6 +122,57 @@ LAYERS = {
     "if": {"properties": {"available": {"const": True}}},
     "then": {"required": sorted(LAYER_TABLE)},
 }
+# Predicted columns of a runs comparison (collector/prediction.py), asked for with predict=1.
+PREDICTED_COLUMN = obj(
+    {
+        "id": {"type": "string"},
+        "label": {"type": "string"},
+        "predicted": {"const": True},
+        "device_id": {"type": "string"},
+        "board": STR,
+        "threads": INT,
+        "latency_p50_ms": {"type": "number"},
+        "ratio": NUM,
+        "profiles": {"type": "array", "items": {"type": "string"}},
+        "profile_count": {"type": "integer"},
+    }
+)
+PREDICTIONS = {
+    "oneOf": [
+        {"type": "null"},
+        obj(
+            {
+                "available": {"type": "boolean"},
+                "reason": STR,
+                "columns": {"type": "array", "items": PREDICTED_COLUMN},
+                "skipped": {"type": "array", "items": {"type": "string"}},
+            }
+        ),
+    ]
+}
+# ``/api/predict`` (collector/prediction.py): the fields ``edgebench model predict --json``
+# prints, for a device's stored profiles.
+PREDICTION = obj(
+    {
+        "prediction": {"const": True},
+        "model": STR,
+        "sha256": STR,
+        "device_id": {"type": "string"},
+        "predicted_p50_ms": {"type": "number"},
+        "sum_ops_ms": {"type": "number"},
+        "whole_over_sum": {"type": "number"},
+        "by_type_ms": {"type": "object", "additionalProperties": {"type": "number"}},
+        "per_op_ms": {"type": "array", "items": {"type": "number"}},
+        "profiles": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "profile_count": {"type": "integer", "minimum": 1},
+        "backend": STR,
+        "threads": INT,
+        "xnnpack": BOOL,
+        "op_source": obj({"kind": {"type": "string"}}),
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+    extra=False,
+)
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -194,6 +246,7 @@ SCHEMAS: dict[str, Any] = {
                 | TESTED_ROW
             ),
             "layers": LAYERS,
+            "predictions": PREDICTIONS,
             "significance": obj(
                 {
                     "threshold_pct": {"type": "number"},
@@ -207,6 +260,8 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+
+SCHEMAS["Prediction"] = PREDICTION
 
 
 # One audit log entry (``collector.audit.event_dict``).

@@ -16,7 +16,9 @@ import urllib.request
 import jsonschema
 import pytest
 
-from tests.collector.dashboard.conftest import Server
+from tests.collector.dashboard.conftest import Fleet, Server
+from tests.collector.helpers import wait_until
+from tests.collector.opdata import PROFILED_MODEL, message, renamed
 
 RUN = "pi4-lab-01-mobilenet_v1-4t-1-0"
 EXAMPLES = {"device_id": "pi5-lab-01", "run_id": RUN}
@@ -25,6 +27,8 @@ QUERIES = {
     "/compare.csv": "?group=device,threads&threads=4",
     "/runs": "?verdict=VALID&limit=5&sort=throughput_ips",
     "/events": "?max_s=1",
+    # Device ``api-ops`` has a profile of another model (profiled_box), so this predicts.
+    "/predict": f"?model={PROFILED_MODEL.removesuffix('.tflite')}&device=api-ops",
 }
 
 
@@ -46,6 +50,22 @@ def spec(server: Server) -> dict:
     return document
 
 
+@pytest.fixture(scope="module")
+def profiled_box(fleet: Fleet, profiled_result: dict) -> None:
+    """Publish a real profiled run, and one of another model on ``api-ops`` to predict from."""
+    docs = [
+        ("api-model", profiled_result | {"run_id": "api-model-run"}),
+        ("api-ops", renamed(profiled_result, "api-ops-run", "other_model", "1" * 64)),
+    ]
+    for device, doc in docs:
+        fleet.publish(device, [message(doc, device)])
+    sql = (
+        "SELECT count(*) FROM runs WHERE result IS NOT NULL"
+        " AND run_id IN ('api-model-run', 'api-ops-run')"
+    )
+    wait_until(lambda: fleet.count(sql) == 2, 60, "the profiled runs stored")
+
+
 def validator(spec: dict, schema: dict) -> jsonschema.Draft202012Validator:
     # The schema is embedded in a root that holds the components, so "#/components/..." resolves.
     root = {**schema, "components": spec["components"]}
@@ -62,7 +82,9 @@ def test_every_api_route_is_documented(server: Server, spec: dict) -> None:
     assert routes == set(spec["paths"])
 
 
-def test_every_path_answers_and_matches_its_schema(server: Server, spec: dict) -> None:
+def test_every_path_answers_and_matches_its_schema(
+    server: Server, spec: dict, profiled_box: None
+) -> None:
     base = spec["servers"][0]["url"]
     for path, item in spec["paths"].items():
         ok = item["get"]["responses"]["200"]["content"]
