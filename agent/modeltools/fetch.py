@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgebench.agent.modeltools.catalog import CatalogEntry, generated_equivalent, models_dir
-from edgebench.agent.modeltools.flatbuf import TFLITE_IDENTIFIER
 from edgebench.agent.modeltools.modelfile import load_model
 from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.tflite.flatbuf import TFLITE_IDENTIFIER
 from edgebench.shared.version import __version__
 
 CHUNK_BYTES = 64 * 1024
