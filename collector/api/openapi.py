@@ -8,7 +8,9 @@ Security: scripts send ``Authorization: Bearer TOKEN`` (``bearerAuth``), the bro
 session cookie (``cookieAuth``; state-changing calls then need a CSRF token). Each
 operation names the scope it needs in ``x-required-scope``: ``read`` (any token or
 login), ``operate`` (a token with operate scope of an operator or admin), ``admin`` (a
-token or login of an admin); ``tests/collector/auth`` checks these against the views.
+token or login of an admin; a change also needs operate scope); ``tests/collector/auth``
+checks these against the views. ``x-device-token: true`` marks the model store's reads,
+which a board's device token may also call (nothing else accepts one).
 """
 
 from __future__ import annotations
@@ -93,10 +95,12 @@ def _json(schema: dict[str, Any], text: str) -> dict[str, Any]:
 
 
 ERRORS = {
-    400: "Bad parameter",
+    400: "Bad parameter (an upload: why it is not a TFLite model)",
     401: "No valid token or login",
     403: "The token's scope or the user's role is too low",
     404: "Not found",
+    409: "In use (a campaign uses the model)",
+    413: "Larger than collector.max_model_mb",
 }
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -299,6 +303,7 @@ def document() -> dict[str, Any]:
             scope="admin",
         ),
         "/openapi.json": _op("This document", [], _json({"type": "object"}, "OpenAPI")),
+        **_model_paths(),
     }
     return {
         "openapi": "3.1.0",
@@ -307,6 +312,71 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
         "security": AUTHENTICATED,
+    }
+
+
+SHA256 = _param("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "Model sha256.", "path")
+# A board's device token (``edgebench collector token create --device``) may call these.
+DEVICE_TOKEN = {"x-device-token": True}
+
+
+def _model_paths() -> dict[str, Any]:
+    """Return the model store's paths (collector/api/models.py)."""
+    stored = _json(ref("StoredModel"), "Stored model")
+    upload = _operation("Upload a .tflite model (audited)", [], stored, (400, 413), "operate")
+    upload["responses"] = {"201": _json(ref("StoredModel"), "Stored")} | upload["responses"]
+    upload["responses"]["200"] = _json(ref("StoredModel"), "The same bytes, already stored")
+    upload["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": obj(
+                    {"file": {"type": "string", "format": "binary"}, "name": {"type": "string"}}
+                )
+                | {"required": ["file"]}
+            }
+        },
+    }
+    listed = _op(
+        "Uploaded models and the generated models every board can build",
+        [],
+        _json(
+            _list("StoredModel", total={"type": "integer"})
+            | {
+                "properties": {
+                    "items": {"type": "array", "items": ref("StoredModel")},
+                    "total": {"type": "integer"},
+                    "generated": {"type": "array", "items": ref("GeneratedModel")},
+                },
+                "required": ["generated", "items", "total"],
+            },
+            "Models",
+        ),
+    )
+    listed["get"] |= DEVICE_TOKEN
+    deleted = obj({"sha256": {"type": "string"}, "deleted": {"const": True}})
+    one = _op("One stored model with its inspection", [SHA256], stored, 404)
+    one["get"] |= DEVICE_TOKEN
+    download = _op(
+        "The stored model's bytes",
+        [SHA256],
+        _text("application/octet-stream", "The .tflite file"),
+        404,
+    )
+    download["get"] |= DEVICE_TOKEN
+    return {
+        "/models": listed | {"post": upload},
+        "/models/{sha256}": one
+        | {
+            "delete": _operation(
+                "Delete a stored model and its file (audited)",
+                [SHA256],
+                _json(deleted, "Deleted"),
+                (404, 409),
+                "admin",
+            )
+        },
+        "/models/{sha256}/file": download,
     }
 
 
