@@ -27,7 +27,10 @@ def test_device_token_lifecycle_over_the_cli_and_http(db_url: str, tmp_path: Pat
         assert board.get("/api/models").status == 401
     assert "revoked" in run(db_url, "token", "list")[1]
     code, out = run(db_url, "audit")
-    assert [line.split()[3] for line in out.splitlines()] == ["token.create", "token.revoke"]
+    lines = out.splitlines()
+    assert [line.split()[3] for line in lines] == ["token.create", "GET", "token.revoke"]
+    # The refused read is recorded against the device's token.
+    assert "denied" in lines[1] and f"device token {prefix} (pi-lab-01)" in lines[1]
 
 
 def test_device_token_bad_input_is_one_line(db_url: str) -> None:
