@@ -4,8 +4,9 @@ The command's ``options`` object uses ``RunOptions`` field names (``threads``, `
 ``warmup_runs``, ``min_secs``, ``max_secs``, ``rate_hz``, ``seed``, ``xnnpack``,
 ``backend``, ``sample_hz``). msgspec converts it against ``RunOptions``' own field types,
 the same way messages are checked. Anything unknown or of the wrong type is refused with
-one line, which the daemon reports as ``run_failed``. A command never names a file: the
-options that read files on the board (``images``, ``labels``, ``expected``) are refused.
+one line, which the daemon reports as ``run_failed``; an expired command's line starts
+with ``expired:``. A command never names a file: the options that read files on the board
+(``images``, ``labels``, ``expected``) are refused.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def run_options_from_command(cmd: CommandMessage, now: float | None = None) -> A
         raise EdgebenchError(f"unknown command {cmd.command!r}")
     now = time.time() if now is None else now
     if cmd.expires_at is not None and cmd.expires_at < now:
+        # "expired:" first: the collector tells an expired job from a failed one by it.
         raise EdgebenchError(
-            f"command {cmd.message_id} expired {now - cmd.expires_at:.0f} s ago; not running it"
+            f"expired: command {cmd.message_id} expired {now - cmd.expires_at:.0f} s ago; "
+            "not running it"
         )
     names = {f.name for f in dataclasses.fields(RunOptions)} - FILE_OPTIONS
     for key in cmd.options:
