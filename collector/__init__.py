@@ -29,8 +29,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     counters /healthz and /metrics report), ``PUBLIC_READ`` and ``PUBLIC_METRICS``
     (anonymous reading), ``SESSION_HOURS`` (browser login lifetime from last use),
     ``SECRET_KEY`` or ``SECRET_KEY_FILE`` (session signing key; default
-    ``<instance>/secret_key``). A trusted reverse proxy is the web server's business
-    (``collector/webserver.py``), not the app's.
+    ``<instance>/secret_key``), ``MAX_MODEL_MB`` and ``MODEL_DIR`` (the model store's
+    upload limit and folder; default ``<instance>/models``). A trusted reverse proxy is
+    the web server's business (``collector/webserver.py``), not the app's.
     """
     from flask import Flask
 
@@ -48,6 +49,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_HOURS=12.0,
         SECRET_KEY=None,
         SECRET_KEY_FILE=None,
+        MAX_MODEL_MB=64.0,
+        MODEL_DIR=None,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -61,9 +64,28 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # database the folder may be unwritable (a root-owned venv) and is not needed.
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    _configure_model_store(app)
     db.init_app(app)
     _register(app)
     return app
+
+
+def _configure_model_store(app: Flask) -> None:
+    """Resolve the model store's folder and cap request bodies at the upload limit.
+
+    Werkzeug refuses (413) a body whose Content-Length is over MAX_CONTENT_LENGTH before
+    reading it, and stops a chunked one as soon as it passes; the slack is the multipart
+    envelope around the file, whose own size ``webargs.uploaded_model`` checks exactly.
+    """
+    from edgebench.collector.modelstore import UPLOAD_SLACK_BYTES, limit_bytes
+
+    if not app.config["MODEL_DIR"]:
+        app.config["MODEL_DIR"] = Path(app.instance_path) / "models"
+    app.config["MODEL_DIR"] = Path(app.config["MODEL_DIR"])
+    if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default: no limit
+        app.config["MAX_CONTENT_LENGTH"] = (
+            limit_bytes(app.config["MAX_MODEL_MB"]) + UPLOAD_SLACK_BYTES
+        )
 
 
 def _register(app: Flask) -> None:

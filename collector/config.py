@@ -16,6 +16,9 @@ from edgebench.shared.topics import valid_group
 MAX_INGEST_WORKERS = 64
 DEFAULT_SHARED_GROUP = "edgebench-ingest"
 
+# The largest upload limit accepted: a TFLite flatbuffer cannot address more than 2 GiB.
+MAX_MODEL_MB = 2048.0
+
 
 class RetentionConfig(msgspec.Struct, frozen=True):
     """How long raw samples are kept before they are downsampled (collector/retention.py)."""
@@ -88,6 +91,11 @@ class CollectorConfig(msgspec.Struct, frozen=True):
     # Address of a reverse proxy whose X-Forwarded-Proto/-For/-Host headers are believed
     # (TLS terminated there; the client's address for the audit log and rate limits).
     trusted_proxy: str = ""
+    # The model store: the largest .tflite an operator may upload (refused with 413 while
+    # it streams in), and the folder of its files; empty means `models` in the instance
+    # folder.
+    max_model_mb: float = 64.0
+    model_dir: Path | None = None
     mqtt: MqttConfig = msgspec.field(
         default_factory=lambda: MqttConfig(client_id="edgebench-collector")
     )
@@ -114,6 +122,8 @@ class CollectorConfig(msgspec.Struct, frozen=True):
             )
         if self.batch_size < 1:
             errors.append("batch_size: must be at least 1")
+        if not 0 < self.max_model_mb <= MAX_MODEL_MB:
+            errors.append(f"max_model_mb: {self.max_model_mb} is outside 0-{MAX_MODEL_MB}")
         if not 1 <= self.ingest_workers <= MAX_INGEST_WORKERS:
             errors.append(
                 f"ingest_workers: {self.ingest_workers} is outside 1-{MAX_INGEST_WORKERS}"

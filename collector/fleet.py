@@ -1,7 +1,8 @@
 """``edgebench fleet``: a fleet of one on this machine — broker, collector and an agent.
 
 Makes sure the dashboard has a login (``collector/fleetlogin.py``: an ``admin`` with a
-random password, printed once and again with ``--show-login``), starts ingest (with the
+random password, printed once and again with ``--show-login``) and its agent a device
+token for the model store (``collector/fleetdevice.py``), starts ingest (with the
 embedded broker unless a broker URL is configured) and the web server in this process,
 runs ``edgebench agent run --broker URL`` as a child process (the real agent, publishing
 through its outbox), waits until the collector has stored the run's result, prints the
@@ -11,6 +12,7 @@ dashboard URL and the stored summary, then serves until Ctrl-C (or exits with ``
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from typing import Any
 
 import click
 
-from edgebench.collector import fleetlogin
+from edgebench.collector import fleetdevice, fleetlogin
 from edgebench.collector.cli import (
     _serve_until_signal,
     dashboard_url,
@@ -35,14 +37,18 @@ from edgebench.shared.errors import EdgebenchError
 RESULT_WAIT_S = 60.0
 
 
+def edgebench_argv() -> list[str]:
+    """Return the argv that starts this installation's ``edgebench`` command."""
+    exe = Path(sys.executable).parent / "edgebench"
+    return [str(exe)] if exe.exists() else [sys.executable, "-c", _MAIN, "edgebench"]
+
+
 def agent_command(
     model: str | None, broker_url: str, json_path: Path, extra: list[str]
 ) -> list[str]:
     """Return the argv that runs one benchmark with the real agent CLI."""
-    exe = Path(sys.executable).parent / "edgebench"
-    base = [str(exe)] if exe.exists() else [sys.executable, "-c", _MAIN, "edgebench"]
     args = ["agent", "run", "--broker", broker_url, "--json", str(json_path), "--quiet"]
-    return [*base, *args, *extra, *([model] if model else [])]
+    return [*edgebench_argv(), *args, *extra, *([model] if model else [])]
 
 
 _MAIN = "import sys; from edgebench.shared.cli import main; sys.argv[0] = 'edgebench'; main()"
@@ -124,6 +130,11 @@ def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
         click.echo(fleetlogin.format_login(fleetlogin.read_login(login_file), url))
         return
     created = fleetlogin.ensure_admin(database_url(config), login_file)
+    token_file = login_file.with_name(fleetdevice.TOKEN_FILENAME)
+    device_id = fleetdevice.agent_device_id(edgebench_argv())
+    if fleetdevice.ensure_device_token(database_url(config), token_file, device_id):
+        click.echo(f"edgebench fleet: device token for {device_id} kept in {token_file}")
+    agent_env = fleetdevice.agent_environment(url, token_file)
     check_first_login(config)  # a host setting beyond loopback with a user: allowed
     # The embedded broker (no broker URL) listens on config.embedded_broker_port.
     service = start_ingest(config)
@@ -143,7 +154,7 @@ def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
                 "edgebench fleet: log in with your collector user"
                 " (`edgebench fleet --show-login` prints the login the fleet created)"
             )
-        run = _run_agent(service, model, list(opts["agent_args"]))
+        run = _run_agent(service, model, list(opts["agent_args"]), agent_env)
         click.echo(format_run(run))
         click.echo(f"edgebench fleet: stored in the collector; see {url}runs/{run.run_id}")
         if not opts["once"]:
@@ -155,15 +166,15 @@ def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
         service.stop()
 
 
-def _run_agent(service: Any, model: str | None, extra: list[str]) -> Any:
-    """Run the agent once as a child process and return the stored run row."""
+def _run_agent(service: Any, model: str | None, extra: list[str], env: dict[str, str]) -> Any:
+    """Run the agent once as a child process (``env`` added) and return the stored run row."""
     workdir = Path(tempfile.mkdtemp(prefix="edgebench-fleet-"))
     try:
         json_path = workdir / "result.json"
         argv = agent_command(model, service.broker_url, json_path, extra)
         shown = model or "(default workload)"
         click.echo(f"edgebench fleet: agent run {shown} --broker {service.broker_url}")
-        done = subprocess.run(argv, check=False)
+        done = subprocess.run(argv, check=False, env=os.environ | env)
         if done.returncode != 0 or not json_path.exists():
             raise EdgebenchError(f"the agent run failed (exit status {done.returncode})")
         run_id = json.loads(json_path.read_text())["run_id"]

@@ -2,7 +2,8 @@
 
 The fleet: devices, runs, samples (and their downsampled aggregates and summaries once
 retention has run), run events, rejected messages. The accounts: users,
-API tokens and the audit log.
+API tokens, device tokens and the audit log. The model store: uploaded models with their
+inspection (the bytes are files, ``collector/modelstore.py``).
 
 Timestamps are UTC epoch seconds stored as doubles (the Home Assistant recorder's choice):
 cheap to index, compare and ship to charts. Every table the ingest path writes has a
@@ -32,6 +33,8 @@ TABLE_API_TOKENS = "api_tokens"
 TABLE_AUDIT = "audit_events"
 TABLE_SAMPLE_AGGREGATES = "sample_aggregates"
 TABLE_SAMPLE_SUMMARIES = "sample_summaries"
+TABLE_STORED_MODELS = "stored_models"
+TABLE_DEVICE_TOKENS = "device_tokens"
 
 # Stable constraint names, so Alembic (and SQLite batch migrations) can refer to them.
 NAMING_CONVENTION = {
@@ -331,3 +334,50 @@ class AuditEvent(Base):
     def __repr__(self) -> str:
         """Return a short representation for debugging."""
         return f"AuditEvent({self.action!r}, actor={self.actor!r}, outcome={self.outcome!r})"
+
+
+class DeviceToken(Base):
+    """A board's credential for the model store: stored as the SHA-256 of its secret.
+
+    Not a user's token: it belongs to a device id, has no role, and opens only the model
+    store's reads (``collector/devicetokens.py``, ``auth/access.py``).
+    """
+
+    __tablename__ = TABLE_DEVICE_TOKENS
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    # No foreign key: a token is made before the board has ever connected.
+    device_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    # "ebd_" + 8 characters, in clear: names the token in lists and the audit log.
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[float] = mapped_column(sa.Double)
+    revoked_at: Mapped[float | None] = mapped_column(sa.Double)
+    last_used_at: Mapped[float | None] = mapped_column(sa.Double)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"DeviceToken({self.prefix!r}, device={self.device_id!r})"
+
+
+class StoredModel(Base):
+    """A model uploaded to the collector, named by the sha256 of its bytes.
+
+    The bytes are ``models/<sha256>.tflite`` in the store's folder; ``inspection`` is the
+    shared inspector's summary (ops histogram, inputs, outputs, MACs, parameters).
+    """
+
+    __tablename__ = TABLE_STORED_MODELS
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # The uploader's name for it: untrusted text, shown escaped, never used as a path.
+    name: Mapped[str] = mapped_column(sa.String(255))
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    inspection: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Who uploaded it, as the audit log names them.
+    uploaded_by: Mapped[str] = mapped_column(sa.String(160))
+    uploaded_at: Mapped[float] = mapped_column(sa.Double, index=True)
+
+    def __repr__(self) -> str:
+        """Return a short representation for debugging."""
+        return f"StoredModel({self.sha256[:12]!r}, name={self.name!r})"

@@ -1,4 +1,4 @@
-"""``edgebench collector user|token|audit``: manage accounts and API tokens, read the audit log.
+"""``edgebench collector user|token|audit``: manage accounts and tokens, read the audit log.
 
 Passwords come from a prompt (typed twice) or, when stdin is not a terminal, from its
 first line; never from an argument, which other users could read in the process list and
@@ -162,15 +162,30 @@ def token_group() -> None:
 
 
 @token_group.command("create")
-@click.option("--user", "user_name", required=True, help="Whose token it is.")
-@click.option("--scope", type=click.Choice(SCOPES), required=True, help="What it may do.")
-@click.option("--expires", type=float, help="Days until it expires [default: never].")
+@click.option("--user", "user_name", help="Whose token it is (a person's or a script's).")
+@click.option("--device", "device_id", help="A board's token: reads only the model store.")
+@click.option("--scope", type=click.Choice(SCOPES), help="What a user's token may do.")
+@click.option("--expires", type=float, help="Days until a user's token expires [default: never].")
 @_db_option
 @click.pass_context
-def token_create(
-    ctx: click.Context, user_name: str, scope: str, expires: float | None, db: str | None
+def token_create(  # noqa: PLR0917 - click passes every option
+    ctx: click.Context,
+    user_name: str | None,
+    device_id: str | None,
+    scope: str | None,
+    expires: float | None,
+    db: str | None,
 ) -> None:
-    """Create a token and print it (once: only its hash is stored)."""
+    """Create a token for --user (with --scope) or --device and print it (once)."""
+    if (user_name is None) == (device_id is None):
+        raise click.UsageError("give --user NAME --scope SCOPE, or --device DEVICE_ID")
+    if device_id is not None:
+        if scope is not None or expires is not None:
+            raise click.UsageError("a device token has no --scope or --expires (revoke it)")
+        _create_device_token(ctx, device_id, db)
+        return
+    if scope is None:
+        raise click.UsageError("a user's token needs --scope (read or operate)")
     from edgebench.collector.tokens import create_token
 
     with account_session(ctx, db) as session:
@@ -180,11 +195,26 @@ def token_create(
     click.echo(f"token {token.prefix} for {user_name!r} ({scope}); shown once", err=True)
 
 
+def _create_device_token(ctx: click.Context, device_id: str, db: str | None) -> None:
+    """Create a board's model-store token and print it (once)."""
+    from edgebench.collector.devicetokens import create_device_token
+
+    with account_session(ctx, db) as session:
+        text, token = create_device_token(session, device_id)
+        _audit(session, "token.create", token.prefix, device=device_id, scope="device")
+    click.echo(text)
+    click.echo(
+        f"token {token.prefix} for device {device_id!r} (model store downloads); shown once",
+        err=True,
+    )
+
+
 @token_group.command("list")
 @_db_option
 @click.pass_context
 def token_list(ctx: click.Context, db: str | None) -> None:
-    """List tokens: prefix, user, scope, state, expiry and last use (never the secret)."""
+    """List tokens: prefix, owner, scope, state, expiry and last use (never the secret)."""
+    from edgebench.collector.devicetokens import list_device_tokens
     from edgebench.collector.tokens import list_tokens, token_state
 
     def day(ts: float | None) -> str:
@@ -197,7 +227,14 @@ def token_list(ctx: click.Context, db: str | None) -> None:
                 f"{token.prefix:<13} {user:<20} {token.scope:<8} {token_state(token):<8}"
                 f" expires {day(token.expires_at)}  last used {day(token.last_used_at)}"
             )
-        if not rows:
+        devices = list_device_tokens(session)
+        for device in devices:
+            state = "revoked" if device.revoked_at is not None else "active"
+            click.echo(
+                f"{device.prefix:<13} {'device ' + device.device_id:<20} {'device':<8}"
+                f" {state:<8} expires -  last used {day(device.last_used_at)}"
+            )
+        if not rows and not devices:
             click.echo("no tokens; create one with `edgebench collector token create`")
 
 
@@ -206,11 +243,15 @@ def token_list(ctx: click.Context, db: str | None) -> None:
 @_db_option
 @click.pass_context
 def token_revoke(ctx: click.Context, prefix: str, db: str | None) -> None:
-    """Revoke a token by its prefix (ebt_xxxxxxxx)."""
+    """Revoke a token by its prefix (ebt_xxxxxxxx, or ebd_xxxxxxxx for a device's)."""
+    from edgebench.collector.devicetokens import is_device_token, revoke_device_token
     from edgebench.collector.tokens import revoke_token
 
     with account_session(ctx, db) as session:
-        revoke_token(session, prefix)
+        if is_device_token(prefix):
+            revoke_device_token(session, prefix)
+        else:
+            revoke_token(session, prefix)
         _audit(session, "token.revoke", prefix)
     click.echo(f"token {prefix} revoked")
 

@@ -14,6 +14,7 @@ from flask import Response, abort, request
 
 from edgebench.collector import compare, listing
 from edgebench.collector.db import get_session
+from edgebench.collector.modelstore import ModelTooLarge, read_limited, too_large_message
 from edgebench.collector.runfilter import BadQuery, int_param, parse_run_filter
 from edgebench.collector.significance import THRESHOLD_PCT
 
@@ -130,3 +131,23 @@ def frontier_args() -> dict[str, Any]:
         if budget is None or not 0 < budget < 1e9:
             raise BadQuery("query parameter 'budget' must be a positive number (ms, or mJ)")
     return {"metric": metric, "budget": budget}
+
+
+def uploaded_model(max_model_mb: float) -> tuple[bytes, str | None]:
+    """Read a model upload (multipart ``file``, optional ``name``): its bytes and name.
+
+    Raises ModelTooLarge past ``max_model_mb`` (the body's Content-Length is checked
+    before it is read, the file's own size while it is read) and BadQuery without a file.
+    The name defaults to the uploaded file's name; either is untrusted text.
+    """
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    try:
+        upload = request.files.get("file")
+        name = (request.form.get("name") or "").strip()
+    except RequestEntityTooLarge:
+        raise ModelTooLarge(too_large_message(max_model_mb)) from None
+    if upload is None:
+        raise BadQuery("file: send the model as the multipart/form-data field 'file'")
+    data = read_limited(upload.stream, max_model_mb)
+    return data, name or upload.filename

@@ -64,6 +64,8 @@ def app_settings(config: CollectorConfig, service: IngestService | None) -> dict
         "PUBLIC_METRICS": config.public_metrics,
         "SESSION_HOURS": config.session_hours,
         "SECRET_KEY_FILE": config.secret_key_file,
+        "MAX_MODEL_MB": config.max_model_mb,
+        "MODEL_DIR": config.model_dir,
     }
 
 

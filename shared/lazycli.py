@@ -28,7 +28,8 @@ _EXTRA_FOR_MODULE = {
     "amqtt": "collector",
 }
 # What each top-level command needs, which decides the hint for a package two extras share
-# (paho): `edgebench collector serve` without paho needs the collector extra, not the agent's.
+# (paho, numpy, flatbuffers, tflite): `edgebench collector serve` without paho needs the
+# collector extra, not the agent's.
 _EXTRA_FOR_COMMAND = {
     "agent": "agent",
     "model": "agent",

@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import click
 
-from edgebench.agent.modeltools.inspect import ModelReport
 from edgebench.shared.result import TensorInfo
+from edgebench.shared.tflite.inspect import ModelReport
 
 
 @click.command()

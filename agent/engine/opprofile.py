@@ -20,13 +20,13 @@ import msgspec
 
 from edgebench.agent.engine.optimer import ProfileSettings, Timer, p50, time_bytes
 from edgebench.agent.engine.options import RunOptions
-from edgebench.agent.modeltools.flatbuf import parse_flatbuffer
 from edgebench.agent.modeltools.generator.builder import serialize
 from edgebench.agent.modeltools.modelfile import LoadedModel
 from edgebench.agent.modeltools.submodel import io_bytes, op_count, op_model, prefix_model
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.op_profile import CrossCheck, OpProfile, OpTiming, OpTypeSummary
 from edgebench.shared.result import RunResult
+from edgebench.shared.tflite.flatbuf import parse_flatbuffer
 from edgebench.shared.uncertainty import sequence_intervals
 
 __all__ = ["ProfileSettings", "attach_profile", "profile_model", "spearman", "time_bytes"]

@@ -21,8 +21,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from edgebench.agent.modeltools.flatbuf import TFLITE_IDENTIFIER
 from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.tflite.flatbuf import TFLITE_IDENTIFIER
 from edgebench.shared.version import __version__
 
 CHUNK_BYTES = 64 * 1024

@@ -1,24 +1,22 @@
 """A model file read once: checked, hashed, parsed and analysed from one read of its bytes.
 
 ``load_model(path)`` is the only place a ``.tflite`` file is opened for a run (and for
-``model inspect``): ``flatbuf.check_model_file`` reads it, the bytes are hashed in memory,
-parsed, analysed by ``inspect.analyse``, and kept, because the interpreter is built from
-the same bytes (``model_content``). So the sha256 in a result names exactly what ran, and
-a run reads the file once however many steps look at it.
+``model inspect``): ``shared.tflite.flatbuf.check_model_file`` reads it, and
+``shared.tflite.modelbytes.read_model_bytes`` (the inspector the collector checks uploads
+with) hashes the bytes in memory, parses and analyses them; the bytes are kept, because
+the interpreter is built from the same bytes (``model_content``). So the sha256 in a
+result names exactly what ran, and a run reads the file once however many steps look at it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgebench.agent.modeltools.flatbuf import check_model_file, parse_flatbuffer
-from edgebench.agent.modeltools.inspect import ModelReport, analyse
 from edgebench.shared.errors import EdgebenchError
-
-log = logging.getLogger(__name__)
+from edgebench.shared.tflite.flatbuf import check_model_file
+from edgebench.shared.tflite.inspect import ModelReport
+from edgebench.shared.tflite.modelbytes import read_model_bytes
 
 
 @dataclass(frozen=True)
@@ -57,14 +55,8 @@ def load_model(path: Path) -> LoadedModel:
     """
     path = Path(path)
     data = check_model_file(path)
-    model = parse_flatbuffer(data, path)
-    sha256 = hashlib.sha256(data).hexdigest()
-    try:
-        report = analyse(model, path=path, size_bytes=len(data), sha256=sha256)
-    except Exception as exc:  # the MAC counter follows options the walk does not check
-        log.debug("static analysis of %s failed", path, exc_info=True)
-        return LoadedModel(path, data, sha256, None, f"{type(exc).__name__}: {exc}")
-    return LoadedModel(path, data, sha256, report)
+    parsed = read_model_bytes(data, path)
+    return LoadedModel(path, data, parsed.sha256, parsed.report, parsed.report_error)
 
 
 def inspect_model(path: Path) -> ModelReport:

@@ -15,11 +15,11 @@ import math
 import re
 from typing import Any
 
-from edgebench.agent.modeltools.flatbuf import operator_name, parse_flatbuffer, tensor_type_name
 from edgebench.agent.modeltools.generator.ir import ModelDef, OpDef, QuantParams, TensorDef
 from edgebench.agent.modeltools.modelfile import LoadedModel
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.latency_model import OpFeatures
+from edgebench.shared.tflite.flatbuf import operator_name, parse_flatbuffer, tensor_type_name
 
 _DTYPE_BYTES = {"float32": 4, "int32": 4, "int64": 8, "uint8": 1, "int8": 1, "int16": 2}
 

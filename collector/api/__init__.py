@@ -15,6 +15,7 @@ from edgebench.collector.api import (  # noqa: E402, F401
     events,
     fleet,
     frontier,
+    models,
     openapi,
     predict,
     routes,

@@ -8,7 +8,9 @@ Security: scripts send ``Authorization: Bearer TOKEN`` (``bearerAuth``), the bro
 session cookie (``cookieAuth``; state-changing calls then need a CSRF token). Each
 operation names the scope it needs in ``x-required-scope``: ``read`` (any token or
 login), ``operate`` (a token with operate scope of an operator or admin), ``admin`` (a
-token or login of an admin); ``tests/collector/auth`` checks these against the views.
+token or login of an admin; a change also needs operate scope); ``tests/collector/auth``
+checks these against the views. ``x-device-token: true`` marks the model store's reads,
+which a board's device token may also call (nothing else accepts one).
 """
 
 from __future__ import annotations
@@ -19,6 +21,17 @@ from flask import url_for
 
 from edgebench.collector import listing, series
 from edgebench.collector.api import bp
+from edgebench.collector.api.modeldoc import model_paths
+from edgebench.collector.api.opdoc import (
+    AUTHENTICATED,
+    SECURITY_SCHEMES,
+    get_op,
+    json_body,
+    list_of,
+    operation,
+    param,
+    text_body,
+)
 from edgebench.collector.api.schemas import AUDIT_EVENT, SCHEMAS, obj, ref
 from edgebench.collector.audit import MAX_LIMIT as MAX_AUDIT
 from edgebench.collector.live import STREAM_MAX_S
@@ -32,66 +45,55 @@ from edgebench.collector.runfilter import (
 )
 from edgebench.shared.version import __version__
 
-
-def _param(name: str, schema: dict[str, Any], text: str, where: str = "query") -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": where,
-        "required": where == "path",
-        "schema": schema,
-        "description": text,
-    }
-
-
 RUN_FILTERS = [
-    _param("device", {"type": "string"}, "Device id."),
-    _param("board", {"type": "string"}, "Board name as the device reports it."),
-    _param("model", {"type": "string"}, "Model name or sha256."),
-    _param("backend", {"type": "string"}, "Inference backend (e.g. litert)."),
-    _param(
+    param("device", {"type": "string"}, "Device id."),
+    param("board", {"type": "string"}, "Board name as the device reports it."),
+    param("model", {"type": "string"}, "Model name or sha256."),
+    param("backend", {"type": "string"}, "Inference backend (e.g. litert)."),
+    param(
         "threads", {"type": "integer", "minimum": 1, "maximum": MAX_THREADS}, "Interpreter threads."
     ),
-    _param("verdict", {"enum": ["VALID", "INVALID"]}, "Run verdict."),
-    _param("status", {"enum": list(RUN_STATUSES)}, "Run status."),
-    _param("sweep", {"type": "string"}, "Sweep id."),
-    _param("since", {"type": "string"}, "Started at or after (ISO date/time or epoch s)."),
-    _param("until", {"type": "string"}, "Started at or before (a bare date: end of that day)."),
-    _param("sort", {"enum": list(RUN_SORTS)}, "Sort column (default started_at)."),
-    _param("order", {"enum": ["asc", "desc"]}, "Sort direction (default desc)."),
-    _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Page size."),
-    _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "Rows to skip."),
-    _param(
+    param("verdict", {"enum": ["VALID", "INVALID"]}, "Run verdict."),
+    param("status", {"enum": list(RUN_STATUSES)}, "Run status."),
+    param("sweep", {"type": "string"}, "Sweep id."),
+    param("since", {"type": "string"}, "Started at or after (ISO date/time or epoch s)."),
+    param("until", {"type": "string"}, "Started at or before (a bare date: end of that day)."),
+    param("sort", {"enum": list(RUN_SORTS)}, "Sort column (default started_at)."),
+    param("order", {"enum": ["asc", "desc"]}, "Sort direction (default desc)."),
+    param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Page size."),
+    param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "Rows to skip."),
+    param(
         "page",
         {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
         "1-based page (overrides offset).",
     ),
 ]
 COMPARE_PARAMS = [
-    _param("runs", {"type": "string"}, "Comma list of run ids, in column order."),
-    _param("group", {"type": "string"}, "Comma list of device, board, model, threads, backend."),
-    _param("baseline", {"type": "string"}, "Column id the ratios are relative to."),
-    _param(
+    param("runs", {"type": "string"}, "Comma list of run ids, in column order."),
+    param("group", {"type": "string"}, "Comma list of device, board, model, threads, backend."),
+    param("baseline", {"type": "string"}, "Column id the ratios are relative to."),
+    param(
         "threshold",
         {"type": "number", "minimum": 0, "maximum": 50, "default": 3},
         "Practical threshold in percent: smaller differences are never called significant.",
     ),
-    _param("predict", {"enum": ["0", "1"]}, "1: add predicted p50 columns of other devices."),
+    param("predict", {"enum": ["0", "1"]}, "1: add predicted p50 columns of other devices."),
     *RUN_FILTERS[:10],
 ]
 PREDICT_PARAMS = [
-    {**_param("model", {"type": "string"}, "Model sha256 or name."), "required": True},
-    {**_param("device", {"type": "string"}, "Device id."), "required": True},
-    _param(
+    {**param("model", {"type": "string"}, "Model sha256 or name."), "required": True},
+    {**param("device", {"type": "string"}, "Device id."), "required": True},
+    param(
         "threads",
         {"type": "integer", "minimum": 1, "maximum": MAX_THREADS},
         "Threads of the profiles to fit on (default: the device's most common).",
     ),
-    _param("backend", {"type": "string"}, "Backend of the profiles (default: most common)."),
+    param("backend", {"type": "string"}, "Backend of the profiles (default: most common)."),
 ]
 FRONTIER_PARAMS = [
-    _param("device", {"type": "string"}, "Device id; without it, the best model per board."),
-    _param("metric", {"enum": ["p50", "energy"]}, "p50 latency (ms, default) or energy (mJ)."),
-    _param(
+    param("device", {"type": "string"}, "Device id; without it, the best model per board."),
+    param("metric", {"enum": ["p50", "energy"]}, "p50 latency (ms, default) or energy (mJ)."),
+    param(
         "budget",
         {"type": "number", "exclusiveMinimum": 0},
         "Budget in the metric's unit: the most accurate model surely within it.",
@@ -99,76 +101,14 @@ FRONTIER_PARAMS = [
 ]
 
 
-def _json(schema: dict[str, Any], text: str) -> dict[str, Any]:
-    return {"description": text, "content": {"application/json": {"schema": schema}}}
-
-
-ERRORS = {
-    400: "Bad parameter",
-    401: "No valid token or login",
-    403: "The token's scope or the user's role is too low",
-    404: "Not found",
-    422: "Cannot predict: op types the profiles never saw",
-}
-SECURITY_SCHEMES = {
-    "bearerAuth": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "An API token from `edgebench collector token create`.",
-    },
-    "cookieAuth": {
-        "type": "apiKey",
-        "in": "cookie",
-        "name": "session",
-        "description": "The browser session of /login; changes also need a CSRF token.",
-    },
-}
-AUTHENTICATED = [{"bearerAuth": []}, {"cookieAuth": []}]
-
-
-def _operation(
-    summary: str,
-    params: list[dict[str, Any]],
-    ok: dict[str, Any],
-    codes: tuple[int, ...],
-    scope: str,
-) -> dict[str, Any]:
-    """Return one operation: its responses (errors by code) and what it needs."""
-    codes = (*codes, 401, *((403,) if scope != "read" else ()))
-    responses: dict[str, Any] = {"200": ok}
-    for code in sorted(codes):
-        responses[str(code)] = _json(ref("Error"), ERRORS[code])
-    return {
-        "summary": summary,
-        "parameters": params,
-        "responses": responses,
-        "security": AUTHENTICATED,
-        "x-required-scope": scope,
-    }
-
-
-def _op(
-    summary: str, params: list[dict[str, Any]], ok: dict[str, Any], *codes: int, scope: str = "read"
-) -> dict[str, Any]:
-    return {"get": _operation(summary, params, ok, codes, scope)}
-
-
-def _text(kind: str, text: str) -> dict[str, Any]:
-    return {"description": text, "content": {kind: {"schema": {"type": "string"}}}}
-
-
-def _list(item: str, **extra: Any) -> dict[str, Any]:
-    return obj({"items": {"type": "array", "items": ref(item)}, **extra})
-
-
-DEVICE_ID = _param("device_id", {"type": "string"}, "Device id.", "path")
-RUN_ID = _param("run_id", {"type": "string"}, "Run id.", "path")
+DEVICE_ID = param("device_id", {"type": "string"}, "Device id.", "path")
+RUN_ID = param("run_id", {"type": "string"}, "Run id.", "path")
 FLEET_PARAMS = [
-    _param("status", {"enum": ["online", "offline"]}, "Online state."),
-    _param("board", {"type": "string"}, "Board name."),
-    _param("q", {"type": "string"}, "Text in device id, hostname or board."),
-    _param("sort", {"enum": list(listing.DEVICE_SORTS)}, "Sort column."),
-    _param("order", {"enum": ["asc", "desc"]}, "Sort direction."),
+    param("status", {"enum": ["online", "offline"]}, "Online state."),
+    param("board", {"type": "string"}, "Board name."),
+    param("q", {"type": "string"}, "Text in device id, hostname or board."),
+    param("sort", {"enum": list(listing.DEVICE_SORTS)}, "Sort column."),
+    param("order", {"enum": ["asc", "desc"]}, "Sort direction."),
 ]
 PAGED = {k: {"type": "integer"} for k in ("total", "limit", "offset", "page", "pages")}
 
@@ -188,39 +128,41 @@ def document() -> dict[str, Any]:
             "items": {"type": "array", "items": ref("Sample")},
         }
     )
-    max_points = _param(
+    max_points = param(
         "max_points",
         {"type": "integer", "minimum": 2, "maximum": series.MAX_POINTS_LIMIT},
         "Row budget.",
     )
     paths = {
-        "/devices": _op(
+        "/devices": get_op(
             "Fleet: devices, online state, last result",
             FLEET_PARAMS,
-            _json(_list("Device", total={"type": "integer"}), "Devices"),
+            json_body(list_of("Device", total={"type": "integer"}), "Devices"),
             400,
         ),
-        "/devices/{device_id}": _op(
+        "/devices/{device_id}": get_op(
             "One device with runs and trends",
             [DEVICE_ID],
-            _json(ref("DeviceDetail"), "Device"),
+            json_body(ref("DeviceDetail"), "Device"),
             404,
         ),
-        "/runs": _op(
+        "/runs": get_op(
             "Runs, filtered and paged (format=csv for CSV)",
             RUN_FILTERS,
-            _json(_list("RunSummary", **PAGED), "Runs"),
+            json_body(list_of("RunSummary", **PAGED), "Runs"),
             400,
         ),
-        "/runs.csv": _op("Runs as CSV (same filters)", RUN_FILTERS, _text("text/csv", "CSV"), 400),
-        "/runs/{run_id}": _op(
-            "One run with its result document", [RUN_ID], _json(ref("RunDetail"), "Run"), 404
+        "/runs.csv": get_op(
+            "Runs as CSV (same filters)", RUN_FILTERS, text_body("text/csv", "CSV"), 400
+        ),
+        "/runs/{run_id}": get_op(
+            "One run with its result document", [RUN_ID], json_body(ref("RunDetail"), "Run"), 404
         )
         | {
-            "delete": _operation(
+            "delete": operation(
                 "Delete a run with its samples and events (audited)",
                 [RUN_ID],
-                _json(
+                json_body(
                     obj(
                         {
                             "run_id": {"type": "string"},
@@ -236,42 +178,42 @@ def document() -> dict[str, Any]:
                 "operate",
             )
         },
-        "/runs/{run_id}/samples": _op(
+        "/runs/{run_id}/samples": get_op(
             "Telemetry, min/max downsampled",
             [RUN_ID, max_points],
-            _json(samples, "Samples"),
+            json_body(samples, "Samples"),
             400,
             404,
         ),
-        "/compare": _op(
+        "/compare": get_op(
             "Side-by-side comparison",
             COMPARE_PARAMS,
-            _json(ref("Comparison"), "Comparison"),
+            json_body(ref("Comparison"), "Comparison"),
             400,
             404,
         ),
-        "/compare.csv": _op(
-            "Comparison as CSV", COMPARE_PARAMS, _text("text/csv", "CSV"), 400, 404
+        "/compare.csv": get_op(
+            "Comparison as CSV", COMPARE_PARAMS, text_body("text/csv", "CSV"), 400, 404
         ),
-        "/frontier": _op(
+        "/frontier": get_op(
             "Accuracy (published top-1) against latency or energy: front and budget answer",
             FRONTIER_PARAMS,
-            _json({"oneOf": [ref("Frontier"), ref("FrontierBoards")]}, "Frontier"),
+            json_body({"oneOf": [ref("Frontier"), ref("FrontierBoards")]}, "Frontier"),
             400,
             404,
         ),
-        "/predict": _op(
+        "/predict": get_op(
             "Predicted p50 of a model on a device, from the device's stored per-op profiles",
             PREDICT_PARAMS,
-            _json(ref("Prediction"), "Prediction"),
+            json_body(ref("Prediction"), "Prediction"),
             400,
             404,
             422,
         ),
-        "/rejected": _op(
+        "/rejected": get_op(
             "Recently rejected messages",
-            [_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Rows.")],
-            _json(
+            [param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Rows.")],
+            json_body(
                 obj(
                     {
                         "total": {"type": "integer"},
@@ -282,31 +224,31 @@ def document() -> dict[str, Any]:
             ),
             400,
         ),
-        "/events": _op(
+        "/events": get_op(
             "Server-Sent Events: change events with changed devices and runs",
             [
-                _param(
+                param(
                     "max_s",
                     {"type": "integer", "minimum": 1, "maximum": int(STREAM_MAX_S)},
                     "End the stream after this many seconds.",
                 )
             ],
-            _text("text/event-stream", "Event stream"),
+            text_body("text/event-stream", "Event stream"),
             400,
         ),
-        "/audit": _op(
+        "/audit": get_op(
             "The audit log, newest first (admins)",
             [
-                _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_AUDIT}, "Rows."),
-                _param(
+                param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_AUDIT}, "Rows."),
+                param(
                     "before_id",
                     {"type": "integer", "minimum": 0},
                     "Only events older than this id (the previous page's next_before_id).",
                 ),
-                _param("action", {"type": "string"}, "Only this action (e.g. login, run.delete)."),
-                _param("actor", {"type": "string"}, "Only this actor (a user name, token, cli)."),
+                param("action", {"type": "string"}, "Only this action (e.g. login, run.delete)."),
+                param("actor", {"type": "string"}, "Only this actor (a user name, token, cli)."),
             ],
-            _json(
+            json_body(
                 obj(
                     {
                         "items": {"type": "array", "items": AUDIT_EVENT},
@@ -318,7 +260,8 @@ def document() -> dict[str, Any]:
             400,
             scope="admin",
         ),
-        "/openapi.json": _op("This document", [], _json({"type": "object"}, "OpenAPI")),
+        "/openapi.json": get_op("This document", [], json_body({"type": "object"}, "OpenAPI")),
+        **model_paths(),
     }
     return {
         "openapi": "3.1.0",

@@ -357,3 +357,44 @@ SCHEMAS["FrontierBoards"] = obj(
     },
     extra=False,
 )
+
+# The model store (collector/modelstore.py, collector/modelcatalog.py).
+TENSOR = obj(
+    {
+        "name": {"type": "string"},
+        "shape": {"type": "array", "items": {"type": "integer"}},
+        "dtype": {"type": "string"},
+        "scale": NUM,
+        "zero_point": INT,
+    }
+)
+SCHEMAS["StoredModel"] = obj(
+    {
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "name": {"type": "string"},
+        "kind": {"const": "uploaded"},
+        "model": {"type": "string", "description": "What a command names: sha256:<hex>."},
+        "size_bytes": {"type": "integer"},
+        "uploaded_by": {"type": "string"},
+        "uploaded_at": {"type": "number"},
+        "inspection": obj(
+            {
+                "inputs": {"type": "array", "items": TENSOR},
+                "outputs": {"type": "array", "items": TENSOR},
+                "op_histogram": {"type": "object", "additionalProperties": {"type": "integer"}},
+                **{k: {"type": "integer"} for k in ("op_count", "params", "macs", "flops")},
+            }
+        ),
+    }
+)
+SCHEMAS["GeneratedModel"] = obj(
+    {
+        "name": {"type": "string"},
+        "kind": {"const": "generated"},
+        "model": {"type": "string"},
+        **{k: {"type": "string"} for k in ("family", "arch", "quant", "top1_label")},
+        "alpha": {"type": "number"},
+        "resolution": {"type": "integer"},
+        **{k: NUM for k in ("published_macs_m", "published_params_m", "published_top1")},
+    }
+)

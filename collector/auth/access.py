@@ -9,7 +9,8 @@ Order of the checks: authentication (401, or a redirect to the login page for a 
 then CSRF for requests that a browser's cookie authenticates (400), then the role (403,
 audited). ``operator`` compares the request's effective role (a ``read`` token never
 operates); ``admin`` needs a user whose own role is admin, and to change anything also
-the right to operate.
+the right to operate. A board's device token passes only views marked
+``devices=True`` (the model store's reads), and only to read.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Access:
     role: Role | None
     anonymous_if: str | None = None
     action: str | None = None
+    # Whether a board's device token may read this view (the model store's reads only).
+    devices: bool = False
 
 
 PUBLIC = Access(None)
@@ -58,13 +61,21 @@ def public(view: View) -> View:
 
 
 def requires(
-    role: Role, *, action: str | None = None, anonymous_if: str | None = "PUBLIC_READ"
+    role: Role,
+    *,
+    action: str | None = None,
+    anonymous_if: str | None = "PUBLIC_READ",
+    devices: bool = False,
 ) -> Callable[[View], View]:
-    """Mark a view as needing ``role``; ``action`` names it in the audit log when refused."""
+    """Mark a view as needing ``role``; ``action`` names it in the audit log when refused.
+
+    ``devices=True`` also lets a board's device token read it (GET/HEAD only).
+    """
 
     def mark(view: View) -> View:
         opened = anonymous_if if role == "viewer" else None
-        setattr(view, ACCESS_ATTR, Access(role, anonymous_if=opened, action=action))
+        access = Access(role, anonymous_if=opened, action=action, devices=devices)
+        setattr(view, ACCESS_ATTR, access)
         return view
 
     return mark
@@ -82,6 +93,8 @@ def allows(user: Any, access: Access, method: str) -> bool:
     """Return whether an authenticated requester may call a view with ``method``."""
     if access.role is None:
         return True
+    if getattr(user, "device_id", None) is not None:  # a board's device token
+        return access.devices and method in SAFE_METHODS
     if access.role == "admin":
         changes = method not in SAFE_METHODS
         return user.user_role == "admin" and (not changes or role_allows(user.role, "operator"))

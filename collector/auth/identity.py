@@ -5,6 +5,9 @@ Flask-Login holds the answer as ``current_user``. A browser session stores
 changes, so every session they had open ends then. Scripts send ``Authorization: Bearer
 TOKEN``; a request that presents a token is judged by the token alone (a session cookie
 beside it is ignored), and gets the lower of the token's scope and its user's role.
+A board's device token (``ebd_...``, ``collector/devicetokens.py``) makes a
+:class:`DeviceRequester`: no user and no role, so the guard lets it through only to the
+views marked ``devices=True`` (the model store's reads).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from flask import request
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
 
-from edgebench.collector import audit, tokens
+from edgebench.collector import audit, devicetokens, tokens
 from edgebench.collector.db import get_session
 from edgebench.collector.models import User
 
@@ -55,6 +58,29 @@ class WebUser(UserMixin):
         return f"token {self.token_prefix} ({self.name})"
 
 
+class DeviceRequester(UserMixin):
+    """A board presenting its device token: may read the model store, nothing else."""
+
+    # No role and no user: every role check fails, so only ``devices=True`` views open.
+    role = None
+    user_role = None
+    via_token = True
+
+    def __init__(self, device_id: str, token_prefix: str) -> None:
+        self.device_id = device_id
+        self.token_prefix = token_prefix
+        self.name = f"device {device_id}"
+
+    def get_id(self) -> str | None:
+        """Return None: a device never holds a browser session."""
+        return None
+
+    @property
+    def actor(self) -> str:
+        """Return how the audit log names this requester."""
+        return f"device token {self.token_prefix} ({self.device_id})"
+
+
 class Anonymous(AnonymousUserMixin):
     """Nobody signed in and no token: may read only where ``public_read`` allows it."""
 
@@ -87,12 +113,20 @@ def load_session_user(session_id: str) -> WebUser | None:
     return WebUser(user, user.role)  # type: ignore[arg-type]
 
 
-def load_token_user(_request: Any) -> WebUser | None:
-    """Return the user of a valid (active, unexpired) bearer token, else None."""
+def load_token_user(_request: Any) -> WebUser | DeviceRequester | None:
+    """Return the user (or device) of a valid (active, unexpired) bearer token, else None."""
     text = bearer_token()
     if text is None:
         return None
     session = get_session()
+    if devicetokens.is_device_token(text):
+        device_token = devicetokens.resolve_device_token(session, text)
+        if device_token is None:
+            return None
+        requester = DeviceRequester(device_token.device_id, device_token.prefix)
+        if session.dirty:  # the token's last_used_at, when it moved
+            session.commit()
+        return requester
     found = tokens.resolve_token(session, text)
     if found is None:
         return None

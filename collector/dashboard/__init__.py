@@ -13,4 +13,10 @@ from flask import Blueprint
 bp = Blueprint("dashboard", __name__)
 
 # Imported for their side effect: they register views, filters and handlers on ``bp``.
-from edgebench.collector.dashboard import filters, frontier, manage, views  # noqa: E402, F401
+from edgebench.collector.dashboard import (  # noqa: E402, F401
+    filters,
+    frontier,
+    manage,
+    models,
+    views,
+)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from edgebench.collector import db
 from edgebench.collector.accounts import authenticate
+from edgebench.collector.devicetokens import resolve_device_token
 from tests.brokers import free_port
 from tests.collector.helpers import Publisher, run_stream, wait_until
 from tests.httplogin import HttpClient, log_in
@@ -104,6 +105,17 @@ def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -
     assert stat.S_IMODE(login_file.stat().st_mode) == 0o600
     assert password in login_file.read_text()
 
+    # The agent's device token for the model store: beside the login, 0600, for its device.
+    token_file = tmp_path / "fleet-device-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    assert token.startswith("ebd_") and f"device token for {row['device_id']}" in done.stdout
+    engine = db.make_engine(db_url)
+    with Session(engine) as session:
+        found = resolve_device_token(session, token)
+        assert found is not None and found.device_id == row["device_id"]
+    engine.dispose()
+
     # --show-login prints it again.
     shown = _show_login(tmp_path, db_url)
     assert shown.returncode == 0, shown.stderr
@@ -122,6 +134,8 @@ def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -
     assert password not in again.stdout and not LOGIN_RE.search(again.stdout)
     assert "--show-login" in again.stdout
     assert _show_login(tmp_path, db_url).returncode == 0
+    # ... and the device token that still works.
+    assert token_file.read_text().strip() == token and "device token for" not in again.stdout
 
 
 def test_show_login_says_when_the_password_changed_or_the_file_is_gone(tmp_path: Path) -> None:

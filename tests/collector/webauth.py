@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from email.message import Message
 from http.cookiejar import CookieJar
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,8 +34,23 @@ LOGIN_ERROR_RE = re.compile(r'id="login-error"[^>]*>([^<]+)<')
 
 
 def web_config(db_url: str, **extra: Any) -> dict[str, Any]:
-    """Return create_app settings for a test app on ``db_url``."""
-    return {"TESTING": True, "DATABASE": db_url, "SECRET_KEY": SECRET_KEY, **extra}
+    """Return create_app settings for a test app on ``db_url``.
+
+    The model store's folder is beside a SQLite file (a temporary folder for PostgreSQL),
+    never the venv's instance folder.
+    """
+    url = sa.engine.make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        model_dir = Path(url.database).parent / "models"
+    else:
+        model_dir = Path(tempfile.mkdtemp(prefix="edgebench-test-models-"))
+    return {
+        "TESTING": True,
+        "DATABASE": db_url,
+        "SECRET_KEY": SECRET_KEY,
+        "MODEL_DIR": model_dir,
+        **extra,
+    }
 
 
 def add_account(
@@ -128,9 +145,10 @@ class HttpClient:
         path: str,
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Reply:
         """Send one request; HTTP errors and redirects come back as replies too."""
-        data = None if form is None else urllib.parse.urlencode(form).encode()
+        data = body if form is None else urllib.parse.urlencode(form).encode()
         request = urllib.request.Request(
             self.base_url + path,
             data=data,
@@ -151,6 +169,17 @@ class HttpClient:
         """POST a form to ``path``."""
         return self.request("POST", path, form=form, **kwargs)
 
+    def upload(
+        self,
+        path: str,
+        data: bytes,
+        filename: str = "model.tflite",
+        fields: dict[str, str] | None = None,
+    ) -> Reply:
+        """POST ``data`` as the multipart/form-data field ``file`` (plus text ``fields``)."""
+        body, kind = multipart(fields or {}, data, filename)
+        return self.request("POST", path, body=body, headers={"Content-Type": kind})
+
     def csrf(self, path: str = "/login") -> str:
         """Return the CSRF token of the form on ``path``."""
         return csrf_token(self.get(path).text)
@@ -165,6 +194,21 @@ class HttpClient:
         """Log in through the login form (``extra``: more form fields, e.g. ``next``)."""
         form = {"username": name, "password": password, "csrf_token": self.csrf(), **extra}
         return self.post("/login", form, headers=headers or {})
+
+
+def multipart(fields: dict[str, str], data: bytes, filename: str) -> tuple[bytes, str]:
+    """Encode text ``fields`` and a file as multipart/form-data; return body and type."""
+    boundary = "edgebench-test-" + "b" * 24
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"'
+        "\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    body = b"".join(parts) + head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def audit_log(base_url: str, headers: dict[str, str], **params: str) -> list[dict]:

@@ -12,9 +12,9 @@ import pytest
 from edgebench.agent.modeltools.generator import efficientnet_lite, mobilenet_v3
 from edgebench.agent.modeltools.generator.build import build_model_bytes, model_config
 from edgebench.agent.modeltools.generator.families import ARCHS
-from edgebench.agent.modeltools.inspect import ModelReport
 from edgebench.agent.modeltools.modelfile import inspect_model
 from edgebench.shared.published import NOT_FROM_ARCHITECTURE, PUBLISHED
+from edgebench.shared.tflite.inspect import ModelReport
 from tests.agent.generator.test_runtime import _probe
 
 NEW = [arch for arch, spec in ARCHS.items() if spec.family in ("mobilenet_v3", "efficientnet_lite")]

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgebench.agent.modeltools.flatbuf import parse_flatbuffer
 from edgebench.agent.modeltools.generator.builder import serialize
 from edgebench.agent.modeltools.modelfile import inspect_model, load_model
 from edgebench.agent.modeltools.submodel import model_features, op_count, op_model, prefix_model
+from edgebench.shared.tflite.flatbuf import parse_flatbuffer
 
 MODELS = (
     "mobilenet_v1_0.25_128_quant.tflite",

@@ -188,7 +188,7 @@ def test_every_operation_needs_credentials_unless_public(server: Server) -> None
     checked = 0
     for path, item in spec["paths"].items():
         for method, operation in item.items():
-            url = "/api" + path.format(device_id="pi5-lab-01", run_id="nope")
+            url = "/api" + path.format(device_id="pi5-lab-01", run_id="nope", sha256="0" * 64)
             reply = anonymous.request(method.upper(), url)
             if operation["security"] == []:
                 assert reply.status != 401, (method, path)
@@ -210,8 +210,12 @@ def test_declared_scopes_match_what_the_views_require(server: Server) -> None:
         access = getattr(app.view_functions[rule.endpoint], ACCESS_ATTR, READ)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = spec["paths"][path][method.lower()]
-            assert SCOPE_ROLE[operation["x-required-scope"]] == access.role, (method, path)
-            assert (method in SAFE_METHODS) == (operation["x-required-scope"] != "operate")
+            scope = operation["x-required-scope"]
+            assert SCOPE_ROLE[scope] == access.role, (method, path)
+            # A read never needs operate scope; a change always does (an admin's for admin).
+            reads = scope == "read" or (scope == "admin" and method == "GET")
+            assert (method in SAFE_METHODS) == reads, (method, path)
+            assert operation.get("x-device-token", False) == access.devices, (method, path)
 
 
 @pytest.mark.parametrize(

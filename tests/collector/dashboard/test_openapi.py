@@ -9,9 +9,11 @@ serves is documented, and that documented error responses really come back.
 from __future__ import annotations
 
 import json
+import os
 import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -19,6 +21,7 @@ import pytest
 from tests.collector.dashboard.conftest import Fleet, Server
 from tests.collector.helpers import wait_until
 from tests.collector.opdata import PROFILED_MODEL, message, renamed
+from tests.collector.webauth import HttpClient
 
 RUN = "pi4-lab-01-mobilenet_v1-4t-1-0"
 EXAMPLES = {"device_id": "pi5-lab-01", "run_id": RUN}
@@ -42,11 +45,22 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, by
 
 
 @pytest.fixture(scope="module")
-def spec(server: Server) -> dict:
+def stored_sha256(server: Server) -> str:
+    """Upload a real model, so the model store's paths have one to answer with."""
+    model = Path(os.environ.get("EDGEBENCH_SHARED", "/work/shared")) / "models"
+    data = (model / "mobilenet_v1_0.25_128_quant.tflite").read_bytes()
+    reply = HttpClient(server.url, server.headers).upload("/api/models", data)
+    assert reply.status in (200, 201), reply.text
+    return reply.json()["sha256"]
+
+
+@pytest.fixture(scope="module")
+def spec(server: Server, stored_sha256: str) -> dict:
     status, kind, body = fetch(server.url + "/api/openapi.json", server.headers)
     assert status == 200 and kind == "application/json"
     document = json.loads(body)
     assert document["openapi"].startswith("3.1")
+    EXAMPLES["sha256"] = stored_sha256
     return document
 
 
@@ -107,7 +121,7 @@ def test_documented_errors_come_back_as_documented(server: Server, spec: dict) -
     for path, item in spec["paths"].items():
         responses = item["get"]["responses"]
         if "404" in responses and "{" in path:
-            url = server.url + base + path.format(device_id="x", run_id="x")
+            url = server.url + base + path.format(device_id="x", run_id="x", sha256="0" * 64)
             status, _kind, body = fetch(url, server.headers)
             assert status == 404, path
             error.validate(json.loads(body))

@@ -2,8 +2,9 @@
 
 Reads the parsed flatbuffer with the generated ``tflite`` schema classes; no interpreter
 is created, so it works on models LiteRT cannot run (unknown custom ops) and on a board
-without LiteRT. How MACs and parameters are counted is documented in docs/models.md.
-The file itself is read by ``modelfile.load_model``, which calls :func:`analyse`.
+without LiteRT (and on the collector, which checks uploads with it). How MACs and
+parameters are counted is documented in docs/models.md. ``modelbytes.read_model_bytes``
+parses the bytes and calls :func:`analyse`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgebench.agent.modeltools.flatbuf import operator_name, tensor_type_name
-from edgebench.agent.modeltools.macs import Shape, op_cost
 from edgebench.shared.result import TensorInfo
+from edgebench.shared.tflite.flatbuf import operator_name, tensor_type_name
+from edgebench.shared.tflite.macs import Shape, op_cost
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,11 @@ def _tensor_dict(tensor: TensorInfo) -> dict[str, Any]:
     }
 
 
-def analyse(model: Any, *, path: Path, size_bytes: int, sha256: str) -> ModelReport:
+def analyse(model: Any, *, path: Path | str, size_bytes: int, sha256: str) -> ModelReport:
     """Count the tensors, ops, parameters and MACs of a parsed, walked flatbuffer.
 
-    ``model`` is what ``flatbuf.parse_flatbuffer`` returned for the file at ``path``;
-    ``size_bytes`` and ``sha256`` describe the bytes it was parsed from.
+    ``model`` is what ``flatbuf.parse_flatbuffer`` returned for the file at ``path`` (or
+    an upload's name); ``size_bytes`` and ``sha256`` describe the bytes it was parsed from.
     """
     rows: list[OpRow] = []
     counted: set[tuple[int, int]] = set()

@@ -1,9 +1,12 @@
 """Read and parse a TFLite flatbuffer safely: checks that turn bad files into one-line errors.
 
 :func:`check_model_file` is the one check of a model file (it exists, is a readable
-regular file, carries the TFL3 identifier) and :func:`parse_flatbuffer` follows every
-offset once, so a missing, unreadable, non-TFLite or truncated file is reported the same
-way everywhere. ``modelfile.load_model`` is the only caller of both.
+regular file, carries the TFL3 identifier), :func:`check_identifier` the same check of
+bytes that did not come from a file (an upload to the collector), and
+:func:`parse_flatbuffer` follows every offset once, so a missing, unreadable, non-TFLite
+or truncated model is reported the same way everywhere. The agent's
+``modeltools.modelfile.load_model`` and the collector's model store reach them through
+``modelbytes``.
 """
 
 from __future__ import annotations
@@ -34,15 +37,21 @@ def check_model_file(path: Path) -> bytes:
         raise EdgebenchError(
             f"cannot read model file {path} ({exc.strerror or exc}); check its permissions"
         ) from None
-    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
-        raise EdgebenchError(f"{path} is not a TFLite model (no TFL3 identifier); {_ADVICE}")
+    check_identifier(data, str(path), _ADVICE)
     return data
 
 
-def parse_flatbuffer(data: bytes, path: Path) -> Any:
+def check_identifier(data: bytes, what: str, advice: str) -> None:
+    """Raise a one-line ``EdgebenchError`` unless ``data`` carries the TFLite identifier."""
+    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
+        raise EdgebenchError(f"{what} is not a TFLite model (no TFL3 identifier); {advice}")
+
+
+def parse_flatbuffer(data: bytes, path: Path | str) -> Any:
     """Parse and fully walk the bytes read from ``path``; raise a one-line ``EdgebenchError``.
 
-    Returns the root ``tflite.Model.Model`` (typed loosely: tflite is imported lazily).
+    Returns the root ``tflite.Model.Model`` (typed loosely: tflite is imported lazily, so
+    importing this module costs nothing on a role that never inspects a model).
     """
     import tflite
 

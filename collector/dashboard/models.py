@@ -1,0 +1,89 @@
+"""The Models page: uploaded models with their inspection, the generated ones, upload, delete.
+
+Reading needs a login (like every page); uploading is a multipart POST from a form with a
+CSRF token for operators and admins, deleting a POST for admins (refused with 403 and
+audited for anyone else). Upload names are untrusted: Jinja escapes them, and the store
+never uses them as paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from edgebench.collector import modelstore
+from edgebench.collector.auth.access import requires
+from edgebench.collector.auth.identity import record_event
+from edgebench.collector.dashboard import bp
+from edgebench.collector.db import get_session
+from edgebench.collector.modelcatalog import generated_models
+from edgebench.collector.webargs import uploaded_model
+from edgebench.shared.errors import EdgebenchError
+
+
+@bp.get("/models")
+def models() -> str:
+    """Show uploaded models (inspection summary) and the generated models beside them."""
+    stored = [modelstore.model_dict(m) for m in modelstore.list_models(get_session())]
+    return render_template(
+        "dashboard/models.html",
+        stored=stored,
+        generated=generated_models(),
+        max_model_mb=current_app.config["MAX_MODEL_MB"],
+    )
+
+
+@bp.post("/models")
+@requires("operator", action="model.upload")
+def upload_model() -> Any:
+    """Store the uploaded .tflite, then show the Models page with what happened."""
+    limit_mb = current_app.config["MAX_MODEL_MB"]
+    session = get_session()
+    try:
+        data, name = uploaded_model(limit_mb)
+        model, created = modelstore.add_model(
+            session, current_app.config["MODEL_DIR"], data, name, current_user.actor
+        )
+    except modelstore.ModelTooLarge as exc:
+        return _refused(413, str(exc))
+    except (modelstore.ModelRejected, EdgebenchError) as exc:
+        return _refused(400, str(exc))
+    record_event(
+        session,
+        action="model.upload",
+        target=model.sha256,
+        detail={"name": model.name, "size_bytes": model.size_bytes, "created": created},
+    )
+    session.commit()
+    if created:
+        flash(f"Model {model.name} stored as sha256:{model.sha256}.")
+    else:
+        flash(f"Those bytes are already stored as {model.name} (sha256:{model.sha256}).")
+    return redirect(url_for(".models"), 303)
+
+
+def _refused(code: int, message: str) -> tuple[str, int]:
+    """Show why an upload was refused on the error page, with the status code."""
+    return render_template("dashboard/error.html", code=code, message=message), code
+
+
+@bp.post("/models/<sha256>/delete")
+@requires("admin", action="model.delete")
+def delete_model(sha256: str) -> Response:
+    """Delete a stored model and its file (not while a campaign uses it)."""
+    session = get_session()
+    model = modelstore.get_model(session, sha256)
+    if model is None:
+        abort(404, f"no stored model {sha256[:64]!r}")
+    if modelstore.model_in_use(session, model.sha256):
+        return _refused(409, f"model {model.sha256} is used by a campaign")  # type: ignore[return-value]
+    detail = {"name": model.name, "size_bytes": model.size_bytes}
+    modelstore.delete_model(session, model.sha256)
+    record_event(session, action="model.delete", target=model.sha256, detail=detail)
+    session.commit()
+    modelstore.remove_file(current_app.config["MODEL_DIR"], sha256)
+    flash(f"Model {detail['name']} deleted.")
+    return redirect(url_for(".models"), 303)

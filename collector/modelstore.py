@@ -1,0 +1,206 @@
+"""The model store: uploaded ``.tflite`` files, content-addressed by sha256, with inspections.
+
+An upload is checked with the same inspector as ``edgebench model inspect``
+(``shared.tflite.modelbytes.inspect_bytes``): anything that is not a loadable TFLite
+flatbuffer is refused with the inspector's reason. The bytes go to
+``<model_dir>/<sha256>.tflite`` (written to a temporary file in the same folder, synced,
+then renamed, so a reader never sees half a model) and a ``stored_models`` row keeps the
+inspection. The same bytes uploaded twice are one model: the second upload finds the row.
+Boards download the file by its sha256 and verify it (docs/security.md).
+
+Storage layer: functions take a session first and leave the commit to the caller, so a
+change and its audit event commit together; a file is removed only after its row's
+deletion has committed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import sqlalchemy as sa
+
+from edgebench.collector.models import StoredModel
+from edgebench.shared.errors import EdgebenchError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.orm import Session
+
+    from edgebench.shared.tflite.inspect import ModelReport
+
+MIB = 1024 * 1024
+# Room for the multipart envelope (boundaries, headers, the name field) around the file.
+UPLOAD_SLACK_BYTES = 64 * 1024
+CHUNK_BYTES = MIB
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+MAX_NAME = 255
+UPLOAD_ADVICE = "upload a .tflite model (a TFLite flatbuffer)"
+# What the store keeps of a ModelReport: the summary, not the per-op table or the path.
+_NOT_KEPT = ("path", "sha256", "size_bytes", "ops")
+
+
+class ModelRejected(EdgebenchError):
+    """An upload that is not a loadable TFLite model (answered with 400 and the reason)."""
+
+
+class ModelTooLarge(EdgebenchError):
+    """An upload over ``collector.max_model_mb`` (answered with 413)."""
+
+
+def limit_bytes(max_model_mb: float) -> int:
+    """Return the upload limit in bytes for ``collector.max_model_mb``."""
+    return int(max_model_mb * MIB)
+
+
+def too_large_message(max_model_mb: float) -> str:
+    """Return the one line that refuses an oversized upload."""
+    return f"the model is larger than the limit of {max_model_mb:g} MB (collector.max_model_mb)"
+
+
+def read_limited(stream: BinaryIO, max_model_mb: float) -> bytes:
+    """Read an upload in chunks; raise ModelTooLarge as soon as it passes the limit."""
+    limit = limit_bytes(max_model_mb)
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := stream.read(CHUNK_BYTES):
+        total += len(chunk)
+        if total > limit:
+            raise ModelTooLarge(too_large_message(max_model_mb))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def clean_name(name: str | None, fallback: str) -> str:
+    """Return an upload's name as stored: control characters dropped, trimmed, cut to 255.
+
+    The name is shown (escaped) and never used as a path; ``fallback`` replaces an
+    empty one.
+    """
+    text = "".join(c for c in name or "" if unicodedata.category(c)[0] != "C").strip()
+    return text[:MAX_NAME] or fallback
+
+
+def is_sha256(text: str) -> bool:
+    """Return whether ``text`` is a sha256 as the store names models (64 lowercase hex)."""
+    return bool(SHA256_RE.match(text))
+
+
+def model_path(folder: Path, sha256: str) -> Path:
+    """Return where the store keeps the model ``sha256`` (checked: never a path from input)."""
+    if not is_sha256(sha256):
+        raise ValueError(f"not a sha256: {sha256!r}")
+    return folder / f"{sha256}.tflite"
+
+
+def inspection_summary(report: ModelReport) -> dict[str, Any]:
+    """Return what the store keeps of a report: ops histogram, inputs, MACs, parameters."""
+    return {k: v for k, v in report.to_dict().items() if k not in _NOT_KEPT}
+
+
+def add_model(
+    session: Session, folder: Path, data: bytes, name: str | None, uploaded_by: str
+) -> tuple[StoredModel, bool]:
+    """Inspect and store ``data``; return the model and whether it is new (flushed).
+
+    Raises ModelRejected with the inspector's reason for anything that is not a
+    loadable TFLite flatbuffer.
+    """
+    from edgebench.shared.tflite.modelbytes import inspect_bytes
+
+    shown = clean_name(name, "upload")
+    try:
+        report = inspect_bytes(data, shown, UPLOAD_ADVICE)
+    except EdgebenchError as exc:
+        raise ModelRejected(str(exc)) from None
+    existing = session.get(StoredModel, report.sha256)
+    path = model_path(folder, report.sha256)
+    if existing is not None and path.is_file():
+        return existing, False
+    write_atomic(path, data)  # also restores the file of a row whose file went missing
+    if existing is not None:
+        return existing, False
+    model = StoredModel(
+        sha256=report.sha256,
+        name=clean_name(name, report.sha256[:12]),
+        size_bytes=len(data),
+        inspection=inspection_summary(report),
+        uploaded_by=uploaded_by[:160],
+        uploaded_at=time.time(),
+    )
+    session.add(model)
+    session.flush()
+    return model, True
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file and a rename."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o640)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise EdgebenchError(
+            f"cannot store the model in {path.parent} ({exc.strerror or exc});"
+            " check its permissions or set collector.model_dir"
+        ) from None
+
+
+def get_model(session: Session, sha256: str) -> StoredModel | None:
+    """Return the stored model ``sha256``, or None."""
+    return session.get(StoredModel, sha256) if is_sha256(sha256) else None
+
+
+def list_models(session: Session) -> Sequence[StoredModel]:
+    """Return every stored model, newest upload first."""
+    return session.scalars(sa.select(StoredModel).order_by(StoredModel.uploaded_at.desc())).all()
+
+
+def model_in_use(session: Session, sha256: str) -> bool:
+    """Return whether a campaign uses the model ``sha256`` (then it cannot be deleted)."""
+    # The campaigns table (revision 0005, built in parallel) will answer this: a job or
+    # campaign naming "sha256:<hex>". Until it exists, no campaign can use a model.
+    del session, sha256
+    return False
+
+
+def delete_model(session: Session, sha256: str) -> StoredModel | None:
+    """Delete the model's row (caller commits, then calls :func:`remove_file`); None if none."""
+    model = get_model(session, sha256)
+    if model is not None:
+        session.delete(model)
+    return model
+
+
+def remove_file(folder: Path, sha256: str) -> None:
+    """Remove a deleted model's file (after the row's deletion has committed)."""
+    model_path(folder, sha256).unlink(missing_ok=True)
+
+
+def model_dict(model: StoredModel) -> dict[str, Any]:
+    """Return a stored model as the JSON API and the models page show it."""
+    return {
+        "sha256": model.sha256,
+        "name": model.name,
+        "kind": "uploaded",
+        "model": f"sha256:{model.sha256}",
+        "size_bytes": model.size_bytes,
+        "uploaded_by": model.uploaded_by,
+        "uploaded_at": model.uploaded_at,
+        "inspection": model.inspection,
+    }

@@ -1,0 +1,44 @@
+"""``collector token create --device``: a board's token, listed, revocable, model store only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgebench.collector import create_app
+from tests.collector.accounts.test_user_cli import run
+from tests.collector.dashboard.conftest import serve
+from tests.collector.webauth import HttpClient, web_config
+
+
+def test_device_token_lifecycle_over_the_cli_and_http(db_url: str, tmp_path: Path) -> None:
+    code, out = run(db_url, "token", "create", "--device", "pi-lab-01")
+    assert code == 0
+    token = out.splitlines()[0]
+    assert token.startswith("ebd_") and "device 'pi-lab-01'" in out
+    prefix = token[:12]
+    code, listing = run(db_url, "token", "list")
+    assert prefix in listing and "device pi-lab-01" in listing and token not in listing
+    app = create_app(web_config(db_url, MODEL_DIR=tmp_path / "models"))
+    with serve(app) as server:
+        board = HttpClient(server.url, {"Authorization": f"Bearer {token}"})
+        assert board.get("/api/models").status == 200
+        assert board.get("/api/runs").status == 403
+        assert run(db_url, "token", "revoke", prefix)[0] == 0
+        assert board.get("/api/models").status == 401
+    assert "revoked" in run(db_url, "token", "list")[1]
+    code, out = run(db_url, "audit")
+    lines = out.splitlines()
+    assert [line.split()[3] for line in lines] == ["token.create", "GET", "token.revoke"]
+    # The refused read is recorded against the device's token.
+    assert "denied" in lines[1] and f"device token {prefix} (pi-lab-01)" in lines[1]
+
+
+def test_device_token_bad_input_is_one_line(db_url: str) -> None:
+    code, out = run(db_url, "token", "create", "--device", "../etc")
+    assert code == 2 and "is not a device id" in out and out.strip().count("\n") == 0
+    code, out = run(db_url, "token", "create", "--device", "pi", "--scope", "read")
+    assert code == 2 and "has no --scope" in out
+    code, out = run(db_url, "token", "create")
+    assert code == 2 and "--device DEVICE_ID" in out
+    code, out = run(db_url, "token", "revoke", "ebd_00000000")
+    assert code == 2 and "no token 'ebd_00000000'" in out
