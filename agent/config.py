@@ -88,6 +88,8 @@ class AgentConfig(msgspec.Struct, frozen=True):
     # 0: no receipts, PUBACK deletes (a broker whose consumer is not an edgebench collector).
     receipt_timeout_s: float = 30.0
     models: tuple[str, ...] = ()
+    # Labels for this board (e.g. "lab", "fan"): a campaign's device_filter selects by them.
+    tags: tuple[str, ...] = ()
     # The busy-board guard (docs/statistics.md): other processes' CPU, in % of one core,
     # above which a run waits (up to busy_wait_s) and is then INVALID; measured over
     # busy_window_s before the run (0 skips the check before; the run is still watched).
@@ -117,6 +119,11 @@ class AgentConfig(msgspec.Struct, frozen=True):
                 errors.append(f"{key}: must be a finite number, 0 or more")
         if self.outbox_max_messages < 100:
             errors.append("outbox_max_messages: must be at least 100")
+        errors += [
+            f"tags: {tag!r} must be 1-64 letters, digits, '-', '_' or '.'"
+            for tag in self.tags
+            if not _valid_device_id(tag)
+        ]
         if self.device_id and not _valid_device_id(self.device_id):
             errors.append(
                 f"device_id: {self.device_id!r} may hold only letters, digits, '-', '_' and '.'"

@@ -29,7 +29,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     counters /healthz and /metrics report), ``PUBLIC_READ`` and ``PUBLIC_METRICS``
     (anonymous reading), ``SESSION_HOURS`` (browser login lifetime from last use),
     ``SECRET_KEY`` or ``SECRET_KEY_FILE`` (session signing key; default
-    ``<instance>/secret_key``). A trusted reverse proxy is the web server's business
+    ``<instance>/secret_key``), ``CAMPAIGN_TIMEZONE`` (daily campaigns' time zone, empty:
+    this machine's). A trusted reverse proxy is the web server's business
     (``collector/webserver.py``), not the app's.
     """
     from flask import Flask
@@ -48,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_HOURS=12.0,
         SECRET_KEY=None,
         SECRET_KEY_FILE=None,
+        CAMPAIGN_TIMEZONE="",
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

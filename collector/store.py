@@ -185,7 +185,10 @@ class Store:
         if plan.started:
             conn.execute(_update(runs, "run_id", no_result), plan.started)
         if plan.finished:
-            conn.execute(_update(runs, "run_id", no_result), plan.finished)
+            keep_command = sa.func.coalesce(runs.c.command_id, sa.bindparam("b_command_id"))
+            conn.execute(
+                _update(runs, "run_id", no_result).values(command_id=keep_command), plan.finished
+            )
         if plan.results:
             conn.execute(_update(runs, "run_id"), plan.results)
         if plan.events:

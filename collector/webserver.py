@@ -64,6 +64,7 @@ def app_settings(config: CollectorConfig, service: IngestService | None) -> dict
         "PUBLIC_METRICS": config.public_metrics,
         "SESSION_HOURS": config.session_hours,
         "SECRET_KEY_FILE": config.secret_key_file,
+        "CAMPAIGN_TIMEZONE": config.campaigns.timezone,
     }
 
 

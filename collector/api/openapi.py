@@ -18,7 +18,7 @@ from typing import Any
 from flask import url_for
 
 from edgebench.collector import listing, series
-from edgebench.collector.api import bp
+from edgebench.collector.api import bp, campaign_doc
 from edgebench.collector.api.schemas import AUDIT_EVENT, SCHEMAS, obj, ref
 from edgebench.collector.audit import MAX_LIMIT as MAX_AUDIT
 from edgebench.collector.live import STREAM_MAX_S
@@ -299,13 +299,17 @@ def document() -> dict[str, Any]:
             scope="admin",
         ),
         "/openapi.json": _op("This document", [], _json({"type": "object"}, "OpenAPI")),
+        **campaign_doc.paths(_op, _operation, _param, _json),
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "edgebench collector API", "version": __version__},
         "servers": [{"url": url_for("api.openapi_json").rsplit("/", 1)[0]}],
         "paths": paths,
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "components": {
+            "schemas": SCHEMAS | campaign_doc.SCHEMAS,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
         "security": AUTHENTICATED,
     }
 

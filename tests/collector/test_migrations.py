@@ -22,7 +22,7 @@ from tests.collector.helpers import LAYOUT, run_stream
 
 pytestmark = pytest.mark.both_databases
 
-HEAD = "0003"
+HEAD = "0005"  # merge: follows the model store's "0004"
 
 
 def _store_run(engine: sa.Engine, run_id: str) -> None:
@@ -39,6 +39,8 @@ def test_upgrade_creates_every_table_and_is_at_head(engine: sa.Engine) -> None:
     tables = set(sa.inspect(engine).get_table_names())
     assert {"devices", "runs", "samples", "run_events", "rejected_messages"} <= tables
     assert {"users", "api_tokens", "audit_events"} <= tables
+    assert {"campaigns", "campaign_jobs"} <= tables
+    assert "command_id" in {c["name"] for c in sa.inspect(engine).get_columns("runs")}
     assert db.current_revision(engine) == HEAD
 
 

@@ -1,0 +1,304 @@
+"""One scheduling pass: bring every campaign job up to date, then send what may go next.
+
+The database holds all of a campaign's state, so a pass can start from nothing: after a
+collector restart the first pass picks up where the last one left off. A pass, in one
+transaction:
+
+1. starts scheduled campaigns whose time has come (and schedules a daily one's next
+   repetition);
+2. follows each sent or running job through the run its command started (``runs`` rows
+   carry the ``command_id`` from run_started / run_failed): running, done when the
+   result is stored, or a failed attempt; a command with no run long after it was sent
+   (the device online all along), or a run silent past its longest possible duration,
+   is lost; a failed or lost attempt is retried with a new command id while the
+   campaign's ``retries`` allow (``states.failure_outcome``);
+3. expires queued jobs whose campaign deadline has passed, and ends campaigns with
+   nothing left to do;
+4. sends each online device that has no job out (and whose cool-down has passed) its
+   next queued job: of the oldest running campaign, the lowest position.
+
+It returns the commands to publish; the caller publishes them only after the commit,
+so a command never runs ahead of the database (a command lost between the two is found
+lost and retried). Jobs are claimed with ``UPDATE ... WHERE state = 'queued'``, so a
+cancel from the web process that commits first always wins.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from edgebench.collector.campaigns import planner, store
+from edgebench.collector.campaigns.states import ACTIVE, failure_outcome
+from edgebench.collector.models import Campaign, CampaignJob, Device, Run
+from edgebench.shared.messages import CommandMessage
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from sqlalchemy.engine import Engine
+
+
+@dataclass
+class PassReport:
+    """What one pass did (for logs and tests)."""
+
+    started: list[int] = field(default_factory=list)
+    changed: int = 0
+    commands: list[CommandMessage] = field(default_factory=list)
+
+
+class Scheduler:
+    """Runs passes on ``engine``; remembers since when each device has been online."""
+
+    def __init__(
+        self, engine: Engine, lost_timeout_s: float = 120.0, tz: tzinfo | None = None
+    ) -> None:
+        self.engine = engine
+        self.lost_timeout_s = lost_timeout_s
+        self.tz = tz
+        # device -> when this scheduler first saw it online (its clock). A lost-job timeout
+        # counts only while the device is online: an offline board still gets its command.
+        self.online_since: dict[str, float] = {}
+
+    def run_pass(self, now: float | None = None) -> PassReport:
+        """Do one pass (see the module doc) and commit; return the commands to publish."""
+        now = time.time() if now is None else now
+        report = PassReport()
+        with Session(self.engine, expire_on_commit=False) as session:
+            if not self._anything_open(session):
+                return report
+            self._track_online(session, now)
+            self._start_due(session, now, report)
+            self._follow_active(session, now, report)
+            self._expire_queued(session, now, report)
+            self._finish_campaigns(session, now)
+            self._dispatch(session, now, report)
+            session.commit()
+        return report
+
+    @staticmethod
+    def _anything_open(session: Session) -> bool:
+        """Return whether any campaign is unfinished (the idle case costs this one query)."""
+        stmt = sa.select(Campaign.id).where(Campaign.finished_at.is_(None)).limit(1)
+        return session.execute(stmt).first() is not None
+
+    def _track_online(self, session: Session, now: float) -> None:
+        online = set(session.scalars(sa.select(Device.device_id).where(Device.status == "online")))
+        for device in list(self.online_since):
+            if device not in online:
+                del self.online_since[device]
+        for device in online:
+            self.online_since.setdefault(device, now)
+
+    def _start_due(self, session: Session, now: float, report: PassReport) -> None:
+        due = session.scalars(
+            sa.select(Campaign)
+            .where(Campaign.state == "scheduled", Campaign.start_at <= now)
+            .order_by(Campaign.start_at, Campaign.id)
+        ).all()
+        for campaign in due:
+            store.start_campaign(session, campaign, now)
+            store.schedule_next(session, campaign, now, self.tz)
+            report.started.append(campaign.id)
+        if due:
+            session.flush()
+
+    def _follow_active(self, session: Session, now: float, report: PassReport) -> None:
+        rows = session.execute(
+            sa.select(CampaignJob, Campaign)
+            .join(Campaign, Campaign.id == CampaignJob.campaign_id)
+            .where(CampaignJob.state.in_(ACTIVE))
+        ).all()
+        if not rows:
+            return
+        runs = self._runs_of(session, [job.command_id for job, _ in rows if job.command_id])
+        for job, campaign in rows:
+            if self._follow(job, campaign, runs.get(job.command_id or ""), now):
+                report.changed += 1
+
+    @staticmethod
+    def _runs_of(session: Session, command_ids: list[str]) -> dict[str, Any]:
+        """Return ``command_id -> run`` (a run with a result wins over a duplicate without)."""
+        found: dict[str, Any] = {}
+        if not command_ids:
+            return found
+        rows = session.execute(
+            sa.select(
+                Run.run_id,
+                Run.command_id,
+                Run.status,
+                Run.error,
+                Run.started_at,
+                Run.result.is_not(None).label("has_result"),
+            ).where(Run.command_id.in_(command_ids))
+        )
+        for row in rows:
+            if row.command_id not in found or row.has_result:
+                found[row.command_id] = row
+        return found
+
+    def _follow(self, job: CampaignJob, campaign: Campaign, run: Any, now: float) -> bool:
+        """Move one sent/running job along; return whether it changed."""
+        if run is not None and run.has_result:
+            if run.status == "complete":
+                return _end(job, "done", None, now, run.run_id)
+            return self._failed(job, campaign, run.error or f"run ended {run.status}", now, run)
+        if run is not None and run.status == "failed":
+            return self._failed(job, campaign, run.error or "failed", now, run)
+        # Silence counts only while the device is online: an offline board gets its
+        # command (queued at the broker) when it returns.
+        since = self.online_since.get(job.device_id)
+        if run is not None:
+            changed = job.state != "running" or job.run_id != run.run_id
+            job.state, job.run_id = "running", run.run_id
+            job.started_at = job.started_at or now
+            limit = planner.longest_job_s(campaign.spec.get("options") or {}) + self.lost_timeout_s
+            quiet = now - max(job.started_at, since or now)
+            if since is not None and quiet > limit:
+                return self._failed(
+                    job, campaign, f"lost: no result {quiet:.0f} s after start", now
+                )
+            return changed
+        waited = now - max(job.sent_at or now, since or now)
+        if since is not None and waited > self.lost_timeout_s:
+            return self._failed(
+                job, campaign, f"lost: no run {waited:.0f} s after the command", now
+            )
+        if campaign.deadline is not None and now > campaign.deadline + self.lost_timeout_s:
+            return _end(job, "expired", "expired: the device did not take the command in time", now)
+        return False
+
+    def _failed(
+        self, job: CampaignJob, campaign: Campaign, error: str, now: float, run: Any = None
+    ) -> bool:
+        """End an attempt that failed: retry it, or end the job failed or expired."""
+        outcome = failure_outcome(error, job.attempts, campaign.retries)
+        state = outcome.state
+        if state == "queued" and (campaign.state != "running" or _past(campaign, now)):
+            state = "failed"  # no retry in a cancelled or overdue campaign
+        if state == "queued":
+            job.state, job.command_id, job.run_id = "queued", None, None
+            job.error, job.sent_at, job.started_at = outcome.error, None, None
+            job.finished_at = now  # the cool-down counts from the failed attempt
+            return True
+        return _end(job, state, outcome.error, now, run.run_id if run is not None else job.run_id)
+
+    @staticmethod
+    def _expire_queued(session: Session, now: float, report: PassReport) -> None:
+        overdue = sa.select(Campaign.id).where(Campaign.state == "running", Campaign.deadline < now)
+        report.changed += session.execute(
+            sa.update(CampaignJob)
+            .where(CampaignJob.state == "queued", CampaignJob.campaign_id.in_(overdue))
+            .values(
+                state="expired",
+                error="expired: the deadline passed before the job could be sent",
+                finished_at=now,
+            )
+        ).rowcount
+
+    @staticmethod
+    def _finish_campaigns(session: Session, now: float) -> None:
+        session.flush()
+        open_jobs = (
+            sa.select(CampaignJob.id)
+            .where(
+                CampaignJob.campaign_id == Campaign.id,
+                CampaignJob.state.in_(("queued", *ACTIVE)),
+            )
+            .exists()
+        )
+        for state, final in (("running", "done"), ("cancelled", "cancelled")):
+            session.execute(
+                sa.update(Campaign)
+                .where(Campaign.state == state, Campaign.finished_at.is_(None), ~open_jobs)
+                .values(state=final, finished_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _dispatch(self, session: Session, now: float, report: PassReport) -> None:
+        busy = set(
+            session.scalars(sa.select(CampaignJob.device_id).where(CampaignJob.state.in_(ACTIVE)))
+        )
+        idle = [d for d in self.online_since if d not in busy]
+        if not idle:
+            return
+        waiting = (
+            sa.select(CampaignJob.device_id)
+            .join(Campaign)
+            .where(
+                CampaignJob.state == "queued",
+                Campaign.state == "running",
+                CampaignJob.device_id.in_(idle),
+            )
+        )
+        for device_id in sorted(set(session.scalars(waiting.distinct()))):
+            command = self._send_next(session, device_id, now)
+            if command is not None:
+                report.commands.append(command)
+
+    def _send_next(self, session: Session, device_id: str, now: float) -> CommandMessage | None:
+        """Claim the device's next job and build its command (None: cooling down or lost)."""
+        row = session.execute(
+            sa.select(CampaignJob, Campaign)
+            .join(Campaign, Campaign.id == CampaignJob.campaign_id)
+            .where(
+                CampaignJob.device_id == device_id,
+                CampaignJob.state == "queued",
+                Campaign.state == "running",
+            )
+            .order_by(Campaign.created_at, Campaign.id, CampaignJob.position)
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        job, campaign = row
+        last_end = session.scalar(
+            sa.select(sa.func.max(CampaignJob.finished_at)).where(
+                CampaignJob.device_id == device_id
+            )
+        )
+        if last_end is not None and now < last_end + campaign.cooldown_s:
+            return None
+        command_id = uuid.uuid4().hex
+        claimed = session.execute(
+            sa.update(CampaignJob)
+            .where(CampaignJob.id == job.id, CampaignJob.state == "queued")
+            .values(
+                state="sent",
+                attempts=CampaignJob.attempts + 1,
+                command_id=command_id,
+                sent_at=now,
+                finished_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            return None
+        options = campaign.spec.get("options") or {}
+        return CommandMessage(
+            message_id=command_id,
+            device_id=device_id,
+            command="run",
+            model=job.model,
+            options=planner.command_options(options, job.backend, job.threads),
+            expires_at=campaign.deadline,
+            ts=now,
+        )
+
+
+def _past(campaign: Campaign, now: float) -> bool:
+    return campaign.deadline is not None and now > campaign.deadline
+
+
+def _end(
+    job: CampaignJob, state: str, error: str | None, now: float, run_id: str | None = None
+) -> bool:
+    """End a job in ``state``; always a change."""
+    job.state, job.error, job.finished_at, job.run_id = state, error, now, run_id
+    return True
