@@ -30,3 +30,14 @@ def test_file_and_unknown_options_are_refused(key: str, word: str) -> None:
     cmd = CommandMessage(device_id="pi", command="run", options={key: "x"})
     with pytest.raises(EdgebenchError, match=word):
         run_options_from_command(cmd)
+
+
+def test_tags_are_checked_and_reported_with_the_facts(tmp_path) -> None:
+    from edgebench.agent.config import AgentConfig
+    from edgebench.agent.facts import collect_device_facts
+
+    assert AgentConfig(tags=("lab", "fan")).validate() == []
+    (problem,) = AgentConfig(tags=("no spaces",)).validate()
+    assert problem.startswith("tags: 'no spaces'")
+    facts = collect_device_facts(AgentConfig(tags=("lab",), state_dir=tmp_path))
+    assert facts.tags == ["lab"]

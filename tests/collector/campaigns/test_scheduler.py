@@ -306,3 +306,25 @@ def test_device_filter_by_tag_board_and_architecture(engine: sa.Engine) -> None:
         assert chosen({"board": board.upper()}) == ["pi-a", "pi-b", "pi-c"]
         with pytest.raises(Exception, match="device_filter: matches no device"):
             chosen({"architecture": "sparc"})
+
+
+def test_runs_keep_the_command_id_their_first_message_named(engine: sa.Engine) -> None:
+    from edgebench.shared.messages import RunFinishedMessage
+
+    cmd = CommandMessage(device_id="pi-a", command="run")
+    run_id = start_run(engine, cmd)
+    finished = RunFinishedMessage(
+        device_id="pi-a",
+        run_id=run_id,
+        seq=1,
+        status="complete",
+        verdict="VALID",
+        throughput_ips=1.0,
+        latency_p50_ms=1.0,
+    )
+    write(engine, finished)
+    refused = CommandMessage(device_id="pi-a", command="run")
+    fail_command(engine, refused, "command model '/etc/shadow' refused")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT command_id, status FROM runs")).all())
+    assert rows == {cmd.message_id: "complete", refused.message_id: "failed"}
