@@ -148,7 +148,13 @@ class Scheduler:
         if run is not None and run.has_result:
             if run.status == "complete":
                 return _end(job, "done", None, now, run.run_id)
-            return self._failed(job, campaign, run.error or f"run ended {run.status}", now, run)
+            return self._failed(
+                job,
+                campaign,
+                run.error or f"{run.status}: the run ended without a complete result",
+                now,
+                run,
+            )
         if run is not None and run.status == "failed":
             return self._failed(job, campaign, run.error or "failed", now, run)
         # Silence counts only while the device is online: an offline board gets its
@@ -191,7 +197,15 @@ class Scheduler:
 
     @staticmethod
     def _expire_queued(session: Session, now: float, report: PassReport) -> None:
-        overdue = sa.select(Campaign.id).where(Campaign.state == "running", Campaign.deadline < now)
+        # Look before writing: an UPDATE takes SQLite's write lock even when it changes
+        # nothing, and the ingest writer should not wait for that every tick.
+        overdue = list(
+            session.scalars(
+                sa.select(Campaign.id).where(Campaign.state == "running", Campaign.deadline < now)
+            )
+        )
+        if not overdue:
+            return
         report.changed += session.execute(
             sa.update(CampaignJob)
             .where(CampaignJob.state == "queued", CampaignJob.campaign_id.in_(overdue))
@@ -204,7 +218,6 @@ class Scheduler:
 
     @staticmethod
     def _finish_campaigns(session: Session, now: float) -> None:
-        session.flush()
         open_jobs = (
             sa.select(CampaignJob.id)
             .where(
@@ -213,11 +226,19 @@ class Scheduler:
             )
             .exists()
         )
-        for state, final in (("running", "done"), ("cancelled", "cancelled")):
+        finished = session.execute(
+            sa.select(Campaign.id, Campaign.state).where(
+                Campaign.state.in_(("running", "cancelled")),
+                Campaign.finished_at.is_(None),
+                ~open_jobs,
+            )
+        ).all()
+        for campaign_id, state in finished:
+            # Conditional: a cancel committed meanwhile by the web process wins.
             session.execute(
                 sa.update(Campaign)
-                .where(Campaign.state == state, Campaign.finished_at.is_(None), ~open_jobs)
-                .values(state=final, finished_at=now)
+                .where(Campaign.id == campaign_id, Campaign.state == state)
+                .values(state="done" if state == "running" else state, finished_at=now)
                 .execution_options(synchronize_session=False)
             )
 
