@@ -3,7 +3,8 @@
 Three real daemons (different device ids and state dirs) run real LiteRT benchmarks of
 two generated models; the campaign is started and read through the JSON API with an
 operator's ``operate`` token over HTTP, while ingest (a separate process, as
-``collector ingest`` runs it) schedules the jobs: the database is their only link.
+``collector ingest`` runs it) schedules the jobs: the database is their only link. Once
+on SQLite, once on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -78,13 +79,18 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory, cache: Path) -> Iterator[Fleet]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fleet(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, cache: Path
+) -> Iterator[Fleet]:
     """Broker, database, ingest process, web server and three daemons (c stopped)."""
     root = tmp_path_factory.mktemp("campaigns")
     broker = MosquittoBroker(root / "mosquitto")
     broker.start()
-    db_url = f"sqlite:///{root / 'collector.sqlite'}"
+    if request.param == "postgresql":
+        db_url = request.getfixturevalue("pg_cluster").create_database()
+    else:
+        db_url = f"sqlite:///{root / 'collector.sqlite'}"
     engine = db.make_engine(db_url)
     db.upgrade(engine)
     engine.dispose()
