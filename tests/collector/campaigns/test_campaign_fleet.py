@@ -212,6 +212,15 @@ def test_cancel_mid_way(fleet: Fleet) -> None:
         "SELECT count(*) FROM audit_events WHERE action = 'campaign.cancel' AND outcome = 'ok'"
     )
     assert actions == 1
+    created = fleet.scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'campaign.create' AND outcome = 'ok'"
+        " AND actor LIKE 'token %(olga)'"
+    )
+    assert created == 2
+    denied = fleet.scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'campaign.create' AND outcome = 'denied'"
+    )
+    assert denied == 1
 
 
 def test_deadline_passes_for_an_offline_device(fleet: Fleet) -> None:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from edgebench.collector.campaigns import detail, store
+from edgebench.collector.campaigns import detail, planner, store
 from edgebench.collector.campaigns.scheduler import Scheduler
 from edgebench.collector.campaigns.spec import parse_spec
 from edgebench.collector.models import Campaign, CampaignJob
@@ -328,3 +328,42 @@ def test_runs_keep_the_command_id_their_first_message_named(engine: sa.Engine) -
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.text("SELECT command_id, status FROM runs")).all())
     assert rows == {cmd.message_id: "complete", refused.message_id: "failed"}
+
+
+def test_sent_to_a_device_that_went_away_expires_after_the_deadline(engine: sa.Engine) -> None:
+    status(engine, "pi-a")
+    now = time.time()
+    cid = create(engine, now, deadline_s=100)
+    sched = Scheduler(engine, LOST_S)
+    (cmd,) = sched.run_pass(now).commands
+    assert cmd.expires_at == pytest.approx(now + 100)
+    status(engine, "pi-a", "offline")
+    sched.run_pass(now + 100 + LOST_S - 1)
+    assert states(engine, cid) == ["sent"]  # it may still come back and refuse it
+    sched.run_pass(now + 100 + LOST_S + 1)
+    (job,) = jobs(engine, cid)
+    assert job.state == "expired" and job.error.startswith("expired:")
+
+
+def test_detail_shows_progress_and_an_eta(engine: sa.Engine) -> None:
+    from edgebench.shared.messages import RunProgressMessage
+
+    status(engine, "pi-a")
+    now = time.time()
+    cid = create(engine, now, repetitions=3, options={"min_secs": 2, "warmup_secs": 0})
+    sched = Scheduler(engine, LOST_S)
+    (cmd,) = sched.run_pass(now).commands
+    run_id = start_run(engine, cmd)
+    progress = RunProgressMessage(
+        device_id="pi-a", run_id=run_id, seq=1, phase="measure", done=7, elapsed_s=0.5
+    )
+    write(engine, progress)
+    sched.run_pass(now + 1)
+    with Session(engine) as session:
+        shown = detail.campaign_detail(session, cid, now + 1)
+        listed = detail.list_campaigns(session)
+    running = next(j for j in shown["jobs"] if j["state"] == "running")
+    assert running["progress"] == {"phase": "measure", "done": 7, "elapsed_s": 0.5}
+    # Three jobs left (one running) at the options' estimate: nothing measured yet.
+    assert shown["eta_s"] == 3 * (planner.JOB_OVERHEAD_S + 2.0)
+    assert listed[0]["campaign_id"] == cid and listed[0]["counts"]["running"] == 1
