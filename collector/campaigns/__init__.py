@@ -8,7 +8,8 @@
   scheduler both call it);
 - ``detail``: what the API shows of campaigns (counts, ETA, jobs, p50 over repetitions);
 - ``scheduler``: one reconciliation pass over the database (ingest's dispatcher thread,
-  ``collector/ingest/dispatch.py``, runs it after commits and on a tick).
+  ``collector/ingest/dispatch.py``, runs it after commits and on a tick), with
+  ``tracking`` deciding each sent or running job's next state from its run.
 
 The database is the only channel between the web process that creates and cancels
 campaigns and the ingest process that schedules them. See ``docs/campaigns.md``.

@@ -6,12 +6,8 @@ transaction:
 
 1. starts scheduled campaigns whose time has come (and schedules a daily one's next
    repetition);
-2. follows each sent or running job through the run its command started (``runs`` rows
-   carry the ``command_id`` from run_started / run_failed): running, done when the
-   result is stored, or a failed attempt; a command with no run long after it was sent
-   (the device online all along), or a run silent past its longest possible duration,
-   is lost; a failed or lost attempt is retried with a new command id while the
-   campaign's ``retries`` allow (``states.failure_outcome``);
+2. follows each sent or running job through the run its command started
+   (``tracking.follow_job``): running, done, failed, lost, retried or expired;
 3. expires queued jobs whose campaign deadline has passed, and ends campaigns with
    nothing left to do;
 4. sends each online device that has no job out (and whose cool-down has passed) its
@@ -34,7 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from edgebench.collector.campaigns import planner, store
-from edgebench.collector.campaigns.states import ACTIVE, failure_outcome
+from edgebench.collector.campaigns.states import ACTIVE
+from edgebench.collector.campaigns.tracking import follow_job
 from edgebench.collector.models import Campaign, CampaignJob, Device, Run
 from edgebench.shared.messages import CommandMessage
 
@@ -117,9 +114,12 @@ class Scheduler:
         ).all()
         if not rows:
             return
+        lost = self.lost_timeout_s
         runs = self._runs_of(session, [job.command_id for job, _ in rows if job.command_id])
         for job, campaign in rows:
-            if self._follow(job, campaign, runs.get(job.command_id or ""), now):
+            since = self.online_since.get(job.device_id)
+            run = runs.get(job.command_id or "")
+            if follow_job(job, campaign, run, now, since=since, lost_timeout_s=lost):
                 report.changed += 1
 
     @staticmethod
@@ -142,58 +142,6 @@ class Scheduler:
             if row.command_id not in found or row.has_result:
                 found[row.command_id] = row
         return found
-
-    def _follow(self, job: CampaignJob, campaign: Campaign, run: Any, now: float) -> bool:
-        """Move one sent/running job along; return whether it changed."""
-        if run is not None and run.has_result:
-            if run.status == "complete":
-                return _end(job, "done", None, now, run.run_id)
-            return self._failed(
-                job,
-                campaign,
-                run.error or f"{run.status}: the run ended without a complete result",
-                now,
-                run,
-            )
-        if run is not None and run.status == "failed":
-            return self._failed(job, campaign, run.error or "failed", now, run)
-        # Silence counts only while the device is online: an offline board gets its
-        # command (queued at the broker) when it returns.
-        since = self.online_since.get(job.device_id)
-        if run is not None:
-            changed = job.state != "running" or job.run_id != run.run_id
-            job.state, job.run_id = "running", run.run_id
-            job.started_at = job.started_at or now
-            limit = planner.longest_job_s(campaign.spec.get("options") or {}) + self.lost_timeout_s
-            quiet = now - max(job.started_at, since or now)
-            if since is not None and quiet > limit:
-                return self._failed(
-                    job, campaign, f"lost: no result {quiet:.0f} s after start", now
-                )
-            return changed
-        waited = now - max(job.sent_at or now, since or now)
-        if since is not None and waited > self.lost_timeout_s:
-            return self._failed(
-                job, campaign, f"lost: no run {waited:.0f} s after the command", now
-            )
-        if campaign.deadline is not None and now > campaign.deadline + self.lost_timeout_s:
-            return _end(job, "expired", "expired: the device did not take the command in time", now)
-        return False
-
-    def _failed(
-        self, job: CampaignJob, campaign: Campaign, error: str, now: float, run: Any = None
-    ) -> bool:
-        """End an attempt that failed: retry it, or end the job failed or expired."""
-        outcome = failure_outcome(error, job.attempts, campaign.retries)
-        state = outcome.state
-        if state == "queued" and (campaign.state != "running" or _past(campaign, now)):
-            state = "failed"  # no retry in a cancelled or overdue campaign
-        if state == "queued":
-            job.state, job.command_id, job.run_id = "queued", None, None
-            job.error, job.sent_at, job.started_at = outcome.error, None, None
-            job.finished_at = now  # the cool-down counts from the failed attempt
-            return True
-        return _end(job, state, outcome.error, now, run.run_id if run is not None else job.run_id)
 
     @staticmethod
     def _expire_queued(session: Session, now: float, report: PassReport) -> None:
@@ -311,15 +259,3 @@ class Scheduler:
             expires_at=campaign.deadline,
             ts=now,
         )
-
-
-def _past(campaign: Campaign, now: float) -> bool:
-    return campaign.deadline is not None and now > campaign.deadline
-
-
-def _end(
-    job: CampaignJob, state: str, error: str | None, now: float, run_id: str | None = None
-) -> bool:
-    """End a job in ``state``; always a change."""
-    job.state, job.error, job.finished_at, job.run_id = state, error, now, run_id
-    return True
