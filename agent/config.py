@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -90,6 +91,11 @@ class AgentConfig(msgspec.Struct, frozen=True):
     models: tuple[str, ...] = ()
     # Labels for this board (e.g. "lab", "fan"): a campaign's device_filter selects by them.
     tags: tuple[str, ...] = ()
+    # The collector whose model store a command may name a model from (`sha256:<hex>`), and
+    # the file holding this board's device token for it (docs/mqtt-contract.md, "Commands").
+    # Both or neither: without them a board runs only catalog and configured models.
+    collector_url: str | None = None
+    collector_token_file: Path | None = None
     # The busy-board guard (docs/statistics.md): other processes' CPU, in % of one core,
     # above which a run waits (up to busy_wait_s) and is then INVALID; measured over
     # busy_window_s before the run (0 skips the check before; the run is still watched).
@@ -117,6 +123,7 @@ class AgentConfig(msgspec.Struct, frozen=True):
         ):
             if not 0 <= value < float("inf"):
                 errors.append(f"{key}: must be a finite number, 0 or more")
+        errors.extend(self._collector_errors())
         if self.outbox_max_messages < 100:
             errors.append("outbox_max_messages: must be at least 100")
         errors += [
@@ -129,6 +136,37 @@ class AgentConfig(msgspec.Struct, frozen=True):
                 f"device_id: {self.device_id!r} may hold only letters, digits, '-', '_' and '.'"
                 " (it becomes an MQTT topic level and a broker login)"
             )
+        return errors
+
+    def _collector_errors(self) -> list[str]:
+        """Return problems with the model-store settings (URL, token file)."""
+        errors = []
+        if (self.collector_url is None) != (self.collector_token_file is None):
+            errors.append("collector_url and collector_token_file must be given together")
+        if self.collector_url is not None:
+            parts = urlsplit(self.collector_url)
+            try:
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+                port_ok = True
+            except ValueError:
+                port_ok = False
+            # The URL is the only place model downloads go to: no credentials, query or
+            # fragment that a path appended to it could be confused with.
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or not port_ok
+                or parts.username is not None
+                or parts.query
+                or parts.fragment
+            ):
+                errors.append(
+                    f"collector_url: {self.collector_url!r} is not a collector URL; "
+                    "use http://server:8080 or https://server"
+                )
+        path = self.collector_token_file
+        if path is not None and not path.is_file():
+            errors.append(f"collector_token_file: file {path} does not exist")
         return errors
 
 

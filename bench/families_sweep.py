@@ -8,9 +8,11 @@ MACs, published top-1 ("published, not measured": random weights), measured p50 
 front (``collector.frontier``, the definition the frontier page uses). These are this
 machine's numbers, not a board's.
 
-    .venv/bin/python bench/families_sweep.py [--threads 1] [--from DIR]
+    .venv/bin/python bench/families_sweep.py [--threads 1] [--from DIR | --keep DIR]
 
-``--from DIR`` prints the table of an earlier sweep's results instead of running one.
+``--from DIR`` prints the table of an earlier sweep's results instead of running one;
+``--keep DIR`` keeps this sweep's results there. Below the table, why each run that is
+not VALID is not.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def table(folder: Path) -> None:
     # A configuration without a published top-1 (NaN) cannot be placed on the front.
     placed = [p for p in points if p.top1 == p.top1]
     front = {p.run_id for p in pareto_front(placed)}
+    # Why a run is INVALID, so the table never shows a bare verdict.
+    reasons = {doc["run_id"]: "; ".join(doc["verdict"].get("reasons") or []) for doc in docs}
     print(
         "| model | M MACs | top-1 % (published) | p50 ms [95 % interval] | GOPS | verdict | front |"
     )
@@ -80,6 +84,9 @@ def table(folder: Path) -> None:
             f"| {p.model_name} | {p.macs / 1e6:.0f} | {p.top1:g} | {p.value:.3g}{interval} "
             f"| {p.gops:.1f} | {p.verdict} | {'yes' if p.run_id in front else ''} |"
         )
+    for p in sorted(points, key=lambda p: p.value):
+        if p.verdict != "VALID":
+            print(f"\n{p.model_name} {p.verdict}: {reasons[p.run_id] or 'no reason recorded'}")
 
 
 def main() -> int:
@@ -87,9 +94,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", default="1")
     parser.add_argument("--from", dest="folder", type=Path)
+    parser.add_argument("--keep", type=Path, help="Keep the sweep's results in this folder.")
     args = parser.parse_args()
     if args.folder:
         table(args.folder)
+        return 0
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        sweep(args.keep, args.threads)
+        table(args.keep)
         return 0
     with tempfile.TemporaryDirectory() as folder:
         sweep(Path(folder), args.threads)

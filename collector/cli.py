@@ -68,10 +68,24 @@ def serve(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -
 @collector.command()
 @_db_option
 @_broker_option
+@click.option(
+    "--workers",
+    type=int,
+    help="Ingest processes sharing the traffic (MQTT shared subscription) [default: 1].",
+)
+@click.option(
+    "--share-group",
+    help="Shared subscription group, to add workers on other machines"
+    " [default: edgebench-ingest with --workers > 1].",
+)
 @click.pass_context
-def ingest(ctx: click.Context, db: str | None, broker: str | None) -> None:
+def ingest(ctx: click.Context, db: str | None, broker: str | None, **opts: Any) -> None:
     """Run MQTT ingest only (no web server) until Ctrl-C."""
-    config = load_for_command(ctx, {"db": db, "mqtt.url": broker})
+    flags = {"db": db, "mqtt.url": broker, "ingest_workers": opts["workers"]}
+    config = load_for_command(ctx, flags | {"shared_group": opts["share_group"]})
+    if config.ingest_workers > 1:
+        _ingest_workers(config)
+        return
     service = start_ingest(config)
     job = start_retention(config)
     stop = threading.Event()
@@ -80,6 +94,31 @@ def ingest(ctx: click.Context, db: str | None, broker: str | None) -> None:
     finally:
         job.stop()
         service.stop()
+
+
+def _ingest_workers(config: CollectorConfig) -> None:
+    """Run ``config.ingest_workers`` ingest processes and the retention job until a signal."""
+    from edgebench.collector.ingest.service import database_url
+    from edgebench.collector.ingest.workers import IngestWorkers
+
+    workers = IngestWorkers(config)  # refuses a config that cannot work, before starting
+    workers.start()
+    click.echo(
+        f"edgebench collector: {config.ingest_workers} ingest workers (pids "
+        f"{' '.join(map(str, workers.pids))}), shared group {config.effective_shared_group},"
+        f" broker {config.mqtt.url}, database {database_url(config)}"
+    )
+    job = start_retention(config)
+    stop = threading.Event()
+    watcher = threading.Thread(target=workers.watch, args=(stop,), name="edgebench-workers")
+    watcher.start()
+    try:
+        _serve_until_signal(stop.wait, stop.set)
+    finally:
+        stop.set()
+        watcher.join()
+        job.stop()
+        workers.stop()
 
 
 @collector.group("db")

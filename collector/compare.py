@@ -3,7 +3,8 @@
 A comparison has *columns* (one per run, or one per group with the median of its runs)
 and *rows* (one per metric). Each row marks its best value (lowest latency, highest
 throughput, ...) and gives every column's ratio to the baseline column; ``verdicts`` adds
-the intervals, the tests against the baseline and the overall row. The same
+the intervals, the tests against the baseline and the overall row; ``layercompare`` the
+per-layer comparison of profiled runs of one model (``layers``). The same
 structure feeds the compare page, ``/api/compare`` and its CSV export.
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from edgebench.collector import listing, verdicts
+from edgebench.collector import layercompare, listing, verdicts
 from edgebench.collector.models import Device, Run
 from edgebench.collector.runfilter import BadQuery, RunFilter
 
@@ -127,7 +128,9 @@ def compare_runs(
                 "values": _values(run),
             }
         )
-    return verdicts.annotate(session, _table("runs", columns, baseline), threshold_pct)
+    table = _table("runs", columns, baseline)
+    table["layers"] = layercompare.compare_layers(session, run_ids, table["baseline"])
+    return verdicts.annotate(session, table, threshold_pct)
 
 
 def compare_groups(
@@ -166,6 +169,9 @@ def compare_groups(
         columns.append(column)
     table = _table("groups", columns, baseline)
     table["group_by"] = group_by
+    table["layers"] = layercompare.unavailable(
+        "a per-layer comparison compares single runs (runs=a,b), not groups"
+    )
     return verdicts.annotate(session, table, threshold_pct)
 
 

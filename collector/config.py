@@ -10,6 +10,11 @@ import msgspec
 
 from edgebench.shared.config import load_config
 from edgebench.shared.mqtt_config import MAX_RECEIVE_MAXIMUM, MqttConfig
+from edgebench.shared.topics import valid_group
+
+# More processes than this on one machine would only contend for its cores and database.
+MAX_INGEST_WORKERS = 64
+DEFAULT_SHARED_GROUP = "edgebench-ingest"
 
 
 class RetentionConfig(msgspec.Struct, frozen=True):
@@ -84,6 +89,13 @@ class CollectorConfig(msgspec.Struct, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8080
     client_id: str = "edgebench-collector"
+    # `collector ingest --workers N`: ingest processes on this machine, each with its own
+    # receiver and writer, splitting the traffic on an MQTT shared subscription.
+    ingest_workers: int = 1
+    # The shared subscription group ($share/<group>/...). Empty: none with one worker,
+    # "edgebench-ingest" with several. Set it (and a distinct client_id per machine) to
+    # run ingest on several machines against one PostgreSQL (docs/scaling.md).
+    shared_group: str = ""
     # MQTT 5 "Receive Maximum": how many unacknowledged messages the broker may send the
     # collector at once (1-65,535). With MQTT 3.1.1 it has no effect: the broker's own
     # window applies (mosquitto's max_inflight_messages).
@@ -114,6 +126,13 @@ class CollectorConfig(msgspec.Struct, frozen=True):
     retention: RetentionConfig = msgspec.field(default_factory=RetentionConfig)
     campaigns: CampaignConfig = msgspec.field(default_factory=CampaignConfig)
 
+    @property
+    def effective_shared_group(self) -> str | None:
+        """The shared subscription group ingest subscribes with, or None for a plain one."""
+        if self.shared_group:
+            return self.shared_group
+        return DEFAULT_SHARED_GROUP if self.ingest_workers > 1 else None
+
     def validate(self) -> list[str]:
         """Return a list of problems (empty when valid)."""
         errors = self.mqtt.validate() + self.retention.validate() + self.campaigns.validate()
@@ -128,6 +147,15 @@ class CollectorConfig(msgspec.Struct, frozen=True):
             )
         if self.batch_size < 1:
             errors.append("batch_size: must be at least 1")
+        if not 1 <= self.ingest_workers <= MAX_INGEST_WORKERS:
+            errors.append(
+                f"ingest_workers: {self.ingest_workers} is outside 1-{MAX_INGEST_WORKERS}"
+            )
+        if self.shared_group and not valid_group(self.shared_group):
+            errors.append(
+                f"shared_group: {self.shared_group[:80]!r} is not valid"
+                " (letters, digits, '-', '_', '.'; at most 64)"
+            )
         if not 0 < self.session_hours <= 24 * 90:
             errors.append(f"session_hours: {self.session_hours} is outside 0-2160 (90 days)")
         return errors

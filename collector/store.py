@@ -82,6 +82,11 @@ def _update(table: sa.Table, key: str, *where: Any) -> Any:
     return sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}"), *where)
 
 
+def _in_key_order(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Return ``rows`` sorted by ``key``, rows of one key in their original order."""
+    return sorted(rows, key=lambda row: row[key])
+
+
 class Store:
     """Writes batches of :class:`Received` messages; remembers which device owns each run."""
 
@@ -157,8 +162,13 @@ class Store:
         }
 
     def _execute(self, conn: Connection, plan: BatchPlan, touched: dict[str, float]) -> int:
-        """Run the plan's statements in dependency order; return samples inserted."""
-        unknown = [d for d in plan.devices_seen if d not in self._last_seen]
+        """Run the plan's statements in dependency order; return samples inserted.
+
+        Rows are locked in key order (devices by id, runs by run id; a stable sort keeps the
+        messages of one key in arrival order): several ingest workers on PostgreSQL then
+        take their locks in the same order and cannot deadlock each other.
+        """
+        unknown = sorted(d for d in plan.devices_seen if d not in self._last_seen)
         if unknown:
             conn.execute(
                 self._insert(devices),
@@ -172,25 +182,28 @@ class Store:
                 ],
             )
         if plan.new_runs:
-            conn.execute(self._insert(runs), list(plan.new_runs.values()))
+            conn.execute(self._insert(runs), [plan.new_runs[r] for r in sorted(plan.new_runs)])
         if plan.facts:
             newer = sa.or_(devices.c.facts_ts.is_(None), devices.c.facts_ts <= sa.bindparam("b_ts"))
             conn.execute(
                 _update(devices, "device_id", newer),
-                [r | {"b_ts": r["facts_ts"]} for r in plan.facts],
+                [r | {"b_ts": r["facts_ts"]} for r in _in_key_order(plan.facts, "b_device_id")],
             )
         if plan.statuses:
-            conn.execute(_update(devices, "device_id"), plan.statuses)
+            conn.execute(_update(devices, "device_id"), _in_key_order(plan.statuses, "b_device_id"))
         no_result = runs.c.result.is_(None)
         if plan.started:
-            conn.execute(_update(runs, "run_id", no_result), plan.started)
+            conn.execute(
+                _update(runs, "run_id", no_result), _in_key_order(plan.started, "b_run_id")
+            )
         if plan.finished:
             keep_command = sa.func.coalesce(runs.c.command_id, sa.bindparam("b_command_id"))
             conn.execute(
-                _update(runs, "run_id", no_result).values(command_id=keep_command), plan.finished
+                _update(runs, "run_id", no_result).values(command_id=keep_command),
+                _in_key_order(plan.finished, "b_run_id"),
             )
         if plan.results:
-            conn.execute(_update(runs, "run_id"), plan.results)
+            conn.execute(_update(runs, "run_id"), _in_key_order(plan.results, "b_run_id"))
         if plan.events:
             conn.execute(self._insert(run_events), plan.events)
         inserted = self._insert_samples(conn, plan.samples) if plan.samples else 0
@@ -218,7 +231,7 @@ class Store:
         stmt = _update(devices, "device_id").values(
             last_seen=sa.case((devices.c.last_seen < later, later), else_=devices.c.last_seen)
         )
-        conn.execute(stmt, [{"b_device_id": d, "b_seen": t} for d, t in seen.items()])
+        conn.execute(stmt, [{"b_device_id": d, "b_seen": seen[d]} for d in sorted(seen)])
 
     def _write_rejected(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Record refused messages, counting repeats, and keep the table bounded."""

@@ -130,7 +130,8 @@ class RunFinishedMessage(Envelope, tag="run_finished"):
     status: Literal["complete", "interrupted", "failed"]
     verdict: Literal["VALID", "INVALID"]
     throughput_ips: float
-    latency_p50_ms: float
+    # None when the run was interrupted before its first measured inference (no p50).
+    latency_p50_ms: float | None
 
 
 class RunFailedMessage(Envelope, tag="run_failed"):

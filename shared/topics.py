@@ -44,6 +44,11 @@ def _safe_id(value: str, max_len: int) -> bool:
     return 0 < len(value) <= max_len and _ID_CHARS.issuperset(value) and value not in (".", "..")
 
 
+def valid_group(group: str) -> bool:
+    """Whether ``group`` can name a shared subscription group (one topic level, like an id)."""
+    return _safe_id(group, MAX_DEVICE_ID_LEN)
+
+
 def validate_device_id(device_id: object) -> str:
     """Return ``device_id`` if it is a valid device id, else raise SchemaError."""
     if not isinstance(device_id, str) or not _safe_id(device_id, MAX_DEVICE_ID_LEN):
@@ -137,13 +142,13 @@ class TopicLayout:
     def subscriptions(self, shared_group: str | None = None) -> list[str]:
         """Return the collector's filters (everything devices publish: not ``cmd``, ``receipts``).
 
-        With ``shared_group`` (MQTT 5) the filters become ``$share/<group>/...`` so several
+        With ``shared_group`` the filters become ``$share/<group>/...`` so several
         collector processes split the load.
         """
         filters = [f"{self.root}/+/status", f"{self.root}/+/facts"]
         filters += [f"{self.root}/+/runs/+/{kind}" for kind in RUN_KINDS]
         if shared_group is not None:
-            if not _safe_id(shared_group, MAX_DEVICE_ID_LEN):
+            if not valid_group(shared_group):
                 raise ConfigError(f"shared subscription group {shared_group!r} is not valid")
             filters = [f"$share/{shared_group}/{f}" for f in filters]
         return filters

@@ -12,6 +12,8 @@ is busy, ``warmup``, ``measure``,
 (status complete or interrupted) or ``failed``. Errors found before the run starts
 (missing model, bad images or labels, bad options) raise EdgebenchError without any
 event, so a listener never sees ``failed`` for a run it was not told had started.
+(The agent daemon, which is not the engine, may publish ``download`` progress and a
+``run_failed`` under a run id it chose before the run: see docs/mqtt-contract.md.)
 ``close`` is called by whoever created the listener (one listener may serve many runs).
 """
 

@@ -116,10 +116,13 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     sweep_id: str | None = None,
     *,
     trials: Trials | None = None,
+    run_id: str | None = None,
 ) -> RunResult:
     """Benchmark one model and return the full RunResult (see docs/result-schema.md).
 
-    ``trials`` places the run in a ``--repeat`` series (``engine.repeat``).
+    ``trials`` places the run in a ``--repeat`` series (``engine.repeat``). ``run_id``
+    is the run's id when the caller chose it already (the daemon records it before the run
+    starts, so a run cut short can be reported under its own id); a fresh one otherwise.
     """
     options.validate()
     if options.sample_hz is not None:
@@ -136,7 +139,7 @@ def run_benchmark(  # noqa: PLR0917 -- the signature is the documented engine se
     if rss_after is None:
         warnings.append("RSS is unreadable here (no /proc?): memory before/after load unknown")
     run = RunState(
-        run_id=uuid.uuid4().hex,
+        run_id=run_id or uuid.uuid4().hex,
         started_at=started_at,
         options=options,
         config=config,

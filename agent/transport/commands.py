@@ -5,9 +5,9 @@ The command's ``options`` object uses ``RunOptions`` field names (``threads``, `
 ``backend``, ``sample_hz``). msgspec converts it against ``RunOptions``' own field types,
 the same way messages are checked. The names are ``edgebench.shared.run_options``, which
 the collector also checks campaigns against. Anything unknown or of the wrong type is
-refused with one line, which the daemon reports as ``run_failed``. A command never names
-a file: the options that read files on the board (``images``, ``labels``, ``expected``)
-are refused.
+refused with one line, which the daemon reports as ``run_failed``; an expired command's
+line starts with ``expired:``. A command never names a file: the options that read files
+on the board (``images``, ``labels``, ``expected``) are refused.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ def run_options_from_command(cmd: CommandMessage, now: float | None = None) -> A
         raise EdgebenchError(f"unknown command {cmd.command!r}")
     now = time.time() if now is None else now
     if cmd.expires_at is not None and cmd.expires_at < now:
+        # "expired:" first: the collector tells an expired job from a failed one by it.
         raise EdgebenchError(
-            f"command {cmd.message_id} expired {now - cmd.expires_at:.0f} s ago; not running it"
+            f"expired: command {cmd.message_id} expired {now - cmd.expires_at:.0f} s ago; "
+            "not running it"
         )
     for key in cmd.options:
         if key in FILE_OPTIONS:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from edgebench.agent.transport.outbox import Outbox
+from edgebench.agent.transport.outbox import Outbox, Statement
 from edgebench.shared.codec import encode_message, topic_for
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.messages import (
@@ -65,8 +65,11 @@ class OutboxWriter:
         self.notify = notify
         self.written: list[str] = []
 
-    def write(self, msg: Envelope) -> bool:
-        """Store ``msg`` for publishing; False if it could not be encoded or was dropped."""
+    def write(self, msg: Envelope, also: Statement | None = None) -> bool:
+        """Store ``msg`` for publishing; False if it could not be encoded or was dropped.
+
+        ``also`` is committed with the message (``Outbox.put``), if it could be encoded.
+        """
         try:
             payload = encode_message(msg)
         except SchemaError as exc:
@@ -74,7 +77,7 @@ class OutboxWriter:
             return False
         retain = msg.TOPIC_KIND == "facts"
         row = self.outbox.put(
-            msg.message_id, _kind(msg), topic_for(msg, self.layout), payload, 1, retain
+            msg.message_id, _kind(msg), topic_for(msg, self.layout), payload, 1, retain, also=also
         )
         if row is not None:
             self.written.append(msg.message_id)
@@ -92,10 +95,14 @@ class PublishingListener:
         *,
         command_id: str | None = None,
         on_close: Callable[[list[str]], None] | None = None,
+        end_statement: Statement | None = None,
     ) -> None:
         self.writer = writer
         self.device_id = device_id
         self.command_id = command_id
+        # Committed with the run's last message (result or run_failed): the daemon's
+        # "command finished" mark, so a kill can never separate the two.
+        self.end_statement = end_statement
         self.on_close = on_close
         self._seq: dict[str, int] = {}
         self._rows: dict[str, list[dict[str, float | None]]] = {}
@@ -202,7 +209,7 @@ class PublishingListener:
                 encode_message(msg)
             except SchemaError:
                 continue
-            self.writer.write(msg)
+            self.writer.write(msg, also=self.end_statement)
             return
         log.error("result %s cannot be encoded; it was not published", result.run_id)
 
@@ -217,7 +224,8 @@ class PublishingListener:
                 seq=self._next_seq(run_id),
                 error=error[:MAX_STRING_LENGTH],
                 command_id=self.command_id,
-            )
+            ),
+            also=self.end_statement,
         )
 
     def close(self) -> None:

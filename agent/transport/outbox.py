@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ DROPPABLE_KINDS = ("samples", "progress")
 RECEIPTED_KINDS = ("event", "progress", "samples", "result")
 COALESCED_KINDS = ("facts",)
 _WARN_EVERY_S = 60.0
+
+# An SQL statement and its parameters, run in the same transaction as a ``put`` (the
+# daemon marks a command finished in the commit that stores the command's last message).
+Statement = tuple[str, tuple[Any, ...]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -102,12 +107,19 @@ class Outbox:
         payload: bytes,
         qos: int = 1,
         retain: bool = False,
+        *,
+        also: Statement | None = None,
     ) -> int | None:
-        """Store one message durably; return its row id, or None if it was dropped."""
+        """Store one message durably; return its row id, or None if it was dropped.
+
+        ``also`` is committed in the same transaction, whatever happens to the message.
+        """
         precious = kind not in DROPPABLE_KINDS
         with self._lock:
             self._db.execute(f"PRAGMA synchronous={'FULL' if precious else 'NORMAL'}")
             with self._db:  # one transaction: the bound check and the insert together
+                if also is not None:
+                    self._db.execute(*also)
                 if kind in COALESCED_KINDS:
                     self._db.execute("DELETE FROM outbox WHERE kind = ?", (kind,))
                 if not self._make_room(precious):

@@ -101,6 +101,26 @@ COLUMN = {
     "n": {"type": "integer"},
     "values": {"type": "object", "additionalProperties": NUM},
 }
+NUMS = {"type": "array", "items": NUM}
+FLAGS = {"type": "array", "items": {"type": "boolean"}}
+INTS = {"type": "array", "items": {"type": "integer"}}
+# A per-layer comparison (collector/layercompare.py): one value per compared run in each list.
+LAYER_OP = {"index": {"type": "integer"}, "op": {"type": "string"}, "output_shape": INTS}
+LAYER_OP |= {"macs": {"type": "integer"}, "p50_ms": NUMS, "ratios": NUMS, "departure": NUMS}
+LAYER_OP |= {"highlight": FLAGS, "most": FLAGS}
+LAYER_TABLE = {"baseline": {"type": "string"}, "runs": {"type": "array"}, "model_name": STR}
+LAYER_TABLE |= {k: NUMS for k in ("whole_p50_ms", "sum_p50_ms", "model_ratios")}
+LAYER_TABLE |= {"depart_factor": {"type": "number"}, "min_share": {"type": "number"}}
+LAYER_TABLE |= {"most_departing": {"type": "array", "items": INT}, "ops": {"type": "array"}}
+LAYER_TABLE["ops"]["items"] = obj(LAYER_OP)
+# ``available`` false: only ``reason`` (one line); true: the whole table.
+LAYERS = {
+    "type": "object",
+    "properties": {"available": {"type": "boolean"}, "reason": STR} | LAYER_TABLE,
+    "required": ["available", "reason"],
+    "if": {"properties": {"available": {"const": True}}},
+    "then": {"required": sorted(LAYER_TABLE)},
+}
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -173,6 +193,7 @@ SCHEMAS: dict[str, Any] = {
                 }
                 | TESTED_ROW
             ),
+            "layers": LAYERS,
             "significance": obj(
                 {
                     "threshold_pct": {"type": "number"},

@@ -133,7 +133,26 @@ def compare_charts(table: dict[str, Any]) -> dict[str, Any]:
         }
         for row in table["rows"]
     ]
-    return {"labels": labels, "bars": bars}
+    return {"labels": labels, "bars": bars, "layers": layer_chart(table, labels)}
+
+
+def layer_chart(table: dict[str, Any], labels: list[str]) -> dict[str, Any] | None:
+    """Return each op's ratio to the baseline per compared run (None without a layer table)."""
+    layers = table.get("layers") or {}
+    if not layers.get("available"):
+        return None
+    base = layers["runs"].index(layers["baseline"])
+    series = [
+        {
+            "label": labels[i],
+            "ratios": [op["ratios"][i] for op in layers["ops"]],
+            "highlight": [op["highlight"][i] for op in layers["ops"]],
+            "model_ratio": layers["model_ratios"][i],
+        }
+        for i in range(len(layers["runs"]))
+        if i != base
+    ]
+    return {"labels": [f"#{op['index']} {op['op']}" for op in layers["ops"]], "series": series}
 
 
 def short_labels(labels: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
 
-from edgebench.collector import listing, queries, series
+from edgebench.collector import listing, opprofile, queries, series
 from edgebench.collector.dashboard import bp, charts
 from edgebench.collector.db import get_session
 from edgebench.collector.runfilter import DEFAULT_LIMIT, BadQuery, parse_run_filter
@@ -83,7 +83,7 @@ def runs() -> str:
 
 @bp.get("/runs/<run_id>")
 def run(run_id: str) -> str:
-    """One run: configuration, verdict, latency, telemetry, energy, accuracy, cost."""
+    """One run: configuration, verdict, latency, telemetry, energy, accuracy, cost, op profile."""
     session = get_session()
     row = queries.get_run(session, run_id)
     if row is None:
@@ -95,6 +95,8 @@ def run(run_id: str) -> str:
     chart_data = charts.run_charts(result, samples, throttle.spans)
     histogram = series.latency_histogram(result.get("latencies_ms") or [])
     chart_data["histogram"] = charts.histogram_chart(histogram)
+    ops = opprofile.profile_view(result)
+    chart_data["ops"] = opprofile.waterfall(ops) if ops else None
     return render_template(
         "dashboard/run.html",
         run=row,
@@ -104,6 +106,7 @@ def run(run_id: str) -> str:
         sample_count=len(rows),
         throttle_reasons=throttle.reasons(),
         histogram=histogram,
+        ops=ops,
     )
 
 

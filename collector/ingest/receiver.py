@@ -106,7 +106,11 @@ def _widen(conn: Any) -> None:
 
 
 def _child_main(
-    data: Any, acks: Any, mqtt: MqttConfig, session: tuple[str, int], events: tuple[Any, Any]
+    data: Any,
+    acks: Any,
+    mqtt: MqttConfig,
+    session: tuple[str, int, str | None],
+    events: tuple[Any, Any],
 ) -> None:
     """Body of the receiver process: subscribe, decode, ship batches, apply acks."""
     import signal
@@ -114,11 +118,17 @@ def _child_main(
     from edgebench.collector.ingest.subscriber import Subscriber
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent shuts us down
-    client_id, receive_maximum = session
+    client_id, receive_maximum, shared_group = session
     connected, stopping = events
     sender = _BatchSender(data, stopping)
     subscriber = Subscriber(
-        mqtt, client_id, sender.add, receive_maximum, connected=connected, stopping=stopping
+        mqtt,
+        client_id,
+        sender.add,
+        receive_maximum,
+        connected=connected,
+        stopping=stopping,
+        shared_group=shared_group,
     )
     threading.Thread(target=sender.flush_forever, name="edgebench-flush", daemon=True).start()
     subscriber.start()
@@ -143,11 +153,18 @@ def _child_main(
 class ReceiverProcess:
     """The parent's side: starts the child, yields its batches, relays acknowledgements."""
 
-    def __init__(self, mqtt: MqttConfig, client_id: str, receive_maximum: int) -> None:
+    def __init__(
+        self,
+        mqtt: MqttConfig,
+        client_id: str,
+        receive_maximum: int,
+        shared_group: str | None = None,
+    ) -> None:
         """Nothing runs until :meth:`start`; see :class:`Subscriber` for the arguments."""
         self.mqtt = mqtt
         self.client_id = client_id
         self.receive_maximum = receive_maximum
+        self.shared_group = shared_group
         self._ctx = mp.get_context("spawn")  # never fork a process that has threads
         self.connected = self._ctx.Event()
         self._stopping = self._ctx.Event()
@@ -178,7 +195,7 @@ class ReceiverProcess:
                 data_child,
                 acks_child,
                 self.mqtt,
-                (self.client_id, self.receive_maximum),
+                (self.client_id, self.receive_maximum, self.shared_group),
                 events,
             ),
             name="edgebench-receiver",

@@ -68,7 +68,9 @@ class IngestService:
         self._own_engine = engine is None
         self.engine = engine or db.make_engine(database_url(config))
         client_id = config.mqtt.client_id or config.client_id
-        self.receiver = ReceiverProcess(config.mqtt, client_id, config.receive_maximum)
+        self.receiver = ReceiverProcess(
+            config.mqtt, client_id, config.receive_maximum, config.effective_shared_group
+        )
         self.receipts = receipts
         self.receipts_sent = 0  # commits whose receipts went to the receiver process
         self._on_commit = on_commit

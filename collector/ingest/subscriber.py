@@ -82,9 +82,15 @@ class Subscriber:
         *,
         connected: Any = None,
         stopping: Any = None,
+        shared_group: str | None = None,
     ) -> None:
-        """``connected``/``stopping``: events to share (the receiver's are process-wide)."""
+        """``connected``/``stopping``: events to share (the receiver's are process-wide).
+
+        ``shared_group``: subscribe as one member of that MQTT shared subscription group
+        (``collector ingest --workers N``), so the broker gives each message to one member.
+        """
         self.mqtt = mqtt
+        self.shared_group = shared_group
         self.client_id = client_id
         self.sink = sink
         self.layout = TopicLayout(mqtt.topic_prefix)
@@ -157,7 +163,8 @@ class Subscriber:
             flags.session_present,
         )
         # Subscribing on every connect renews the subscriptions if the session was lost.
-        client.subscribe([(f, 1) for f in self.layout.subscriptions()])
+        filters = self.layout.subscriptions(self.shared_group)
+        client.subscribe([(f, 1) for f in filters])
 
     def _on_subscribe(
         self, _client: Any, _userdata: Any, _mid: int, reason_codes: Any, _props: Any

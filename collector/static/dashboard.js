@@ -153,6 +153,10 @@
         barChart(canvas("histogram"), data.histogram.labels, data.histogram.counts,
                  data.histogram.counts.map(function () { return false; }), "inferences");
       }
+      // The per-op profile's charts (opprofile.js), when the run has one.
+      if (data.ops && window.EdgebenchOps) {
+        charts.push.apply(charts, window.EdgebenchOps.run(data.ops));
+      }
     } else if (page === "device") {
       var range = dateRange(data.latency);
       lineChart(canvas("trend-latency"), data.latency,
@@ -163,6 +167,9 @@
       data.bars.forEach(function (bar) {
         compareBars(canvas("bar-" + bar.id), data.labels, bar.values, bar.best);
       });
+      if (data.layers && window.EdgebenchOps) {
+        charts.push.apply(charts, window.EdgebenchOps.compare(data.layers));
+      }
     }
     document.body.dataset.chartsDrawn = "yes";
   }

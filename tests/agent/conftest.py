@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.agent.storeserver import TOKEN, StoreServer
 
 
 @pytest.fixture()
@@ -19,3 +22,19 @@ def agent_env(tmp_path: Path) -> dict[str, str]:
         "EDGEBENCH_VCGENCMD": str(tmp_path / "no-vcgencmd"),
         "EDGEBENCH_SAMPLE_HZ": "0",
     }
+
+
+@pytest.fixture()
+def store_server(models_dir: Path) -> Iterator[StoreServer]:
+    """The collector's model-store endpoint, served by a real local HTTP server."""
+    server = StoreServer(models_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def token_file(tmp_path: Path) -> Path:
+    """A device token file holding the token ``store_server`` accepts."""
+    path = tmp_path / "device-token"
+    path.write_text(TOKEN + "\n")
+    return path

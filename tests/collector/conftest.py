@@ -76,3 +76,11 @@ def count(engine: sa.Engine, table: str) -> int:
     """Return the row count of ``table``."""
     with engine.connect() as conn:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+@pytest.fixture(scope="session")
+def profiled_result(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A real ``agent run --profile-ops`` result on this machine (once per test session)."""
+    from tests.collector.opdata import run_profiled
+
+    return run_profiled(models_dir, tmp_path_factory.mktemp("profiled"))

@@ -17,6 +17,7 @@ from edgebench.shared.messages import (
     MAX_STRING_LENGTH,
     MESSAGE_TYPES,
     ResultMessage,
+    RunFinishedMessage,
     SamplesMessage,
     StatusMessage,
 )
@@ -328,3 +329,19 @@ def test_nul_characters_are_refused_wherever_they_are() -> None:
         decode_message(topic, _encode_dict(data), LAYOUT).result.warnings
         == data["result"]["warnings"]
     )
+
+
+def test_run_finished_of_a_run_interrupted_before_any_inference_has_no_p50() -> None:
+    """A run stopped before its first measured inference still reports its end."""
+    msg = RunFinishedMessage(
+        device_id=DEVICE,
+        run_id=RUN,
+        seq=3,
+        status="interrupted",
+        verdict="INVALID",
+        throughput_ips=0.0,
+        latency_p50_ms=None,
+    )
+    layout = TopicLayout("edgebench")
+    decoded = decode_message(topic_for(msg, layout), encode_message(msg), layout)
+    assert isinstance(decoded, RunFinishedMessage) and decoded.latency_p50_ms is None

@@ -6,70 +6,21 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import paho.mqtt.publish as mqtt_publish
 import pytest
 
 from edgebench.agent.transport.outbox import OUTBOX_FILE, Outbox
 from edgebench.shared.codec import encode_message, topic_for
 from edgebench.shared.messages import (
-    CommandMessage,
     FactsMessage,
     RunProgressMessage,
     SamplesMessage,
     StatusMessage,
 )
-from edgebench.shared.topics import TopicLayout
 from tests.agent.transport.conftest import DEVICE, Subscriber, wait_until
-
-LAYOUT = TopicLayout()
-EDGEBENCH = str(Path(sys.executable).with_name("edgebench"))
-
-
-class Daemon:
-    """One ``edgebench agent daemon`` process with its own state dir."""
-
-    def __init__(self, tmp_path: Path, url: str, **env: str) -> None:
-        self.state_dir = tmp_path / "state"
-        self.url = url
-        self.log = tmp_path / "daemon.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEBENCH_")}
-        self.env |= {
-            "EDGEBENCH_DEVICE_ID": DEVICE,
-            "EDGEBENCH_STATE_DIR": str(self.state_dir),
-            "EDGEBENCH_CACHE_DIR": str(tmp_path / "cache"),
-            "EDGEBENCH_MQTT__KEEPALIVE_S": "5",
-            # These tests listen with a bare subscriber, not a collector that sends
-            # receipts: PUBACK confirms (receipts: tests/collector/test_receipts.py).
-            "EDGEBENCH_RECEIPT_TIMEOUT_S": "0",
-            **env,
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Daemon:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [EDGEBENCH, "-vv", "agent", "daemon", "--broker", self.url],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def signal(self, signum: int) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signum)
-        code = self.proc.wait(30)
-        self.proc = None
-        return code
-
-    def cleanup(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
+from tests.agent.transport.daemonproc import EDGEBENCH, LAYOUT, Daemon, send_command
 
 
 @pytest.fixture()
@@ -178,14 +129,6 @@ def test_killed_mid_flush_then_restarted_loses_nothing(tmp_path: Path, mosquitto
         sub.stop()
 
 
-def _send_command(port: int, **fields) -> CommandMessage:
-    cmd = CommandMessage(device_id=DEVICE, command="run", **fields)
-    mqtt_publish.single(
-        LAYOUT.command(DEVICE), encode_message(cmd), qos=1, hostname="127.0.0.1", port=port
-    )
-    return cmd
-
-
 def test_run_command_runs_a_benchmark_and_publishes_it(
     tmp_path: Path, subscriber: Subscriber, mosquitto, models_dir: Path
 ) -> None:
@@ -207,12 +150,16 @@ def _run_commands(daemon: Daemon, subscriber: Subscriber, mosquitto, tmp_path: P
     fifo = tmp_path / "trap.tflite"
     os.mkfifo(fifo)
     hostile = [str(fifo), "../../etc/passwd", "/etc/shadow", "http://example.invalid/m.tflite"]
-    refused = [_send_command(mosquitto.port, model=m) for m in hostile]
+    # A store name is 64 hex digits, never a path: these are refused before any fetch.
+    hostile_store = ["sha256:../x", f"sha256:{fifo}", "sha256:../../trap.tflite"]
+    refused = [send_command(mosquitto.port, model=m) for m in hostile]
+    refused_store = [send_command(mosquitto.port, model=m) for m in hostile_store]
     options = {"runs": 5, "min_secs": 0.2, "warmup_runs": 1, "warmup_secs": 0, "threads": 1}
-    cmd = _send_command(mosquitto.port, model=model, options=options)
-    bad = _send_command(mosquitto.port, model=model, options={"threads": "many"})
-    old = _send_command(mosquitto.port, model=model, expires_at=time.time() - 60)
-    assert wait_until(lambda: len(subscriber.of_type("run_failed")) >= 2 + len(hostile), 120)
+    cmd = send_command(mosquitto.port, model=model, options=options)
+    bad = send_command(mosquitto.port, model=model, options={"threads": "many"})
+    old = send_command(mosquitto.port, model=model, expires_at=time.time() - 60)
+    expected_failures = 2 + len(hostile) + len(hostile_store)
+    assert wait_until(lambda: len(subscriber.of_type("run_failed")) >= expected_failures, 120)
     assert wait_until(lambda: subscriber.of_type("result"), 120)
     (started,) = subscriber.of_type("run_started")
     assert started.command_id == cmd.message_id
@@ -221,9 +168,11 @@ def _run_commands(daemon: Daemon, subscriber: Subscriber, mosquitto, tmp_path: P
     assert result.result.model.name.startswith("mobilenet_v1_0.25_128_quant")
     failures = {f.command_id: f.error for f in subscriber.of_type("run_failed")}
     assert "options.threads" in failures[bad.message_id]
-    assert "expired" in failures[old.message_id]
+    assert failures[old.message_id].startswith("expired: ")
     for cmd in refused:
         assert "refused: a command may name a catalog model" in failures[cmd.message_id]
+    for cmd in refused_store:
+        assert "refused: a store model is named sha256:" in failures[cmd.message_id]
     assert daemon.signal(signal.SIGTERM) == 0
 
 

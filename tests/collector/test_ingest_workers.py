@@ -1,0 +1,153 @@
+"""``collector ingest --workers N`` on real Mosquitto: shared subscription, SIGKILL, stored once.
+
+Real processes throughout: the command itself (a supervisor and N worker processes, each
+with its own receiver process), ``agent daemon`` boards that keep every run message until
+its receipt, and Mosquitto. No timing assertions: every wait is a generous liveness bound.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from edgebench.collector.config import load_collector_config
+from edgebench.collector.ingest.workers import worker_config
+from edgebench.shared.errors import ConfigError
+from tests.collector.conftest import count
+from tests.collector.helpers import run_stream, wait_until
+from tests.collector.test_receipts import (
+    EDGEBENCH,
+    make_daemon,
+    prefill,
+    stored_results,
+    waiting,
+)
+
+PIDS = re.compile(r"ingest workers \(pids ([0-9 ]+)\)")
+
+
+class Workers:
+    """``edgebench collector ingest --workers N`` as a process (the supervisor)."""
+
+    def __init__(self, tmp_path: Path, db_url: str, url: str, n: int) -> None:
+        self.cmd = [EDGEBENCH, "collector", "ingest", "--db", db_url, "--broker", url]
+        self.cmd += ["--workers", str(n)]
+        self.log = tmp_path / "workers.log"
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT)
+
+    def pids(self) -> list[int]:
+        """The worker pids the supervisor announced at start."""
+        wait_until(lambda: PIDS.search(self.log.read_text()), 60, "workers started")
+        match = PIDS.search(self.log.read_text())
+        assert match is not None
+        return [int(p) for p in match.group(1).split()]
+
+    def stop(self) -> int:
+        """SIGTERM (the clean stop) and return the exit code."""
+        self.proc.terminate()
+        try:
+            return self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+
+def test_worker_config_gives_each_worker_its_own_session_in_one_group() -> None:
+    config = load_collector_config(None, {"ingest_workers": 3, "mqtt.url": "mqtt://h:1883"})
+    assert config.effective_shared_group == "edgebench-ingest"
+    ids = {worker_config(config, i).mqtt.client_id for i in range(3)}
+    assert ids == {"edgebench-collector-w0", "edgebench-collector-w1", "edgebench-collector-w2"}
+    assert {worker_config(config, i).shared_group for i in range(3)} == {"edgebench-ingest"}
+    # One worker subscribes plainly unless a group is named (to join other machines' workers).
+    assert load_collector_config(None, {}).effective_shared_group is None
+    named = load_collector_config(None, {"shared_group": "site-a"})
+    assert named.effective_shared_group == "site-a"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"ingest_workers": 0}, "ingest_workers: 0 is outside 1-64"),
+        ({"shared_group": "a/b"}, "shared_group: 'a/b' is not valid"),
+        ({"shared_group": "#"}, "shared_group: '#' is not valid"),
+    ],
+    ids=["zero-workers", "slash-group", "wildcard-group"],
+)
+def test_bad_worker_settings_are_refused_in_one_line(flags: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_collector_config(None, flags)
+
+
+def test_workers_without_an_external_broker_are_refused_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEBENCH_")}
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    proc = subprocess.run(
+        [EDGEBENCH, "collector", "ingest", "--db", db, "--workers", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "--workers needs an external MQTT broker with shared subscriptions" in proc.stderr
+    assert not (tmp_path / "c.db").exists()  # refused before anything started
+
+
+@pytest.mark.both_databases
+def test_three_workers_one_killed_mid_stream_store_every_message_once(
+    tmp_path: Path, db_url: str, engine, mosquitto
+) -> None:
+    devices = [f"pi-{i}" for i in range(3)]
+    runs_per_device, batches = 6, 10
+    daemons = [make_daemon(tmp_path, mosquitto.url, device) for device in devices]
+    expected = {f"{d}-run{i}" for d in devices for i in range(runs_per_device)}
+    workers = Workers(tmp_path, db_url, mosquitto.url, 3)
+    fed = threading.Event()
+
+    def feed() -> None:
+        """Boards finish runs throughout, one run per board at a time."""
+        for i in range(runs_per_device):
+            for device, daemon in zip(devices, daemons, strict=True):
+                prefill(daemon.state_dir, run_stream(device, f"{device}-run{i}", batches))
+            time.sleep(0.3)
+        fed.set()
+
+    try:
+        victim = workers.pids()[1]
+        for daemon in daemons:
+            daemon.start()
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        # Mid-stream: once some (not all) runs are stored, kill one worker outright.
+        wait_until(lambda: len(stored_results(engine)) >= 3, 120, "some runs stored")
+        os.kill(victim, signal.SIGKILL)
+        feeder.join()
+        assert fed.is_set()
+        wait_until(
+            lambda: all(waiting(d.state_dir) == 0 for d in daemons), 300, "every outbox empty"
+        )
+        log = workers.log.read_text()
+        assert f"(pid {victim}) exited with -9; starting it again" in log
+    finally:
+        code = workers.stop()
+        for daemon in daemons:
+            daemon.cleanup()
+    assert code == 0
+    assert set(stored_results(engine)) == expected
+    # Every message stored once: no sample row twice (+ the sample inside each result).
+    assert count(engine, "samples") == len(expected) * (batches * 5 + 1)
+    assert count(engine, "run_events") == len(expected)
+    # The work was shared: every worker received messages (the broker log names each).
+    broker_log = mosquitto.log_path.read_text(errors="replace")
+    for i in range(3):
+        assert f"Sending PUBLISH to edgebench-collector-w{i}" in broker_log
