@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from edgebench.collector.campaigns import planner, store
 from edgebench.collector.campaigns.states import ACTIVE
@@ -70,6 +70,7 @@ class Scheduler:
         with Session(self.engine, expire_on_commit=False) as session:
             if not self._anything_open(session):
                 return report
+            _serialize_passes(session)
             self._track_online(session, now)
             self._start_due(session, now, report)
             self._follow_active(session, now, report)
@@ -100,6 +101,8 @@ class Scheduler:
             .order_by(Campaign.start_at, Campaign.id)
         ).all()
         for campaign in due:
+            if not store.claim_start(session, campaign.id):
+                continue  # another collector process's pass started it
             store.start_campaign(session, campaign, now)
             store.schedule_next(session, campaign, now, self.tz)
             report.started.append(campaign.id)
@@ -235,9 +238,17 @@ class Scheduler:
         if last_end is not None and now < last_end + campaign.cooldown_s:
             return None
         command_id = uuid.uuid4().hex
+        # The device must still have nothing out when the claim is written: another
+        # collector process's pass may have claimed a job for it since our read.
+        other = aliased(CampaignJob)
+        device_busy = (
+            sa.select(other.id)
+            .where(other.device_id == device_id, other.state.in_(ACTIVE))
+            .exists()
+        )
         claimed = session.execute(
             sa.update(CampaignJob)
-            .where(CampaignJob.id == job.id, CampaignJob.state == "queued")
+            .where(CampaignJob.id == job.id, CampaignJob.state == "queued", ~device_busy)
             .values(
                 state="sent",
                 attempts=CampaignJob.attempts + 1,
@@ -259,3 +270,19 @@ class Scheduler:
             expires_at=campaign.deadline,
             ts=now,
         )
+
+
+# Any constant: the key of the PostgreSQL advisory lock that scheduling passes hold.
+PASS_LOCK_KEY = 0x45444745_42434D50 & 0x7FFFFFFFFFFFFFFF
+
+
+def _serialize_passes(session: Session) -> None:
+    """Let one pass run at a time across collector processes (``--workers``, other hosts).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite has one writer anyway, and
+    every write a pass makes is conditional (a job is claimed only while queued and its
+    device has nothing out; a campaign is started only while scheduled), so concurrent
+    passes cannot send a device two jobs or plan a campaign twice.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PASS_LOCK_KEY})

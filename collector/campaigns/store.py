@@ -127,6 +127,18 @@ def spec_of(campaign: Campaign) -> CampaignSpec:
     return msgspec.convert(campaign.spec, type=CampaignSpec)
 
 
+def claim_start(session: Session, campaign_id: int) -> bool:
+    """Mark a scheduled campaign running, unless another process did first (or it was cancelled)."""
+    return bool(
+        session.execute(
+            sa.update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.state == "scheduled")
+            .values(state="running")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
 def start_campaign(session: Session, campaign: Campaign, now: float) -> int:
     """Plan and store the campaign's jobs and mark it running; return the job count.
 

@@ -367,3 +367,20 @@ def test_detail_shows_progress_and_an_eta(engine: sa.Engine) -> None:
     # Three jobs left (one running) at the options' estimate: nothing measured yet.
     assert shown["eta_s"] == 3 * (planner.JOB_OVERHEAD_S + 2.0)
     assert listed[0]["campaign_id"] == cid and listed[0]["counts"]["running"] == 1
+
+
+def test_passes_of_two_collector_processes_never_double_up(engine: sa.Engine) -> None:
+    status(engine, "pi-a")
+    now = time.time()
+    create(engine, now, repetitions=2)
+    first, second = Scheduler(engine, LOST_S), Scheduler(engine, LOST_S)
+    assert len(first.run_pass(now).commands) == 1
+    # The second process read "pi-a idle" before the first one's claim: its claim of the
+    # device's next job is refused by the write itself.
+    with Session(engine) as session:
+        assert second._send_next(session, "pi-a", now) is None
+        session.commit()
+    scheduled = create(engine, now, schedule={"daily_at": "03:00"})
+    with Session(engine) as session:
+        assert store.claim_start(session, scheduled) is True
+        assert store.claim_start(session, scheduled) is False
