@@ -89,6 +89,8 @@ class AgentConfig(msgspec.Struct, frozen=True):
     # 0: no receipts, PUBACK deletes (a broker whose consumer is not an edgebench collector).
     receipt_timeout_s: float = 30.0
     models: tuple[str, ...] = ()
+    # Labels for this board (e.g. "lab", "fan"): a campaign's device_filter selects by them.
+    tags: tuple[str, ...] = ()
     # The collector whose model store a command may name a model from (`sha256:<hex>`), and
     # the file holding this board's device token for it (docs/mqtt-contract.md, "Commands").
     # Both or neither: without them a board runs only catalog and configured models.
@@ -124,6 +126,11 @@ class AgentConfig(msgspec.Struct, frozen=True):
         errors.extend(self._collector_errors())
         if self.outbox_max_messages < 100:
             errors.append("outbox_max_messages: must be at least 100")
+        errors += [
+            f"tags: {tag!r} must be 1-64 letters, digits, '-', '_' or '.'"
+            for tag in self.tags
+            if not _valid_device_id(tag)
+        ]
         if self.device_id and not _valid_device_id(self.device_id):
             errors.append(
                 f"device_id: {self.device_id!r} may hold only letters, digits, '-', '_' and '.'"

@@ -198,4 +198,5 @@ def collect_device_facts(config: AgentConfig) -> DeviceFacts:
         runtimes=installed_runtimes(),
         edgebench_version=__version__,
         cpu_governor=read_governor(sys_root),
+        tags=list(config.tags),
     )

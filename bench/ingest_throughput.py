@@ -93,7 +93,7 @@ def start_collector(  # noqa: ANN201
         "mqtt.protocol": "5",
     }
     config = load_collector_config(None, flags)
-    service = IngestService(config, on_commit=probe.on_commit, receipts=receipts)
+    service = IngestService(config, on_commit=probe.on_commit, receipts=receipts, campaigns=False)
     service.start()
     if not service.wait_connected(15):
         raise SystemExit("collector did not connect to mosquitto")

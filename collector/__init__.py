@@ -30,8 +30,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     (anonymous reading), ``SESSION_HOURS`` (browser login lifetime from last use),
     ``SECRET_KEY`` or ``SECRET_KEY_FILE`` (session signing key; default
     ``<instance>/secret_key``), ``MAX_MODEL_MB`` and ``MODEL_DIR`` (the model store's
-    upload limit and folder; default ``<instance>/models``). A trusted reverse proxy is
-    the web server's business (``collector/webserver.py``), not the app's.
+    upload limit and folder; default ``<instance>/models``), ``CAMPAIGN_TIMEZONE`` (daily
+    campaigns' time zone, empty: this machine's). A trusted reverse proxy is the web
+    server's business (``collector/webserver.py``), not the app's.
     """
     from flask import Flask
 
@@ -51,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY_FILE=None,
         MAX_MODEL_MB=64.0,
         MODEL_DIR=None,
+        CAMPAIGN_TIMEZONE="",
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

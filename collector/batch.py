@@ -101,6 +101,8 @@ def _plan_message(plan: BatchPlan, msg: Message, item: Received, owners: dict[st
             "run_id": run_id,
             "device_id": msg.device_id,
             "status": "running",
+            # run_started / run_failed name the command that asked for the run.
+            "command_id": getattr(msg, "command_id", None),
             "received_at": item.received_at,
             "updated_at": item.received_at,
         }

@@ -43,6 +43,38 @@ class RetentionConfig(msgspec.Struct, frozen=True):
         return errors
 
 
+class CampaignConfig(msgspec.Struct, frozen=True):
+    """How ingest schedules campaign jobs (collector/campaigns, docs/campaigns.md)."""
+
+    # How often the scheduler looks for new campaigns, devices that came online, ended
+    # cool-downs, passed deadlines and lost jobs (results wake it at once).
+    tick_s: float = 0.5
+    # A sent command with no run after this long (the device online meanwhile), or a run
+    # silent this long past its expected duration, is lost: failed, and retried per policy.
+    lost_timeout_s: float = 120.0
+    # Daily campaigns start at their HH:MM in this IANA time zone; empty: this machine's.
+    timezone: str = ""
+
+    def validate(self) -> list[str]:
+        """Return a list of problems (empty when valid)."""
+        errors = []
+        if not 0.05 <= self.tick_s <= 60:
+            errors.append(f"campaigns.tick_s: {self.tick_s} is outside 0.05-60")
+        if not 1 <= self.lost_timeout_s <= 86_400:
+            errors.append(f"campaigns.lost_timeout_s: {self.lost_timeout_s} is outside 1-86400")
+        if self.timezone:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                errors.append(
+                    f"campaigns.timezone: {self.timezone!r} is not a time zone; use an IANA"
+                    " name such as Europe/Berlin, or leave it empty for this machine's"
+                )
+        return errors
+
+
 class CollectorConfig(msgspec.Struct, frozen=True):
     """Everything the collector process needs, validated once at start-up."""
 
@@ -100,6 +132,7 @@ class CollectorConfig(msgspec.Struct, frozen=True):
         default_factory=lambda: MqttConfig(client_id="edgebench-collector")
     )
     retention: RetentionConfig = msgspec.field(default_factory=RetentionConfig)
+    campaigns: CampaignConfig = msgspec.field(default_factory=CampaignConfig)
 
     @property
     def effective_shared_group(self) -> str | None:
@@ -110,7 +143,7 @@ class CollectorConfig(msgspec.Struct, frozen=True):
 
     def validate(self) -> list[str]:
         """Return a list of problems (empty when valid)."""
-        errors = self.mqtt.validate() + self.retention.validate()
+        errors = self.mqtt.validate() + self.retention.validate() + self.campaigns.validate()
         if not 0 < self.port < 65536:
             errors.append(f"port: {self.port} is not a TCP port")
         if not 0 <= self.embedded_broker_port < 65536:

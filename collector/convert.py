@@ -55,11 +55,16 @@ def started_row(msg: RunStartedMessage) -> dict[str, Any]:
         "backend_version": msg.config.backend_version,
         "threads": msg.config.threads,
         "xnnpack": msg.config.xnnpack_applied,
+        "command_id": msg.command_id,
     }
 
 
 def finished_row(msg: RunFinishedMessage | RunFailedMessage) -> dict[str, Any]:
-    """Return the ``runs`` columns a run_finished or run_failed event sets."""
+    """Return the ``runs`` columns a run_finished or run_failed event sets.
+
+    ``b_command_id`` (run_failed's command, None otherwise) is set only where the run has
+    none yet (``store``): a run_finished must not erase the command run_started named.
+    """
     if isinstance(msg, RunFailedMessage):
         return {
             "run_id": msg.run_id,
@@ -69,6 +74,7 @@ def finished_row(msg: RunFinishedMessage | RunFailedMessage) -> dict[str, Any]:
             "throughput_ips": None,
             "latency_p50_ms": None,
             "error": msg.error,
+            "b_command_id": msg.command_id,
         }
     return {
         "run_id": msg.run_id,
@@ -78,6 +84,7 @@ def finished_row(msg: RunFinishedMessage | RunFailedMessage) -> dict[str, Any]:
         "throughput_ips": msg.throughput_ips,
         "latency_p50_ms": msg.latency_p50_ms,
         "error": None,
+        "b_command_id": None,
     }
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlalchemy as sa
 
-from edgebench.collector.models import StoredModel
+from edgebench.collector.models import Campaign, StoredModel
 from edgebench.shared.errors import EdgebenchError
 
 if TYPE_CHECKING:
@@ -172,11 +172,17 @@ def list_models(session: Session) -> Sequence[StoredModel]:
 
 
 def model_in_use(session: Session, sha256: str) -> bool:
-    """Return whether a campaign uses the model ``sha256`` (then it cannot be deleted)."""
-    # The campaigns table (revision 0005, built in parallel) will answer this: a job or
-    # campaign naming "sha256:<hex>". Until it exists, no campaign can use a model.
-    del session, sha256
-    return False
+    """Return whether a scheduled or running campaign names the model ``sha256``.
+
+    Finished and cancelled campaigns keep their runs (which carry the model's hash), so
+    they do not hold the file; a daily campaign's next repetition is a scheduled campaign,
+    so it does.
+    """
+    name = f"sha256:{sha256}"
+    specs = session.scalars(
+        sa.select(Campaign.spec).where(Campaign.state.in_(("scheduled", "running")))
+    )
+    return any(name in (spec.get("models") or []) for spec in specs)
 
 
 def delete_model(session: Session, sha256: str) -> StoredModel | None:

@@ -192,9 +192,16 @@ class Store:
         if plan.statuses:
             conn.execute(_update(devices, "device_id"), _in_key_order(plan.statuses, "b_device_id"))
         no_result = runs.c.result.is_(None)
-        for rows, where in ((plan.started, no_result), (plan.finished, no_result)):
-            if rows:
-                conn.execute(_update(runs, "run_id", where), _in_key_order(rows, "b_run_id"))
+        if plan.started:
+            conn.execute(
+                _update(runs, "run_id", no_result), _in_key_order(plan.started, "b_run_id")
+            )
+        if plan.finished:
+            keep_command = sa.func.coalesce(runs.c.command_id, sa.bindparam("b_command_id"))
+            conn.execute(
+                _update(runs, "run_id", no_result).values(command_id=keep_command),
+                _in_key_order(plan.finished, "b_run_id"),
+            )
         if plan.results:
             conn.execute(_update(runs, "run_id"), _in_key_order(plan.results, "b_run_id"))
         if plan.events:

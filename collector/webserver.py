@@ -66,6 +66,7 @@ def app_settings(config: CollectorConfig, service: IngestService | None) -> dict
         "SECRET_KEY_FILE": config.secret_key_file,
         "MAX_MODEL_MB": config.max_model_mb,
         "MODEL_DIR": config.model_dir,
+        "CAMPAIGN_TIMEZONE": config.campaigns.timezone,
     }
 
 

@@ -63,6 +63,9 @@ class DeviceFacts(Record):
     runtimes: dict[Text, Text]
     edgebench_version: Text
     cpu_governor: Text | None = None
+    # The operator's labels for this board (``tags`` in the agent's config): campaigns
+    # select boards by them (docs/campaigns.md).
+    tags: list[Text] = msgspec.field(default_factory=list)
 
 
 class TensorInfo(Record):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from edgebench.agent.engine.verdict import MIN_SAMPLES_FOR_P90
 from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.run_options import BACKENDS
 
-BACKENDS = ("litert", "tflite_runtime")
+__all__ = ["BACKENDS", "RunOptions", "usable_cores"]
 
 
 def usable_cores() -> int:

@@ -3,15 +3,15 @@
 The command's ``options`` object uses ``RunOptions`` field names (``threads``, ``runs``,
 ``warmup_runs``, ``min_secs``, ``max_secs``, ``rate_hz``, ``seed``, ``xnnpack``,
 ``backend``, ``sample_hz``). msgspec converts it against ``RunOptions``' own field types,
-the same way messages are checked. Anything unknown or of the wrong type is refused with
-one line, which the daemon reports as ``run_failed``; an expired command's line starts
-with ``expired:``. A command never names a file: the options that read files on the board
-(``images``, ``labels``, ``expected``) are refused.
+the same way messages are checked. The names are ``edgebench.shared.run_options``, which
+the collector also checks campaigns against. Anything unknown or of the wrong type is
+refused with one line, which the daemon reports as ``run_failed``; an expired command's
+line starts with ``expired:``. A command never names a file: the options that read files
+on the board (``images``, ``labels``, ``expected``) are refused.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -19,10 +19,8 @@ import msgspec
 
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.messages import CommandMessage
+from edgebench.shared.run_options import COMMAND_OPTIONS, FILE_OPTIONS
 from edgebench.shared.wire import schema_error
-
-# RunOptions that name files on the board: a message must never make a board read a file.
-FILE_OPTIONS = frozenset({"images", "labels", "expected"})
 
 
 def run_options_from_command(cmd: CommandMessage, now: float | None = None) -> Any:
@@ -38,16 +36,15 @@ def run_options_from_command(cmd: CommandMessage, now: float | None = None) -> A
             f"expired: command {cmd.message_id} expired {now - cmd.expires_at:.0f} s ago; "
             "not running it"
         )
-    names = {f.name for f in dataclasses.fields(RunOptions)} - FILE_OPTIONS
     for key in cmd.options:
         if key in FILE_OPTIONS:
             raise EdgebenchError(
                 f"command option {key!r} names a file on the board; commands may not do that"
             )
-        if key not in names:
+        if key not in COMMAND_OPTIONS:
             raise EdgebenchError(
                 f"command option {key!r} is unknown; use RunOptions names: "
-                + ", ".join(sorted(names))
+                + ", ".join(sorted(COMMAND_OPTIONS))
             )
     try:
         options = msgspec.convert(cmd.options, type=RunOptions)

@@ -10,6 +10,7 @@ bp = Blueprint("api", __name__)
 from edgebench.collector.api import (  # noqa: E402, F401
     actions,
     auditlog,
+    campaigns,
     compare,
     errors,
     events,

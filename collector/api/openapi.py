@@ -20,7 +20,7 @@ from typing import Any
 from flask import url_for
 
 from edgebench.collector import listing, series
-from edgebench.collector.api import bp
+from edgebench.collector.api import bp, campaign_doc
 from edgebench.collector.api.modeldoc import model_paths
 from edgebench.collector.api.opdoc import (
     AUTHENTICATED,
@@ -262,13 +262,17 @@ def document() -> dict[str, Any]:
         ),
         "/openapi.json": get_op("This document", [], json_body({"type": "object"}, "OpenAPI")),
         **model_paths(),
+        **campaign_doc.paths(),
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "edgebench collector API", "version": __version__},
         "servers": [{"url": url_for("api.openapi_json").rsplit("/", 1)[0]}],
         "paths": paths,
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "components": {
+            "schemas": SCHEMAS | campaign_doc.SCHEMAS,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
         "security": AUTHENTICATED,
     }
 

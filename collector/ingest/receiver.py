@@ -12,7 +12,8 @@ each commit, returns the batch's tokens through :meth:`ReceiverProcess.acknowled
 second pipe; the child acknowledges them on its session. A message is therefore still
 acknowledged only once it is stored. The writer's receipts for the agents
 (``ingest/receipts.py``) take the same pipe (:meth:`ReceiverProcess.send_receipts`) and
-leave on the same session right after the acknowledgements.
+leave on the same session right after the acknowledgements, and so do the campaign
+commands (:meth:`ReceiverProcess.send_commands`, ``ingest/dispatch.py``).
 
 A child that dies loses nothing: its messages were not acknowledged, so the broker
 resends them to the next child, which resumes the same persistent session. Tokens carry
@@ -141,6 +142,8 @@ def _child_main(
                 break
             if isinstance(tokens, dict):  # receipts: device id -> message ids
                 subscriber.publish_receipts(tokens)
+            elif isinstance(tokens, tuple):  # campaign commands: (topic, payload) pairs
+                subscriber.publish_commands(tokens)
             else:
                 subscriber.acknowledge(tokens)
     finally:
@@ -252,6 +255,17 @@ class ReceiverProcess:
             return
         with self._lock, contextlib.suppress(OSError, ValueError):
             self._acks.send_bytes(pickle.dumps(by_device, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_commands(self, commands: list[tuple[str, bytes]]) -> None:
+        """Have the child publish campaign commands (``ingest/dispatch.py``) at QoS 1.
+
+        A command lost here (the child replaced meanwhile) is found lost by the
+        scheduler and sent again with a new id.
+        """
+        if not commands:
+            return
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            self._acks.send_bytes(pickle.dumps(tuple(commands), protocol=pickle.HIGHEST_PROTOCOL))
 
     def pause(self) -> None:
         """Stop taking new messages (they stay unacknowledged and are resent later)."""

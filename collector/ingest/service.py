@@ -1,4 +1,7 @@
-"""Ingest as one startable unit: schema upgrade, broker (embedded if none), receiver, writer.
+"""Ingest as one startable unit: schema upgrade, broker, receiver, writer, campaign dispatch.
+
+The broker is embedded when none is configured; the campaign dispatcher
+(``ingest/dispatch.py``) sends campaign jobs' commands.
 
 ``collector serve``, ``collector ingest``, ``edgebench fleet``, the tests and the
 ingest benchmark all run ingest through :class:`IngestService`, so they exercise the
@@ -15,6 +18,7 @@ from msgspec.structs import replace
 
 from edgebench.collector import db
 from edgebench.collector.embedded_broker import EmbeddedBroker
+from edgebench.collector.ingest.dispatch import Dispatcher, wakes_scheduler
 from edgebench.collector.ingest.receipts import receipted_ids
 from edgebench.collector.ingest.receiver import ReceiverProcess
 from edgebench.collector.ingest.writer import Writer
@@ -45,6 +49,7 @@ class IngestService:
         embedded_port: int | None = None,
         on_commit: Callable[[list[Received], float], None] | None = None,
         receipts: bool = True,
+        campaigns: bool = True,
     ) -> None:
         """Build the parts; nothing runs until :meth:`start`.
 
@@ -52,6 +57,7 @@ class IngestService:
         called by the writer after each commit (the benchmark measures lag with it).
         ``receipts=False`` sends no receipts: only for measuring what they cost
         (``bench/ingest_throughput.py --no-receipts``); agents then never empty their outbox.
+        ``campaigns=False`` schedules no campaign jobs (the ingest benchmarks).
         """
         self.embedded: EmbeddedBroker | None = None
         if not config.mqtt.url:
@@ -68,6 +74,13 @@ class IngestService:
         self.receipts = receipts
         self.receipts_sent = 0  # commits whose receipts went to the receiver process
         self._on_commit = on_commit
+        self.dispatcher = (
+            Dispatcher(
+                self.engine, config.campaigns, config.mqtt.topic_prefix, self.receiver.send_commands
+            )
+            if campaigns
+            else None
+        )
         self.writer = Writer(
             Store(self.engine, config.rejected_max_rows),
             self.receiver,
@@ -84,6 +97,8 @@ class IngestService:
             if by_device:
                 self.receiver.send_receipts(by_device)
                 self.receipts_sent += 1
+        if self.dispatcher is not None and wakes_scheduler(batch):
+            self.dispatcher.wake()
         if self._on_commit is not None:
             self._on_commit(batch, committed_at)
 
@@ -104,6 +119,8 @@ class IngestService:
             raise
         self.receiver.start()
         self.writer.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
         log.info("ingest started: broker %s", self.broker_url)
 
     def wait_connected(self, timeout_s: float = 10.0) -> bool:
@@ -112,6 +129,8 @@ class IngestService:
 
     def stop(self) -> None:
         """Stop taking messages, store and acknowledge what has arrived, then disconnect."""
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         self.receiver.pause()
         self.writer.stop()
         self.receiver.stop()
@@ -133,5 +152,6 @@ class IngestService:
             "receiver_restarts": self.receiver.restarts,
             "writer_alive": self.writer.is_alive(),
             "receipt_commits": self.receipts_sent,
+            "campaign_commands": 0 if self.dispatcher is None else self.dispatcher.commands_sent,
             **stats,
         }

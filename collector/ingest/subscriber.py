@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SAMPLES_SUFFIX = "/samples"
+COMMAND_QOS = 1
 
 
 def receive(
@@ -141,6 +142,12 @@ class Subscriber:
     def publish_receipts(self, by_device: dict[str, list[str]]) -> None:
         """Publish receipts for stored messages (relayed from the writer after a commit)."""
         publish_receipts(self._client, self.layout, by_device)
+
+    def publish_commands(self, commands: tuple[tuple[str, bytes], ...]) -> None:
+        """Publish campaign commands (QoS 1, not retained; paho queues them while offline)."""
+        with one_wakeup(self._client):
+            for topic, payload in commands:
+                self._client.publish(topic, payload, qos=COMMAND_QOS)
 
     def _on_connect(
         self, client: Any, _userdata: Any, flags: Any, reason_code: Any, _props: Any

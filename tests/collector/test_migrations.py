@@ -22,7 +22,7 @@ from tests.collector.helpers import LAYOUT, run_stream
 
 pytestmark = pytest.mark.both_databases
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _store_run(engine: sa.Engine, run_id: str) -> None:
@@ -40,6 +40,8 @@ def test_upgrade_creates_every_table_and_is_at_head(engine: sa.Engine) -> None:
     assert {"devices", "runs", "samples", "run_events", "rejected_messages"} <= tables
     assert {"users", "api_tokens", "audit_events"} <= tables
     assert {"stored_models", "device_tokens"} <= tables
+    assert {"campaigns", "campaign_jobs"} <= tables
+    assert "command_id" in {c["name"] for c in sa.inspect(engine).get_columns("runs")}
     assert db.current_revision(engine) == HEAD
 
 

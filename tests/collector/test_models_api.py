@@ -8,6 +8,7 @@ uploads sent as multipart/form-data the way curl sends them.
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from edgebench.collector import create_app, db, devicetokens
 from edgebench.collector.modelcatalog import generated_models
+from edgebench.collector.models import Device
 from edgebench.shared.tflite.modelbytes import inspect_bytes
 from tests.collector.conftest import count
 from tests.collector.dashboard.conftest import serve
@@ -32,6 +34,7 @@ SMALL = MODELS / "mobilenet_v1_0.25_128_quant.tflite"
 OTHER = MODELS / "mobilenet_v1_0.5_160_quant.tflite"
 LARGE = MODELS / "mobilenet_v2_1.0_224_quant.tflite"
 LIMIT_MB = 2.0
+JSON = {"Content-Type": "application/json"}
 
 
 @dataclass
@@ -130,6 +133,48 @@ def test_upload_duplicate_read_download_and_delete(store: Store) -> None:
     events = audit_log(store.url, store.admin.headers, limit="10")
     actions = [(e["action"], e["outcome"]) for e in events if e["target"] == sha]
     assert ("model.delete", "ok") in actions and ("model.upload", "ok") in actions
+
+
+def add_device(db_url: str, device_id: str) -> None:
+    """Store a device as if it had reported, so a campaign may name it."""
+    engine = db.make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            session.add(Device(device_id=device_id, first_seen=1.0, last_seen=1.0))
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_campaigns_name_only_stored_models_and_hold_them(store: Store) -> None:
+    add_device(store.db_url, "pi-lab-01")
+    sha = store.operator.upload("/api/models", SMALL.read_bytes(), SMALL.name).json()["sha256"]
+    body = {"name": "store", "devices": ["pi-lab-01"], "deadline_s": 600}
+    missing = "sha256:" + "0" * 64
+    for path in ("/api/campaigns/preview", "/api/campaigns"):
+        reply = store.operator.request(
+            "POST", path, body=json.dumps(body | {"models": [missing]}).encode(), headers=JSON
+        )
+        assert reply.status == 400, reply.text
+        assert reply.json()["message"] == (
+            f"models[0]: {missing} is not in the model store;"
+            " upload it first (Models page or POST /api/models)"
+        )
+    started = store.operator.request(
+        "POST",
+        "/api/campaigns",
+        body=json.dumps(body | {"models": [f"sha256:{sha}"]}).encode(),
+        headers=JSON,
+    )
+    assert started.status == 201, started.text
+    campaign = started.json()["campaign_id"]
+    # A running campaign holds the model: deleting it is refused, the file stays.
+    held = store.admin.request("DELETE", f"/api/models/{sha}")
+    assert held.status == 409 and (store.model_dir / f"{sha}.tflite").exists()
+    cancel = store.operator.request("POST", f"/api/campaigns/{campaign}/cancel", headers=JSON)
+    assert cancel.status == 200, cancel.text
+    assert store.admin.request("DELETE", f"/api/models/{sha}").status == 200
+    assert not (store.model_dir / f"{sha}.tflite").exists()
 
 
 def test_who_may_upload_and_what_a_device_token_opens(store: Store) -> None:

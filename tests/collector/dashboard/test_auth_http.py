@@ -188,7 +188,9 @@ def test_every_operation_needs_credentials_unless_public(server: Server) -> None
     checked = 0
     for path, item in spec["paths"].items():
         for method, operation in item.items():
-            url = "/api" + path.format(device_id="pi5-lab-01", run_id="nope", sha256="0" * 64)
+            url = "/api" + path.format(
+                device_id="pi5-lab-01", run_id="nope", sha256="0" * 64, campaign_id=1
+            )
             reply = anonymous.request(method.upper(), url)
             if operation["security"] == []:
                 assert reply.status != 401, (method, path)
