@@ -3,10 +3,10 @@
 The latency prediction (``collector.prediction``) needs the structure of the model to
 predict, not a run of it on the board asked about: the op list does not depend on the
 board, so any stored per-op profile of the model (``op_profile`` of a run result, on any
-device) gives it. ``model_ops`` asks each source in ``SOURCES`` in turn; today the only
-one is the stored profiles. The seam for a second source: a function with the signature
-of ``from_profiles`` (e.g. the static inspection of a .tflite file in the collector's
-model store, which knows a model that was never run) appended to ``SOURCES``.
+device) gives it, and so does the static inspection of a model uploaded to the model
+store (``modelstore.inspection_summary``), which knows a model that was never run.
+``model_ops`` asks each source in ``SOURCES`` in turn: a profile first (it lists the ops
+the profiler could time), then the store.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import sqlalchemy as sa
 
-from edgebench.collector.models import Run
+from edgebench.collector.models import Run, StoredModel
 from edgebench.shared.latency_model import OpFeatures, profile_features
 from edgebench.shared.op_profile import OpProfile
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 PROFILE_HINT = "run it once with the agent's --profile-ops"
+STORE_HINT = "upload it to the model store, or run it once with the agent's --profile-ops"
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,22 @@ def from_profiles(session: Session, model: str) -> ModelOps | None:
     return None
 
 
+def from_store(session: Session, model: str) -> ModelOps | None:
+    """Return the op list of the stored model ``model`` (sha256, or ``sha256:<hex>``)."""
+    sha256 = model.lower().removeprefix("sha256:")
+    stored = session.get(StoredModel, sha256) if len(sha256) == 64 else None
+    if stored is None or "ops" not in stored.inspection:
+        return None
+    return ModelOps(
+        name=stored.name,
+        sha256=stored.sha256,
+        ops=[OpFeatures(o["op"], o["macs"], o["io_bytes"]) for o in stored.inspection["ops"]],
+        source={"kind": "store", "sha256": stored.sha256},
+    )
+
+
 # Tried in order; the first that knows the model answers.
-SOURCES: tuple[Callable[[Session, str], ModelOps | None], ...] = (from_profiles,)
+SOURCES: tuple[Callable[[Session, str], ModelOps | None], ...] = (from_profiles, from_store)
 
 
 def model_ops(session: Session, model: str) -> ModelOps | None:

@@ -42,7 +42,7 @@ CHUNK_BYTES = MIB
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_NAME = 255
 UPLOAD_ADVICE = "upload a .tflite model (a TFLite flatbuffer)"
-# What the store keeps of a ModelReport: the summary, not the per-op table or the path.
+# Left out of a ModelReport's dict: the path, what the row has, the full per-op table.
 _NOT_KEPT = ("path", "sha256", "size_bytes", "ops")
 
 
@@ -100,8 +100,18 @@ def model_path(folder: Path, sha256: str) -> Path:
 
 
 def inspection_summary(report: ModelReport) -> dict[str, Any]:
-    """Return what the store keeps of a report: ops histogram, inputs, MACs, parameters."""
-    return {k: v for k, v in report.to_dict().items() if k not in _NOT_KEPT}
+    """Return what the store keeps of a report: ops histogram, inputs, MACs, parameters.
+
+    Plus the main graph's op list (type, MACs, bytes): what the latency prediction
+    needs to predict the model on a board that never ran it (``collector/modelops.py``).
+    """
+    summary = {k: v for k, v in report.to_dict().items() if k not in _NOT_KEPT}
+    summary["ops"] = [
+        {"index": row.index, "op": row.op, "macs": row.macs, "io_bytes": row.io_bytes}
+        for row in report.ops
+        if row.subgraph == 0
+    ]
+    return summary
 
 
 def add_model(

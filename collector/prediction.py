@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from edgebench.collector import queries
-from edgebench.collector.modelops import PROFILE_HINT, ModelOps, decode_profile, model_ops
+from edgebench.collector.modelops import (
+    PROFILE_HINT,
+    STORE_HINT,
+    ModelOps,
+    decode_profile,
+    model_ops,
+)
 from edgebench.collector.modelops import has_profile as profiled
 from edgebench.collector.models import Device, Run
 from edgebench.shared.latency_model import CostModel, fit
@@ -163,7 +169,7 @@ def predict(
     setting = choose_setting(settings(session, device_id), device_id, threads, backend)
     ops = model_ops(session, model)
     if ops is None:
-        raise Missing(f"no stored op list of model {model!r}: {PROFILE_HINT} on any device")
+        raise Missing(f"no stored op list of model {model!r}: {STORE_HINT} on any device")
     return estimate(device_profiles(session, device_id, setting), ops, device_id, setting)
 
 

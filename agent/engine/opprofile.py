@@ -22,7 +22,7 @@ from edgebench.agent.engine.optimer import ProfileSettings, Timer, p50, time_byt
 from edgebench.agent.engine.options import RunOptions
 from edgebench.agent.modeltools.generator.builder import serialize
 from edgebench.agent.modeltools.modelfile import LoadedModel
-from edgebench.agent.modeltools.submodel import io_bytes, op_count, op_model, prefix_model
+from edgebench.agent.modeltools.submodel import op_count, op_model, prefix_model
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.op_profile import CrossCheck, OpProfile, OpTiming, OpTypeSummary
 from edgebench.shared.result import RunResult
@@ -87,7 +87,7 @@ def profile_model(
                 "input_shapes": [list(one.tensors[t].shape) for t in one.ops[0].inputs if t >= 0],
                 "output_shape": list(row.output_shape),
                 "macs": row.macs,
-                "bytes": io_bytes(one),
+                "bytes": row.io_bytes,
                 "raw_p50_ms": p50(op_ms),
                 "beside_p50_ms": p50(beside) if beside else None,
                 "runs": len(op_ms),

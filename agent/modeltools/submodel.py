@@ -11,7 +11,6 @@ become outputs, so no kept op is dead code the runtime could skip.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -19,9 +18,7 @@ from edgebench.agent.modeltools.generator.ir import ModelDef, OpDef, QuantParams
 from edgebench.agent.modeltools.modelfile import LoadedModel
 from edgebench.shared.errors import EdgebenchError
 from edgebench.shared.latency_model import OpFeatures
-from edgebench.shared.tflite.flatbuf import operator_name, parse_flatbuffer, tensor_type_name
-
-_DTYPE_BYTES = {"float32": 4, "int32": 4, "int64": 8, "uint8": 1, "int8": 1, "int16": 2}
+from edgebench.shared.tflite.flatbuf import operator_name, tensor_type_name
 
 
 def op_model(model: Any, index: int) -> ModelDef:
@@ -39,22 +36,10 @@ def op_count(model: Any) -> int:
     return int(model.Subgraphs(0).OperatorsLength())
 
 
-def io_bytes(one: ModelDef) -> int:
-    """Bytes a one-op model's op reads and writes: every input (constants too) and output."""
-    op = one.ops[0]
-    total = 0
-    for t in (*op.inputs, *op.outputs):
-        if t >= 0:
-            tensor = one.tensors[t]
-            total += math.prod(max(d, 1) for d in tensor.shape) * _DTYPE_BYTES.get(tensor.dtype, 4)
-    return total
-
-
 def model_features(model: LoadedModel) -> list[OpFeatures]:
     """Type, MACs (as ``model inspect`` counts them) and bytes of every op of subgraph 0."""
-    parsed = parse_flatbuffer(model.data, model.path)
     return [
-        OpFeatures(row.op, row.macs, io_bytes(op_model(parsed, row.index)))
+        OpFeatures(row.op, row.macs, row.io_bytes)
         for row in model.checked_report().ops
         if row.subgraph == 0
     ]

@@ -383,6 +383,18 @@ SCHEMAS["StoredModel"] = obj(
                 "outputs": {"type": "array", "items": TENSOR},
                 "op_histogram": {"type": "object", "additionalProperties": {"type": "integer"}},
                 **{k: {"type": "integer"} for k in ("op_count", "params", "macs", "flops")},
+                "ops": {
+                    "type": "array",
+                    "description": "The main graph's ops: what /api/predict predicts from.",
+                    "items": obj(
+                        {
+                            "index": {"type": "integer"},
+                            "op": {"type": "string"},
+                            "macs": {"type": "integer"},
+                            "io_bytes": {"type": "integer"},
+                        }
+                    ),
+                },
             }
         ),
     }

@@ -10,6 +10,7 @@ parses the bytes and calls :func:`analyse`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,9 @@ from typing import Any
 from edgebench.shared.result import TensorInfo
 from edgebench.shared.tflite.flatbuf import operator_name, tensor_type_name
 from edgebench.shared.tflite.macs import Shape, op_cost
+
+# Bytes per element of the tensor types edgebench's models use (others count as 4).
+DTYPE_BYTES = {"float32": 4, "int32": 4, "int64": 8, "uint8": 1, "int8": 1, "int16": 2}
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class OpRow:
     macs: int
     flops: int
     params: int
+    # Bytes the op reads and writes: every input (weights too) and output, at their types.
+    io_bytes: int
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,7 @@ def analyse(model: Any, *, path: Path | str, size_bytes: int, sha256: str) -> Mo
                     macs=cost.macs,
                     flops=2 * cost.macs,
                     params=op_params,
+                    io_bytes=_io_bytes(subgraph, inputs + outputs),
                 )
             )
     main = model.Subgraphs(0)
@@ -173,6 +180,16 @@ def _elements(shape: Shape) -> int:
     for d in shape:
         n *= max(d, 0)
     return n
+
+
+def _io_bytes(subgraph: Any, tensors: list[int]) -> int:
+    """Bytes of ``tensors`` (an absent optional input, index -1, is none)."""
+    total = 0
+    for t in tensors:
+        if t >= 0:
+            kind = tensor_type_name(subgraph.Tensors(t).Type())
+            total += math.prod(max(d, 1) for d in _shape(subgraph, t)) * DTYPE_BYTES.get(kind, 4)
+    return total
 
 
 def _is_constant(model: Any, subgraph: Any, tensor: int) -> bool:

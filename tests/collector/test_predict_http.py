@@ -20,8 +20,10 @@ from typing import Any
 
 import msgspec
 import pytest
+from sqlalchemy.orm import Session
 
-from edgebench.collector import create_app
+from edgebench.collector import create_app, db
+from edgebench.collector.modelstore import add_model
 from edgebench.shared.latency_model import fit, predict, profile_features
 from edgebench.shared.op_profile import OpProfile
 from tests.agent.test_cli_profile import edgebench
@@ -170,6 +172,35 @@ def test_predict_equals_model_predict_on_the_model_file(
         body["threads"],
         body["xnnpack"],
     )
+
+
+def test_predict_a_stored_model_that_never_ran(
+    site, db_url: str, models_dir: Path, tmp_path: Path
+) -> None:
+    """An uploaded model nobody ran: its op list is the store's inspection, as the CLI's."""
+    server, stored = site
+    never_run = models_dir / "mobilenet_v1_0.5_160_quant.tflite"
+    engine = db.make_engine(db_url)
+    with Session(engine) as session:
+        row, _ = add_model(session, tmp_path / "store", never_run.read_bytes(), "v1 0.5", "t")
+        sha = row.sha256
+        session.commit()
+    engine.dispose()
+    status, body = get(server, f"/api/predict?model=sha256:{sha}&device=pi-b")
+    assert status == 200, body
+    assert body["op_source"] == {"kind": "store", "sha256": sha} and body["sha256"] == sha
+    files = []
+    for run_id in body["profiles"]:
+        path = tmp_path / f"{run_id}.json"
+        path.write_text(json.dumps(stored[run_id]))
+        files += ["--profile", str(path)]
+    proc = edgebench(tmp_path, "model", "predict", str(never_run), *files, "--json")
+    assert proc.returncode == 0, proc.stderr
+    cli = json.loads(proc.stdout)
+    assert body["per_op_ms"] == pytest.approx(cli["per_op_ms"], rel=1e-9)
+    assert body["predicted_p50_ms"] == pytest.approx(cli["predicted_p50_ms"], rel=1e-9)
+    # The bare sha256 names the same model.
+    assert get(server, f"/api/predict?model={sha}&device=pi-b")[1] == body
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from edgebench.agent.modeltools.generator.builder import serialize
 from edgebench.agent.modeltools.modelfile import inspect_model, load_model
 from edgebench.agent.modeltools.submodel import model_features, op_count, op_model, prefix_model
 from edgebench.shared.tflite.flatbuf import parse_flatbuffer
+from edgebench.shared.tflite.inspect import DTYPE_BYTES
 
 MODELS = (
     "mobilenet_v1_0.25_128_quant.tflite",
@@ -107,9 +109,20 @@ def test_features_carry_inspects_macs(models_dir: Path, name: str) -> None:
 
 
 def test_bytes_of_a_conv_count_input_weights_bias_output(models_dir: Path) -> None:
-    _, parsed = _parsed(models_dir / MODELS[0])
     # Op 0 of MobileNetV1 0.25/128 uint8: 1x128x128x3 in, 8x3x3x3 weights, 8 int32 biases,
     # 1x64x64x8 out.
-    from edgebench.agent.modeltools.submodel import io_bytes
+    report = inspect_model(models_dir / MODELS[0])
+    assert report.ops[0].io_bytes == 128 * 128 * 3 + 8 * 27 + 8 * 4 + 64 * 64 * 8
 
-    assert io_bytes(op_model(parsed, 0)) == 128 * 128 * 3 + 8 * 27 + 8 * 4 + 64 * 64 * 8
+
+@pytest.mark.parametrize("name", MODELS)
+def test_inspected_bytes_are_the_bytes_of_each_cut_op(models_dir: Path, name: str) -> None:
+    """The inspector's per-op bytes equal the tensors of the one-op model the profile times."""
+    _, parsed = _parsed(models_dir / name)
+    for row in inspect_model(models_dir / name).ops:
+        one = op_model(parsed, row.index)
+        tensors = [one.tensors[t] for t in (*one.ops[0].inputs, *one.ops[0].outputs) if t >= 0]
+        held = sum(
+            math.prod(max(d, 1) for d in t.shape) * DTYPE_BYTES.get(t.dtype, 4) for t in tensors
+        )
+        assert row.io_bytes == held, (name, row.index, row.op)
