@@ -79,9 +79,10 @@ class Device(Base):
     # Outbox counters the agent reports with its facts (its health as a publisher).
     outbox_pending: Mapped[int | None]
     outbox_dropped_samples: Mapped[int | None]
-    # Last retained status ("online"/"offline"), why ("connected", "shutdown", "lost"),
-    # and the agent's timestamp of it. The last one received wins: a last will carries
-    # its connect time, older than the birth message it replaces.
+    # Newest status ("online"/"offline"), why ("connected", "shutdown", "lost"), and the
+    # agent's timestamp of it. Newest by that ts, offline winning a tie, whatever order
+    # several ingest workers write them in: a birth and its connection's last will share
+    # one ts (store.py, docs/mqtt-contract.md "Status order").
     status: Mapped[str | None] = mapped_column(sa.String(16))
     status_reason: Mapped[str | None] = mapped_column(sa.String(16))
     status_ts: Mapped[float | None] = mapped_column(sa.Double)

@@ -77,6 +77,26 @@ def _insert_or_ignore(engine: Engine) -> Any:
     raise EdgebenchError(f"db: the collector supports SQLite and PostgreSQL, not {name!r}")
 
 
+def _status_is_newer() -> Any:
+    """Return the condition under which a status message replaces the stored one.
+
+    Statuses arrive out of order when several ingest workers share the subscription (a
+    stale retained ``online`` may be written after a newer ``offline``), so the stored
+    status moves only forward in the agent's time: a status applies when none is stored,
+    when its ts is later, or on a tie when it is ``offline``. The agent gives a
+    connection's birth and last will the same ts (agent/transport/link.py), so the tie
+    lets the will replace its own birth but never a later connection's. It is part of
+    the UPDATE, so two workers racing on one device cannot lose the newer status.
+    """
+    ts, state = sa.bindparam("b_ts"), sa.bindparam("b_state")
+    stored = devices.c.status_ts
+    return sa.or_(
+        stored.is_(None),
+        stored < ts,
+        sa.and_(stored == ts, state == "offline"),
+    )
+
+
 def _update(table: sa.Table, key: str, *where: Any) -> Any:
     """UPDATE ``table`` where column ``key`` equals the ``b_<key>`` parameter (and ``where``)."""
     return sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}"), *where)
@@ -190,7 +210,13 @@ class Store:
                 [r | {"b_ts": r["facts_ts"]} for r in _in_key_order(plan.facts, "b_device_id")],
             )
         if plan.statuses:
-            conn.execute(_update(devices, "device_id"), _in_key_order(plan.statuses, "b_device_id"))
+            conn.execute(
+                _update(devices, "device_id", _status_is_newer()),
+                [
+                    r | {"b_ts": r["status_ts"], "b_state": r["status"]}
+                    for r in _in_key_order(plan.statuses, "b_device_id")
+                ],
+            )
         no_result = runs.c.result.is_(None)
         if plan.started:
             conn.execute(

@@ -82,8 +82,9 @@ class StatusMessage(Envelope, tag="status"):
 
     TOPIC_KIND = "status"
     state: Literal["online", "offline"]
-    # connected: birth message; shutdown: clean stop; lost: the broker sent the last will
-    # (its ts is when the will was registered, i.e. the connect time).
+    # connected: birth message; shutdown: clean stop; lost: the broker sent the last will.
+    # A birth and its connection's will share one ts (when the will was registered, just
+    # before connecting): the collector keeps the newest ts, offline winning a tie.
     reason: Literal["connected", "shutdown", "lost"]
     edgebench_version: Text = ""
 

@@ -4,9 +4,9 @@ A fixed client id derived from the device id with a persistent session (clean se
 off for 3.1.1, ``clean_start=False`` plus a session expiry for 5), keep-alive, automatic
 reconnect with exponential back-off, username/password and TLS from ``MqttConfig``.
 With ``presence`` (the daemon) it also owns the device status: a retained ``offline``
-last will and a retained ``online`` birth message on every connect. It subscribes to the
-device's ``cmd`` topic when given ``on_command`` and to its ``receipts`` topic when given
-``on_receipt`` (the flusher sets it).
+last will and a retained ``online`` birth message on every connect, both with the
+connection's ts. It subscribes to the device's ``cmd`` topic when given ``on_command``
+and to its ``receipts`` topic when given ``on_receipt`` (the flusher sets it).
 
 paho calls the callbacks from its network thread; this class only records state and
 hands acknowledgements to ``on_ack`` (which must not block: paho holds its message lock
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,8 @@ class MqttLink:
         self.connected = threading.Event()
         self.connects = 0
         self.client_id = client_id_for(mqtt, device_id, role)
+        # The ts of the will registered for the coming connection, which its birth repeats.
+        self._will_ts = 0.0
         self._client = self._make_client()
 
     def _make_client(self) -> Any:
@@ -84,24 +87,30 @@ class MqttLink:
         client.on_publish = self._on_publish
         client.on_message = self._on_message
         if self.presence:
-            self._set_will(client)
+            # paho calls it before every connection attempt, reconnects included.
+            client.on_pre_connect = self._on_pre_connect
         return client
 
-    def _status(self, state: str, reason: str) -> StatusMessage:
+    def _status(self, state: str, reason: str, ts: float | None = None) -> StatusMessage:
         return StatusMessage(
             device_id=self.device_id,
             state=state,  # type: ignore[arg-type]
             reason=reason,  # type: ignore[arg-type]
             edgebench_version=__version__,
+            ts=time.time() if ts is None else ts,
         )
 
-    def _set_will(self, client: Any) -> None:
-        """Register a fresh ``offline`` last will for the next connection.
+    def _on_pre_connect(self, client: Any, _u: Any) -> None:
+        """Register a fresh ``offline`` last will for the connection about to be made.
 
         A new message_id per connection, so a collector deduplicating by message_id
-        never mistakes a second loss for a resend.
+        never mistakes a second loss for a resend. Its ts is the connection's: the birth
+        message repeats it, and the collector lets an ``offline`` win a tie
+        (docs/mqtt-contract.md, "Status order"), so this connection's will replaces its
+        birth but never a later connection's.
         """
         will = self._status("offline", "lost")
+        self._will_ts = will.ts
         client.will_set(self.layout.status(self.device_id), encode_message(will), STATUS_QOS, True)
 
     def start(self) -> None:
@@ -154,11 +163,10 @@ class MqttLink:
         self.connects += 1
         log.info("connected to %s (session present: %s)", self.mqtt.url, flags.session_present)
         if self.presence:
-            online = self._status("online", "connected")
+            online = self._status("online", "connected", ts=self._will_ts)
             client.publish(
                 self.layout.status(self.device_id), encode_message(online), STATUS_QOS, True
             )
-            self._set_will(client)  # takes effect on the next (re)connect
         # Subscribing on every connect renews it even if the broker lost the session.
         filters = []
         if self.on_command is not None:

@@ -16,12 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from edgebench.collector.config import load_collector_config
 from edgebench.collector.ingest.workers import worker_config
 from edgebench.shared.errors import ConfigError
+from edgebench.shared.messages import StatusMessage
 from tests.collector.conftest import count
-from tests.collector.helpers import run_stream, wait_until
+from tests.collector.helpers import Publisher, run_stream, wait_until
 from tests.collector.test_receipts import (
     EDGEBENCH,
     make_daemon,
@@ -151,3 +153,59 @@ def test_three_workers_one_killed_mid_stream_store_every_message_once(
     broker_log = mosquitto.log_path.read_text(errors="replace")
     for i in range(3):
         assert f"Sending PUBLISH to edgebench-collector-w{i}" in broker_log
+
+
+def _status(engine, device: str) -> tuple | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT status, status_reason, status_ts FROM devices WHERE device_id = :d"),
+            {"d": device},
+        ).first()
+    return None if row is None else tuple(row)
+
+
+def _pubacks(mosquitto) -> int:
+    """How many messages the workers have acknowledged: each only after its commit."""
+    log = mosquitto.log_path.read_text(errors="replace")
+    return len(re.findall(r"Received PUBACK from edgebench-collector-w", log))
+
+
+@pytest.mark.both_databases
+def test_two_workers_keep_each_devices_newest_status(
+    tmp_path: Path, db_url: str, engine, mosquitto
+) -> None:
+    """A board's birth, last will and rebirth, then statuses sent out of order."""
+    workers = Workers(tmp_path, db_url, mosquitto.url, 2)
+    daemon = make_daemon(tmp_path, mosquitto.url, "pi-s")
+    publisher = Publisher(mosquitto.port, "status-feeder")
+    try:
+        workers.pids()
+        daemon.start()
+        wait_until(lambda: (_status(engine, "pi-s") or ("",))[0] == "online", 120, "birth")
+        birth = _status(engine, "pi-s")
+        # The broker sends the will, whose ts is the birth's: it must still win.
+        daemon.signal(signal.SIGKILL)
+        wait_until(lambda: _status(engine, "pi-s")[0] == "offline", 120, "last will")
+        assert _status(engine, "pi-s") == ("offline", "lost", birth[2])
+        daemon.start()
+        wait_until(lambda: _status(engine, "pi-s")[0] == "online", 120, "rebirth")
+        assert _status(engine, "pi-s")[2] > birth[2]
+        assert daemon.signal(signal.SIGTERM) == 0
+        wait_until(lambda: _status(engine, "pi-s")[1] == "shutdown", 120, "clean stop")
+        # Newest first, then two stale births: either worker may write any of them.
+        before, now = _pubacks(mosquitto), time.time()
+        publisher.publish(
+            [
+                StatusMessage(device_id="pi-t", state="offline", reason="shutdown", ts=now),
+                StatusMessage(device_id="pi-t", state="online", reason="connected", ts=now - 60),
+                StatusMessage(device_id="pi-t", state="online", reason="connected", ts=now - 30),
+            ]
+        )
+        publisher.wait_acked()
+        wait_until(lambda: _pubacks(mosquitto) >= before + 3, 120, "three statuses stored")
+        assert _status(engine, "pi-t") == ("offline", "shutdown", now)
+    finally:
+        publisher.close()
+        daemon.cleanup()
+        code = workers.stop()
+    assert code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 
 import msgspec
@@ -79,12 +80,78 @@ def test_a_device_cannot_write_into_another_devices_run(engine: sa.Engine) -> No
     )
 
 
-def test_last_status_received_wins_even_with_an_older_timestamp(engine: sa.Engine) -> None:
-    online = StatusMessage(device_id="pi-a", state="online", reason="connected", ts=200.0)
-    # A last will carries its connect time, older than the birth message it follows.
-    lost = StatusMessage(device_id="pi-a", state="offline", reason="lost", ts=100.0)
-    Store(engine).write([received(online), received(lost)])
-    assert scalar(engine, "SELECT status_reason FROM devices") == "lost"
+def status(state: str, reason: str, ts: float, device: str = "pi-a") -> StatusMessage:
+    return StatusMessage(device_id=device, state=state, reason=reason, ts=ts)  # type: ignore[arg-type]
+
+
+def stored_status(engine: sa.Engine, device: str = "pi-a") -> tuple[object, ...]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT status, status_reason, status_ts FROM devices WHERE device_id = :d"),
+            {"d": device},
+        ).one()
+    return tuple(row)
+
+
+def test_a_stale_online_written_after_a_newer_offline_does_not_replace_it(
+    engine: sa.Engine,
+) -> None:
+    # Two ingest workers: the one holding the retained birth writes it last.
+    Store(engine).write([received(status("offline", "shutdown", 200.0))])
+    Store(engine).write([received(status("online", "connected", 100.0))])
+    assert stored_status(engine) == ("offline", "shutdown", 200.0)
+    # Out of order inside one batch too.
+    Store(engine).write([received(status("online", "connected", 300.0, "pi-b"))])
+    Store(engine).write(
+        [
+            received(status("offline", "shutdown", 400.0, "pi-b")),
+            received(status("online", "connected", 300.0, "pi-b")),
+        ]
+    )
+    assert stored_status(engine, "pi-b") == ("offline", "shutdown", 400.0)
+
+
+def test_a_last_will_replaces_its_own_birth_but_not_a_later_one(engine: sa.Engine) -> None:
+    # The agent gives a connection's birth and will the same ts; offline wins the tie.
+    Store(engine).write([received(status("online", "connected", 100.0))])
+    Store(engine).write([received(status("offline", "lost", 100.0))])
+    assert stored_status(engine) == ("offline", "lost", 100.0)
+    # The will of connection 1 arriving after connection 2's birth (ts 150) is stale.
+    Store(engine).write([received(status("online", "connected", 150.0))])
+    Store(engine).write([received(status("offline", "lost", 100.0))])
+    assert stored_status(engine) == ("online", "connected", 150.0)
+    # A birth resent with its own ts does not undo its will.
+    Store(engine).write([received(status("offline", "lost", 150.0))])
+    Store(engine).write([received(status("online", "connected", 150.0))])
+    assert stored_status(engine) == ("offline", "lost", 150.0)
+
+
+def _write_after(barrier: threading.Barrier, store: Store, items: list[Received]) -> None:
+    barrier.wait()
+    store.write(items)
+
+
+def test_workers_racing_on_one_device_keep_the_newest_status(engine: sa.Engine) -> None:
+    # Two stores on one database, as two ingest workers are; the newest must survive
+    # whichever commits last (the condition is in the UPDATE, not read beforehand).
+    Store(engine).write([received(status("online", "connected", 1.0))])
+    stores = [Store(engine), Store(engine)]
+    for i in range(10):
+        newer, older = 10.0 + 2 * i + 1, 10.0 + 2 * i
+        batches = [
+            [received(status("offline", "shutdown", newer))],
+            [received(status("online", "connected", older))],
+        ]
+        barrier = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=_write_after, args=(barrier, store, items))
+            for store, items in zip(stores, batches, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert stored_status(engine) == ("offline", "shutdown", newer)
 
 
 def test_older_facts_do_not_replace_newer_ones(engine: sa.Engine) -> None:

@@ -57,6 +57,9 @@ def test_sigkill_leaves_the_retained_last_will(daemon: Daemon, mosquitto) -> Non
     assert wait_until(lambda: _status(sub)[-1].state == "offline")
     will = _status(sub)[-1]
     assert will.reason == "lost" and will.message_id != online.message_id
+    # The will carries its connection's ts, which the birth repeats: the collector lets an
+    # offline win the tie, so this will replaces this birth (docs/mqtt-contract.md).
+    assert will.ts == online.ts
     sub.stop()
     # Retained: a collector connecting later still sees the device as offline.
     late = Subscriber(mosquitto.port, filters=status).start()
