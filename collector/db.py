@@ -80,6 +80,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def insert_or_ignore(engine: Engine) -> Any:
+    """Return ``table -> INSERT that skips rows whose unique key exists`` for this dialect.
+
+    On PostgreSQL a row another transaction is inserting makes it wait for that one's
+    commit, then skip; so concurrent inserts of one key never raise a unique violation.
+    """
+    name = engine.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return lambda table: sqlite_insert(table).on_conflict_do_nothing()
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return lambda table: pg_insert(table).on_conflict_do_nothing()
+    raise EdgebenchError(f"db: the collector supports SQLite and PostgreSQL, not {name!r}")
+
+
 def alembic_config(connection: Any = None) -> Any:
     """Return an Alembic config for the collector's migrations (optionally bound)."""
     from alembic.config import Config

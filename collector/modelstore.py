@@ -5,8 +5,8 @@ An upload is checked with the same inspector as ``edgebench model inspect``
 flatbuffer is refused with the inspector's reason. The bytes go to
 ``<model_dir>/<sha256>.tflite`` (written to a temporary file in the same folder, synced,
 then renamed, so a reader never sees half a model) and a ``stored_models`` row keeps the
-inspection. The same bytes uploaded twice are one model: the second upload finds the row.
-Boards download the file by its sha256 and verify it (docs/security.md).
+inspection. The same bytes uploaded twice, even at once, are one model: the later upload
+finds the row. Boards download the file by its sha256 and verify it (docs/security.md).
 
 Storage layer: functions take a session first and leave the commit to the caller, so a
 change and its audit event commit together; a file is removed only after its row's
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlalchemy as sa
 
+from edgebench.collector.db import insert_or_ignore
 from edgebench.collector.models import Campaign, StoredModel
 from edgebench.shared.errors import EdgebenchError
 
@@ -117,7 +118,7 @@ def inspection_summary(report: ModelReport) -> dict[str, Any]:
 def add_model(
     session: Session, folder: Path, data: bytes, name: str | None, uploaded_by: str
 ) -> tuple[StoredModel, bool]:
-    """Inspect and store ``data``; return the model and whether it is new (flushed).
+    """Inspect and store ``data``; return the model and whether it is new (written).
 
     Raises ModelRejected with the inspector's reason for anything that is not a
     loadable TFLite flatbuffer.
@@ -136,17 +137,25 @@ def add_model(
     write_atomic(path, data)  # also restores the file of a row whose file went missing
     if existing is not None:
         return existing, False
-    model = StoredModel(
-        sha256=report.sha256,
-        name=clean_name(name, report.sha256[:12]),
-        size_bytes=len(data),
-        inspection=inspection_summary(report),
-        uploaded_by=uploaded_by[:160],
-        uploaded_at=time.time(),
-    )
-    session.add(model)
-    session.flush()
-    return model, True
+    row = {
+        "sha256": report.sha256,
+        "name": clean_name(name, report.sha256[:12]),
+        "size_bytes": len(data),
+        "inspection": inspection_summary(report),
+        "uploaded_by": uploaded_by[:160],
+        "uploaded_at": time.time(),
+    }
+    # Insert-or-ignore: of concurrent uploads of the same bytes, one inserts the row and
+    # the others find it committed (PostgreSQL makes them wait for that commit; SQLite
+    # has one writer at a time), so they answer as a duplicate instead of failing.
+    insert = insert_or_ignore(session.get_bind())
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
+    statement = insert(StoredModel.__table__).values(row).returning(StoredModel.sha256)
+    created = session.execute(statement).first() is not None
+    model = session.get(StoredModel, report.sha256, populate_existing=True)
+    if model is None:  # inserted by another upload, deleted again before this read
+        raise EdgebenchError(f"model {report.sha256} was deleted while it was uploaded; retry")
+    return model, created
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from edgebench.collector.batch import BatchPlan, plan_batch, rejection_row, run_ids_of
 from edgebench.collector.columns import SAMPLE_COLUMNS
+from edgebench.collector.db import insert_or_ignore
 from edgebench.collector.models import (
     Device,
     RejectedMessage,
@@ -30,7 +31,6 @@ from edgebench.collector.models import (
 )
 from edgebench.collector.pg_samples import insert_rows_copy
 from edgebench.collector.received import Received
-from edgebench.shared.errors import EdgebenchError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -61,20 +61,6 @@ class WriteOutcome:
     accepted: int = 0
     rejected: int = 0
     samples_inserted: int = 0
-
-
-def _insert_or_ignore(engine: Engine) -> Any:
-    """Return ``table -> INSERT that skips rows whose unique key exists`` for this dialect."""
-    name = engine.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return lambda table: sqlite_insert(table).on_conflict_do_nothing()
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return lambda table: pg_insert(table).on_conflict_do_nothing()
-    raise EdgebenchError(f"db: the collector supports SQLite and PostgreSQL, not {name!r}")
 
 
 def _status_is_newer() -> Any:
@@ -113,7 +99,7 @@ class Store:
     def __init__(self, engine: Engine, rejected_max_rows: int = 10_000) -> None:
         self.engine = engine
         self.rejected_max_rows = rejected_max_rows
-        self._insert = _insert_or_ignore(engine)
+        self._insert = insert_or_ignore(engine)
         self._owners: dict[str, str] = {}
         # Committed state, to skip per-batch device writes that would change nothing:
         # device id -> the last_seen this store last wrote (the row exists).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -144,6 +145,38 @@ def add_device(db_url: str, device_id: str) -> None:
             session.commit()
     finally:
         engine.dispose()
+
+
+def _upload_together(store: Store, data: bytes, n: int) -> list:
+    """Send ``n`` uploads of ``data`` at once, each on its own connection; their replies."""
+    barrier = threading.Barrier(n)
+    replies: list = [None] * n
+
+    def send(i: int) -> None:
+        client = HttpClient(store.url, store.operator.headers)
+        barrier.wait()
+        replies[i] = client.upload("/api/models", data, f"copy{i}.tflite")
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return replies
+
+
+def test_concurrent_identical_uploads_store_one_model_and_answer_as_duplicates(
+    store: Store,
+) -> None:
+    data = SMALL.read_bytes()
+    for _round in range(3):
+        replies = _upload_together(store, data, 4)
+        assert sorted(r.status for r in replies) == [200, 200, 200, 201], [r.text for r in replies]
+        assert {r.json()["sha256"] for r in replies} == {inspect_bytes(data, "", "").sha256}
+        assert sorted(r.json()["created"] for r in replies) == [False, False, False, True]
+        assert stored_rows(store) == 1 and len(list(store.model_dir.iterdir())) == 1
+        sha = replies[0].json()["sha256"]
+        assert store.admin.request("DELETE", f"/api/models/{sha}").status == 200
 
 
 def test_campaigns_name_only_stored_models_and_hold_them(store: Store) -> None:
