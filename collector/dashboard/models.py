@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -63,6 +63,19 @@ def upload_model() -> Any:
     else:
         flash(f"Those bytes are already stored as {model.name} (sha256:{model.sha256}).")
     return redirect(url_for(".models"), 303)
+
+
+@bp.errorhandler(413)
+def too_large(exc: Any) -> tuple[str, int]:
+    """Show a body over the request limit on the error page, as the upload view would.
+
+    For a login session the CSRF check reads the form before the view runs, so Werkzeug
+    refuses a body over ``MAX_CONTENT_LENGTH`` there; the only large body a page sends is
+    a model, so an upload gets the model limit's line, anything else Werkzeug's reason.
+    """
+    if request.endpoint == "dashboard.upload_model":
+        return _refused(413, modelstore.too_large_message(current_app.config["MAX_MODEL_MB"]))
+    return _refused(413, exc.description)
 
 
 def _refused(code: int, message: str) -> tuple[str, int]:

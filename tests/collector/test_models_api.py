@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -268,6 +269,31 @@ def test_oversized_upload_is_413_and_stores_nothing(store: Store) -> None:
     assert reply.status == 413 and "collector.max_model_mb" in reply.json()["message"]
     assert stored_rows(store) == 0
     assert not store.model_dir.exists() or not list(store.model_dir.iterdir())
+
+
+def test_oversized_upload_from_the_models_page_shows_the_error_page(store: Store) -> None:
+    browser = HttpClient(store.url)
+    assert browser.log_in("olga").status == 302
+    token = browser.csrf("/models")
+    fields = {"csrf_token": token, "name": "big"}
+    # Over the request limit (refused before the form is read) and just over the model
+    # limit (refused while the file is read): both the dashboard's page with the reason.
+    small = SMALL.read_bytes()
+    padded = small + b"\0" * (int(LIMIT_MB * 1024 * 1024) + 1 - len(small))
+    for data in (LARGE.read_bytes(), padded):
+        reply = browser.upload("/models", data, "big.tflite", fields)
+        assert reply.status == 413, reply.text
+        assert reply.headers.get_content_type() == "text/html"
+        message = re.search(r'id="error-message">([^<]*)<', reply.text)
+        assert message, reply.text
+        assert message.group(1) == (
+            "the model is larger than the limit of 2 MB (collector.max_model_mb)"
+        )
+        assert "<h1>Too large</h1>" in reply.text and 'href="/models"' in reply.text
+    assert stored_rows(store) == 0
+    # The same session still uploads a model that fits.
+    ok = browser.upload("/models", small, SMALL.name, fields)
+    assert ok.status == 303 and stored_rows(store) == 1
 
 
 def test_hostile_names_are_stored_as_text_only(store: Store, tmp_path: Path) -> None:
