@@ -173,7 +173,7 @@ def measure_ceiling(workdir: Path, rows: int, batch_size: int, name: str) -> tup
     )
     conn.commit()
     cols = ["run_id", "t", *SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS, "extra"]
-    # Column names are constants from models.py; values are bound parameters.
+    # Column names are constants from models/fleet.py; values are bound parameters.
     columns, marks = ", ".join(cols), ", ".join("?" * len(cols))
     sql = f"INSERT INTO samples ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
     data = ceiling_rows(rows, runs)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 METRICS = ", ".join((*SAMPLE_FLOAT_COLUMNS, *SAMPLE_INT_COLUMNS))
 COLUMNS = ", ".join(SAMPLE_COLUMNS)
-# The binary COPY's wire types, in SAMPLE_COLUMNS order (models.py: Float is float8).
+# The binary COPY's wire types, in SAMPLE_COLUMNS order (models/fleet.py: Float is float8).
 COPY_TYPES = (
     "text",
     "float8",
@@ -36,7 +36,7 @@ COPY_TYPES = (
     "text",
 )
 _STAGING = "edgebench_samples_in"
-# Column names are constants from models.py; values never enter the SQL text.
+# Column names are constants from models/fleet.py; values never enter the SQL text.
 _CREATE_STAGING = (
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS"  # noqa: S608
     f" AS SELECT run_id, t, {METRICS}, extra::text AS extra FROM samples WITH NO DATA"

@@ -39,7 +39,7 @@ OWNER_CACHE_MAX = 200_000
 # Telemetry alone moves a device's ``last_seen`` at most this often (one UPDATE per device
 # per second instead of one per batch; anything else a device sends always moves it).
 LAST_SEEN_RESOLUTION_S = 1.0
-# Column names are constants from models.py; values are bound parameters.
+# Column names are constants from models/fleet.py; values are bound parameters.
 _COLUMNS, _MARKS = ", ".join(SAMPLE_COLUMNS), ", ".join("?" * len(SAMPLE_COLUMNS))
 _SQLITE_INSERT_SAMPLES = (
     f"INSERT INTO samples ({_COLUMNS}) VALUES ({_MARKS}) ON CONFLICT DO NOTHING"  # noqa: S608

@@ -20,8 +20,7 @@ from typing import Any
 from flask import url_for
 
 from edgebench.collector import listing, series
-from edgebench.collector.api import bp, campaign_doc
-from edgebench.collector.api.modeldoc import model_paths
+from edgebench.collector.api import bp, campaign_doc, compare_doc, modeldoc
 from edgebench.collector.api.opdoc import (
     AUTHENTICATED,
     SECURITY_SCHEMES,
@@ -261,7 +260,7 @@ def document() -> dict[str, Any]:
             scope="admin",
         ),
         "/openapi.json": get_op("This document", [], json_body({"type": "object"}, "OpenAPI")),
-        **model_paths(),
+        **modeldoc.model_paths(),
         **campaign_doc.paths(),
     }
     return {
@@ -270,7 +269,7 @@ def document() -> dict[str, Any]:
         "servers": [{"url": url_for("api.openapi_json").rsplit("/", 1)[0]}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS | campaign_doc.SCHEMAS,
+            "schemas": SCHEMAS | compare_doc.SCHEMAS | modeldoc.SCHEMAS | campaign_doc.SCHEMAS,
             "securitySchemes": SECURITY_SCHEMES,
         },
         "security": AUTHENTICATED,
