@@ -141,8 +141,10 @@ def test_documented_errors_come_back_as_documented(server: Server, spec: dict) -
             continue
         responses = item["get"]["responses"]
         if "404" in responses and "{" in path:
-            url = server.url + base + path.format(
-                device_id="x", run_id="x", sha256="0" * 64, campaign_id="0"
+            url = (
+                server.url
+                + base
+                + path.format(device_id="x", run_id="x", sha256="0" * 64, campaign_id="0")
             )
             status, _kind, body = fetch(url, server.headers)
             assert status == 404, path
