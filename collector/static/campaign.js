@@ -23,7 +23,8 @@
     if (p.phase === "measure" && runs > 0) {
       return "running " + Math.min(100, Math.round(100 * p.done / runs)) + " %";
     }
-    return "running (" + p.phase + ")";
+    // No run count (min_secs decides), or not measuring yet: the phase and its count.
+    return "running (" + p.phase + " " + p.done + ")";
   }
 
   function updateCell(matrix, cell, job, runs) {
@@ -40,6 +41,11 @@
     }
     inner.textContent = text;
     cell.replaceChildren(inner);
+  }
+
+  /* As the server's |utc filter writes it: "2026-12-03 05:58:39Z". */
+  function utc(ts) {
+    return new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 19) + "Z";
   }
 
   function minutes(seconds) {
@@ -61,11 +67,11 @@
     badge.textContent = c.state;
     badge.className = "badge campaign-" + c.state;
     var eta = document.getElementById("campaign-eta");
-    eta.textContent = c.eta_s === null ? "–" :
-      minutes(c.eta_s) + " (about " + new Date(c.eta_at * 1000).toISOString().slice(0, 19) + "Z)";
+    eta.textContent = c.eta_s === null ? "–" : minutes(c.eta_s) + " (about " + utc(c.eta_at) + ")";
+    if (c.finished_at) document.getElementById("campaign-finished").textContent = utc(c.finished_at);
     if (c.run_ids.length) document.getElementById("compare-link").hidden = false;
     var cancel = document.getElementById("cancel-campaign");
-    if (cancel && FINAL_CAMPAIGN[c.state]) cancel.hidden = true;
+    if (cancel && FINAL_CAMPAIGN[c.state]) cancel.remove();  // CSS display beats [hidden]
   }
 
   /* Nothing can change once the campaign ended and no job is still out. */
