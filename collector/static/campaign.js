@@ -101,7 +101,26 @@
       });
   }
 
+  /* Each configuration's p50 over a daily campaign's repetitions, a line without axes
+   * (the numbers are in the table beside it). */
+  function sparklines() {
+    if (!window.Chart) return;
+    document.querySelectorAll("canvas.spark").forEach(function (el) {
+      var values = el.dataset.values.split(",").map(Number);
+      new window.Chart(el, {
+        type: "line",
+        data: {labels: values.map(function (_v, i) { return i + 1; }),
+               datasets: [{data: values, borderColor: "#2f6feb", borderWidth: 1.5,
+                           pointRadius: 2, tension: 0}]},
+        options: {responsive: false, animation: false,
+                  plugins: {legend: {display: false}, tooltip: {enabled: false}},
+                  scales: {x: {display: false}, y: {display: false}}}
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    sparklines();
     var cancel = document.getElementById("cancel-campaign");
     if (cancel) {
       cancel.addEventListener("submit", function (event) {
