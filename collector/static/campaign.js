@@ -48,8 +48,11 @@
     return new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 19) + "Z";
   }
 
-  function minutes(seconds) {
-    return (seconds / 60).toPrecision(3) + " min";
+  /* As the server's |duration filter: seconds, minutes or hours. */
+  function duration(seconds) {
+    if (seconds < 120) return seconds.toPrecision(3) + " s";
+    if (seconds < 7200) return (seconds / 60).toPrecision(3) + " min";
+    return (seconds / 3600).toPrecision(3) + " h";
   }
 
   function apply(c) {
@@ -67,7 +70,7 @@
     badge.textContent = c.state;
     badge.className = "badge campaign-" + c.state;
     var eta = document.getElementById("campaign-eta");
-    eta.textContent = c.eta_s === null ? "–" : minutes(c.eta_s) + " (about " + utc(c.eta_at) + ")";
+    eta.textContent = c.eta_s === null ? "–" : duration(c.eta_s) + " (about " + utc(c.eta_at) + ")";
     if (c.finished_at) document.getElementById("campaign-finished").textContent = utc(c.finished_at);
     if (c.run_ids.length) document.getElementById("compare-link").hidden = false;
     var cancel = document.getElementById("cancel-campaign");

@@ -160,6 +160,7 @@ def test_operator_runs_a_campaign_and_watches_the_matrix(
     _fill_options(page)
     page.click("#preview-button")
     assert page.text_content("#preview-jobs") == "12"
+    page.screenshot(path=str(screenshot_dir(output_dir) / "campaign-new.png"), full_page=True)
     assert campaign_fleet.scalar("SELECT count(*) FROM campaigns") == 0
     page.click("#start-button")
     page.wait_for_selector("#job-matrix")

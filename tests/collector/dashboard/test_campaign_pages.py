@@ -102,6 +102,8 @@ def test_preview_start_show_and_cancel(server: Server, db_url: str) -> None:
     preview = _post(olga, _form(olga, action="preview"))
     assert preview.status == 200
     assert re.search(r'id="preview-jobs">12<', preview.text), preview.text
+    # 4 jobs a device, each 3 s overhead + 0.5 s default warm-up + min_secs 0 (planner).
+    assert 'id="preview-duration">14.0 s<' in preview.text
     assert 'value="tiny"' in preview.text  # the form keeps what was typed
     assert _scalar(db_url, "SELECT count(*) FROM campaigns") == 0
 
