@@ -3,8 +3,9 @@
 Creating, previewing and cancelling need the operator role (a token with ``operate``
 scope, or an operator's browser session with a CSRF token); reading needs any login or
 token. The request body is JSON (``campaigns.spec.CampaignSpec``); a bad one is refused
-with 400 and one line naming the field. Changes are audited in the same transaction.
-The views only store decisions: ingest's scheduler sends the commands.
+with 400 and one line naming the field. Starting and cancelling go through
+``collector.campaignweb`` (as the dashboard's form does), which audits them in the same
+transaction. The views only store decisions: ingest's scheduler sends the commands.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import abort, current_app, request
-from flask_login import current_user
+from flask import abort, request
 
+from edgebench.collector import campaignweb
 from edgebench.collector.api import bp
 from edgebench.collector.auth.access import requires
-from edgebench.collector.auth.identity import record_event
 from edgebench.collector.campaigns import detail, store
-from edgebench.collector.campaigns.schedule import zone
 from edgebench.collector.campaigns.spec import CampaignSpec, parse_spec
 from edgebench.collector.campaigns.states import CAMPAIGN_STATES
 from edgebench.collector.db import get_session
@@ -41,27 +40,10 @@ def _spec() -> CampaignSpec:
 def create_campaign() -> tuple[dict[str, Any], int]:
     """Create a campaign (started at once, or at its first daily time); return its id."""
     spec = _spec()
-    session = get_session()
-    tz = zone(current_app.config.get("CAMPAIGN_TIMEZONE") or "")
     try:
-        campaign, jobs = store.create_campaign(session, spec, current_user.actor, time.time(), tz)
+        return campaignweb.start(spec), 201
     except SchemaError as exc:
-        session.rollback()
         abort(400, str(exc))
-    record_event(
-        session,
-        action="campaign.create",
-        target=str(campaign.id),
-        detail={"name": campaign.name, "jobs": jobs, "schedule": campaign.schedule},
-    )
-    session.commit()
-    body = {
-        "campaign_id": campaign.id,
-        "state": campaign.state,
-        "jobs": jobs,
-        "start_at": campaign.start_at,
-    }
-    return body, 201
 
 
 @bp.post("/campaigns/preview")
@@ -99,10 +81,7 @@ def campaign(campaign_id: int) -> dict[str, Any]:
 @requires("operator", action="campaign.cancel")
 def cancel_campaign(campaign_id: int) -> dict[str, Any]:
     """Cancel a campaign: queued jobs are cancelled, the running one finishes and reports."""
-    session = get_session()
-    changed = store.cancel_campaign(session, campaign_id, time.time())
+    changed = campaignweb.cancel(campaign_id)
     if changed is None:
         abort(404, f"no campaign {campaign_id}")
-    record_event(session, action="campaign.cancel", target=str(campaign_id), detail=changed)
-    session.commit()
     return {"campaign_id": campaign_id, **changed}

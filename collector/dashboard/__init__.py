@@ -1,4 +1,4 @@
-"""The HTML dashboard blueprint: fleet, device, runs, run and compare pages.
+"""The HTML dashboard blueprint: fleet, device, runs, run, compare, models and campaign pages.
 
 Pages render their tables on the server (they work without JavaScript); charts are drawn
 by the vendored Chart.js from JSON embedded with ``|tojson``, and ``dashboard.js`` keeps
@@ -14,6 +14,7 @@ bp = Blueprint("dashboard", __name__)
 
 # Imported for their side effect: they register views, filters and handlers on ``bp``.
 from edgebench.collector.dashboard import (  # noqa: E402, F401
+    campaigns,
     filters,
     frontier,
     manage,

@@ -47,3 +47,15 @@ def iso(value: float | None) -> str:
 def ratio(value: float | None) -> str:
     """Format a ratio to the baseline as ``×1.23``."""
     return "–" if value is None else f"×{value:.2f}"
+
+
+@bp.app_template_filter("duration")
+def duration(seconds: float | None) -> str:
+    """Format a duration as seconds, minutes or hours, whichever reads best (``–`` if none)."""
+    if seconds is None:
+        return "–"
+    if seconds < 120:
+        return f"{num(seconds)} s"
+    if seconds < 7200:
+        return f"{num(seconds / 60)} min"
+    return f"{num(seconds / 3600)} h"

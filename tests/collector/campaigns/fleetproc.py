@@ -55,8 +55,8 @@ class Proc:
         self.proc = None
 
 
-def daemon(root: Path, device_id: str, broker_url: str, cache: Path) -> Proc:
-    """An agent daemon for ``device_id`` (not started)."""
+def daemon(root: Path, device_id: str, broker_url: str, cache: Path, **extra: str) -> Proc:
+    """An agent daemon for ``device_id`` (not started); ``extra``: more environment."""
     state = root / device_id
     state.mkdir(parents=True, exist_ok=True)
     env = clean_env(
@@ -67,6 +67,7 @@ def daemon(root: Path, device_id: str, broker_url: str, cache: Path) -> Proc:
         EDGEBENCH_BUSY_WINDOW_S="0",
         EDGEBENCH_MQTT__KEEPALIVE_S="5",
         EDGEBENCH_RECEIPT_TIMEOUT_S="5",
+        **extra,
     )
     argv = [EDGEBENCH, "-v", "agent", "daemon", "--broker", broker_url]
     return Proc(argv, env, root / f"{device_id}.log")

@@ -24,7 +24,9 @@ from tests.collector.dashboard.conftest import serve
 from tests.collector.helpers import Publisher, wait_until
 from tests.collector.webauth import add_account, web_config
 
-pytestmark = pytest.mark.slow
+# One worker for the module: its tests share a fleet per database and count what the
+# earlier tests left in it (audit events), so xdist must not split them.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("campaign-fleet")]
 MODELS = ["gen-mobilenet_v2_0.35_96_int8", "gen-mobilenet_v1_0.25_128_int8"]
 DEVICES = ["camp-a", "camp-b", "camp-c"]
 
