@@ -7,6 +7,7 @@ from pathlib import Path
 import paho.mqtt.publish as mqtt_publish
 import pytest
 
+from edgebench.agent.transport.flusher import WINDOW
 from edgebench.shared.codec import encode_message
 from edgebench.shared.messages import CommandMessage, ReceiptMessage, StatusMessage
 from edgebench.shared.topics import TopicLayout
@@ -32,9 +33,12 @@ def test_messages_written_during_an_outage_arrive_once_after_restart(
         assert wait_until(lambda: agent.outbox.count() == 0, 30)
         assert wait_until(lambda: len(sub.received) >= 220, 30)
         got = [m.message_id for m in sub.messages()]
-        # None lost, each exactly once after deduplication by message_id (a QoS 1
-        # delivery whose PUBACK the stopped broker never saw may legitimately repeat).
-        assert set(got) == set(before + during) and len(got) - len(set(got)) <= 5
+        # None lost, each exactly once after deduplication by message_id. A QoS 1 delivery
+        # whose acknowledgement the stopped broker never saw may repeat: at most what was
+        # unacknowledged then, the agent's window plus the broker's in-flight window to
+        # the subscriber (Mosquitto's default max_inflight_messages, 20).
+        assert set(got) == set(before + during)
+        assert len(got) - len(set(got)) <= WINDOW + 20
         first_seen = list(dict.fromkeys(m.seq for m in sub.messages()))
         assert first_seen == list(range(220))  # and in order
     finally:
