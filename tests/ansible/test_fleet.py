@@ -186,7 +186,8 @@ def test_benchmark_playbook_runs_a_campaign_and_its_results_are_stored(fleet: Fl
                 "edgebench_benchmark_name": "ansible test",
                 "edgebench_benchmark_models": [GENERATED_MODEL, store_model],
                 "edgebench_benchmark_threads": [1],
-                "edgebench_benchmark_options": {"runs": 10, "warmup_runs": 1},
+                # allow_busy: the test machine is shared, so skip the busy-board wait.
+                "edgebench_benchmark_options": {"runs": 10, "warmup_runs": 1, "allow_busy": True},
                 "edgebench_benchmark_timeout_s": 240,
                 "edgebench_benchmark_poll_s": 2,
             }
@@ -230,6 +231,70 @@ def test_benchmark_playbook_runs_a_campaign_and_its_results_are_stored(fleet: Fl
     assert "Bearer " not in run.output
     for board in BOARDS:
         assert fleet.device_token_file(board).read_text().strip() not in run.output
+
+
+def test_benchmark_playbook_fails_with_the_reason(fleet: FleetLab) -> None:
+    token_file = fleet.operate_token_file()
+    base = {
+        "edgebench_benchmark_token_file": str(token_file),
+        "edgebench_benchmark_timeout_s": 120,
+        "edgebench_benchmark_poll_s": 1,
+    }
+    # A path is not a model name: the collector refuses the campaign and the play says why.
+    refused = fleet.playbook(
+        "benchmark.yml",
+        "-l",
+        BOARD_A,
+        "-e",
+        json.dumps(base | {"edgebench_benchmark_models": ["../../etc/passwd"]}),
+    )
+    assert refused.returncode != 0
+    text = " ".join(refused.output.split())
+    assert "answered 400: models[0]: '../../etc/passwd' is not a model name" in text, text[-3000:]
+    # A name the board does not have: its job fails there, and the play lists it and fails.
+    failed = fleet.playbook(
+        "benchmark.yml",
+        "-l",
+        BOARD_A,
+        "-e",
+        json.dumps(
+            base
+            | {
+                "edgebench_benchmark_models": ["no-such-model"],
+                "edgebench_benchmark_campaign": {"retries": 0},
+            }
+        ),
+    )
+    assert failed.returncode != 0
+    assert failed.recap[BOARD_A]["failed"] == 1
+    text = " ".join(failed.output.split())
+    assert f"{BOARD_A} no-such-model litert threads=all repetition=" in text, text[-3000:]
+    assert "failed after 1 attempt(s)" in text
+    assert "ended done with 1 failed or expired job(s)" in text
+    # Not done in time: the play cancels the campaign's queued jobs and fails.
+    late = fleet.playbook(
+        "benchmark.yml",
+        "-l",
+        BOARD_A,
+        "-e",
+        json.dumps(
+            base
+            | {
+                "edgebench_benchmark_models": [GENERATED_MODEL],
+                "edgebench_benchmark_repetitions": 5,
+                "edgebench_benchmark_options": {"runs": 10, "allow_busy": True},
+                "edgebench_benchmark_timeout_s": 1,
+            }
+        ),
+    )
+    assert late.returncode != 0
+    text = " ".join(late.output.split())
+    assert "after 1 s" in text and "its queued jobs were cancelled" in text, text[-3000:]
+    _, listing = probes.get(fleet, "/campaigns?limit=1")
+    assert listing["items"][0]["state"] == "cancelled"
+    assert listing["items"][0]["counts"]["cancelled"] >= 1
+    for run in (refused, failed, late):
+        assert token_file.read_text().strip() not in run.output
 
 
 def test_second_site_run_changes_nothing(fleet: FleetLab) -> None:
