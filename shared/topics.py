@@ -10,10 +10,10 @@ Every topic is ``<prefix>/v1/<device_id>/...``::
     <prefix>/v1/<device_id>/cmd                     collector -> agent commands
     <prefix>/v1/<device_id>/receipts                collector -> agent: what it has stored
 
-The agent, the collector and Ansible's ``benchmark.yml`` (its ``files/publish_command.py``
-runs with the collector's edgebench) build and parse every topic with
-:class:`TopicLayout`. The layout is also written out as text in two places that do not
-import edgebench and must follow this module: the broker ACL (``docs/mqtt-contract.md``,
+The agent and the collector build and parse every topic with :class:`TopicLayout`
+(Ansible's ``benchmark.yml`` goes through the collector's campaign API, not the broker).
+The layout is also written out as text in two places that do not import edgebench and
+must follow this module: the broker ACL (``docs/mqtt-contract.md``,
 ``ansible/roles/mosquitto/templates/edgebench.acl.j2``, whose rendered rules
 ``tests/ansible/test_fleet.py`` checks) and the simulated agents of
 ``bench/ingest_parts.py``, whose topics the collector then parses here.

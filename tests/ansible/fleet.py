@@ -104,6 +104,19 @@ class FleetLab:
             self._api_token = out.splitlines()[0]
         return self._api_token
 
+    def operate_token_file(self) -> Path:
+        """A file (mode 0600) holding an ``operate`` token of the vault's admin, made once."""
+        path = self.base / "operate-token"
+        if not path.exists():
+            out = self.collector_cli("token", "create", "--user", "admin", "--scope", "operate")
+            path.touch(mode=0o600)
+            path.write_text(out.splitlines()[0] + "\n")
+        return path
+
+    def device_token_file(self, board: str) -> Path:
+        """The board's model-store token file, written by the agent role."""
+        return self.root(board) / "etc/edgebench/collector-token"
+
     @property
     def broker(self) -> tuple[str, int]:
         """Address and port of the broker."""

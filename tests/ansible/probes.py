@@ -13,6 +13,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from tests.ansible.fleet import BOARD_A, BOARD_B, FleetLab
+from tests.collector.webauth import multipart
 
 BOARDS = (BOARD_A, BOARD_B)
 
@@ -45,6 +46,17 @@ def get(fleet: FleetLab, path: str, auth: bool = True) -> tuple[int, dict]:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
         return exc.code, {}
+
+
+def upload_model(fleet: FleetLab, model: Path, token: str) -> dict:
+    """Upload a .tflite to the collector's model store (``POST /api/models``); its answer."""
+    body, kind = multipart({}, model.read_bytes(), model.name)
+    request = urllib.request.Request(fleet.api("/models"), data=body, method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", kind)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status in (200, 201)
+        return json.loads(response.read())
 
 
 def wait_devices_online(fleet: FleetLab, timeout_s: float = 60) -> dict[str, dict]:

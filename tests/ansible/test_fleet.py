@@ -1,9 +1,10 @@
 """site.yml and benchmark.yml against three real SSH test hosts: deploy, benchmark, rerun.
 
 The tests run in file order on one fleet (module-scoped fixture): deploy with site.yml,
-benchmark both boards through the broker and the collector, rerun site.yml and expect no
-change, try to cross the ACL with one board's login, check the preflight failures, and
-finally tear down and check that nothing is left running.
+benchmark both boards with a campaign on the collector (a generated model and one from the
+collector's model store, fetched with each board's device token), rerun site.yml and
+expect no change, try to cross the ACL with one board's login, check the preflight
+failures, and finally tear down and check that nothing is left running.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from edgebench.shared.codec import encode_message
 from edgebench.shared.messages import StatusMessage
 from edgebench.shared.topics import TopicLayout
 from tests.ansible import probes
-from tests.ansible.conftest import SMALL_MODEL
 from tests.ansible.fleet import BOARD_A, BOARD_B, GENERATED_MODEL, SERVER, FleetLab
 from tests.ansible.sshhosts import pid_alive, wait_for_port
 from tests.httplogin import HttpClient, log_in
@@ -94,6 +94,24 @@ def test_site_brings_up_broker_collector_and_agents(fleet: FleetLab) -> None:
         assert built, board
         assert all(p.stat().st_uid == pwd.getpwnam("edgebench").pw_uid for p in built)
         assert GENERATED_MODEL in (fleet.root(board) / "etc/edgebench/agent.toml").read_text()
+    # Each board has its model-store token: created on the collector, 0600, the agent's own.
+    agent_uid = pwd.getpwnam("edgebench").pw_uid
+    for board in BOARDS:
+        token_file = fleet.device_token_file(board)
+        info = token_file.stat()
+        assert stat.S_IMODE(info.st_mode) == 0o600, oct(info.st_mode)
+        assert info.st_uid == agent_uid
+        assert token_file.read_text().startswith("ebd_")
+        config = (fleet.root(board) / "etc/edgebench/agent.toml").read_text()
+        assert f'collector_url = "{fleet.dashboard}"' in config
+        assert f'collector_token_file = "{token_file}"' in config
+    with sqlite3.connect(fleet.collector_db()) as db:
+        owners = sorted(r[0] for r in db.execute("SELECT device_id FROM device_tokens"))
+    assert owners == sorted(BOARDS)
+    # The model store is a folder of the service's own, named in its config.
+    model_dir = server / "var/lib/edgebench-collector/models"
+    assert model_dir.stat().st_uid == pwd.getpwnam("edgebench-collector").pw_uid
+    assert f'model_dir = "{model_dir}"' in (server / "etc/edgebench/collector.toml").read_text()
     acl = (server / "etc/mosquitto/edgebench.acl").read_text()
     assert f"user {BOARD_A}\ntopic write edgebench/v1/{BOARD_A}/status" in acl
     assert f"topic read edgebench/v1/{BOARD_B}/cmd" in acl
@@ -152,15 +170,24 @@ def test_rendered_units_pass_systemd_analyze_verify(fleet: FleetLab, unit: str) 
     assert check.stderr == ""
 
 
-def test_benchmark_playbook_gets_both_results_into_the_collector(fleet: FleetLab) -> None:
-    options = {"runs": 20, "warmup_runs": 2}
+def test_benchmark_playbook_runs_a_campaign_and_its_results_are_stored(fleet: FleetLab) -> None:
+    # A model of the operator's own, in the collector's store: the boards fetch it with
+    # the device tokens the role gave them.
+    token_file = fleet.operate_token_file()
+    stored = probes.upload_model(fleet, fleet.model, token_file.read_text().strip())
+    store_model = stored["model"]
+    assert store_model == f"sha256:{stored['sha256']}"
     run = fleet.playbook(
         "benchmark.yml",
         "-e",
         json.dumps(
             {
-                "edgebench_benchmark_model": SMALL_MODEL,
-                "edgebench_benchmark_options": options,
+                "edgebench_benchmark_token_file": str(token_file),
+                "edgebench_benchmark_name": "ansible test",
+                "edgebench_benchmark_models": [GENERATED_MODEL, store_model],
+                "edgebench_benchmark_threads": [1],
+                # allow_busy: the test machine is shared, so skip the busy-board wait.
+                "edgebench_benchmark_options": {"runs": 10, "warmup_runs": 1, "allow_busy": True},
                 "edgebench_benchmark_timeout_s": 240,
                 "edgebench_benchmark_poll_s": 2,
             }
@@ -168,36 +195,106 @@ def test_benchmark_playbook_gets_both_results_into_the_collector(fleet: FleetLab
     )
     assert run.returncode == 0, run.output[-5000:]
     assert set(run.recap) == set(BOARDS)
+    assert all(r["failed"] == 0 for r in run.recap.values())
 
-    # The results are in the collector's database ...
-    with sqlite3.connect(fleet.collector_db()) as db:
-        rows = db.execute(
-            "SELECT device_id, status, model_name, result FROM runs ORDER BY device_id"
-        ).fetchall()
-    assert [r[0] for r in rows] == sorted(BOARDS)
-    for device_id, status, model_name, result in rows:
-        assert status == "complete", device_id
-        assert model_name == SMALL_MODEL.removesuffix(".tflite")
-        document = json.loads(result)
-        assert document["device"]["device_id"] == device_id
-    # ... and in its API, per device.
+    # The campaign (the collector's, read back through the API) did all four jobs ...
+    code, listing = probes.get(fleet, "/campaigns")
+    assert code == 200
+    assert [c["name"] for c in listing["items"]] == ["ansible test"]
+    campaign_id = listing["items"][0]["campaign_id"]
+    code, campaign = probes.get(fleet, f"/campaigns/{campaign_id}")
+    assert code == 200
+    assert campaign["state"] == "done"
+    assert campaign["counts"]["done"] == 4 and campaign["job_count"] == 4
+    jobs = {(j["device_id"], j["model"]) for j in campaign["jobs"]}
+    assert jobs == {(b, m) for b in BOARDS for m in (GENERATED_MODEL, store_model)}
+    assert len(set(campaign["run_ids"])) == 4
+    # ... and the play said so: its summary names the campaign and every run.
+    assert f"campaign {campaign_id} 'ansible test': done" in run.output
+    assert all(run_id in run.output for run_id in campaign["run_ids"])
+
+    # Every run is stored, complete, under its board.
     for board in BOARDS:
         code, body = probes.get(fleet, f"/runs?device={board}")
         assert code == 200
-        assert [item["device_id"] for item in body["items"]] == [board]
-        assert body["items"][0]["throughput_ips"] > 0
-    # The play's token expired in a day and was revoked when it ended; no secret logged.
+        mine = [r for r in body["items"] if r["run_id"] in campaign["run_ids"]]
+        assert len(mine) == 2, body["items"]
+        assert all(r["status"] == "complete" and r["throughput_ips"] > 0 for r in mine)
+        # The store model was downloaded with the device token and cached, verified.
+        cached = fleet.root(board) / f"var/lib/edgebench-agent/models/{stored['sha256']}.tflite"
+        assert cached.read_bytes() == fleet.model.read_bytes()
     with sqlite3.connect(fleet.collector_db()) as db:
-        tokens = db.execute(
-            "SELECT prefix, scope, expires_at - created_at, revoked_at FROM api_tokens"
-            " WHERE prefix != ?",
-            (fleet.api_token()[:12],),
-        ).fetchall()
-    assert len(tokens) == 1, tokens
-    prefix, scope, lifetime_s, revoked_at = tokens[0]
-    assert scope == "read" and lifetime_s == pytest.approx(86_400)
-    assert revoked_at is not None
-    assert f"Bearer {prefix}_" not in run.output
+        statuses = dict(db.execute("SELECT run_id, status FROM runs").fetchall())
+    assert {statuses.get(r) for r in campaign["run_ids"]} == {"complete"}
+    # No token shows up in what the play printed.
+    assert token_file.read_text().strip() not in run.output
+    assert "Bearer " not in run.output
+    for board in BOARDS:
+        assert fleet.device_token_file(board).read_text().strip() not in run.output
+
+
+def test_benchmark_playbook_fails_with_the_reason(fleet: FleetLab) -> None:
+    token_file = fleet.operate_token_file()
+    base = {
+        "edgebench_benchmark_token_file": str(token_file),
+        "edgebench_benchmark_timeout_s": 120,
+        "edgebench_benchmark_poll_s": 1,
+    }
+    # A path is not a model name: the collector refuses the campaign and the play says why.
+    refused = fleet.playbook(
+        "benchmark.yml",
+        "-l",
+        BOARD_A,
+        "-e",
+        json.dumps(base | {"edgebench_benchmark_models": ["../../etc/passwd"]}),
+    )
+    assert refused.returncode != 0
+    text = " ".join(refused.output.split())
+    assert "answered 400: models[0]: '../../etc/passwd' is not a model name" in text, text[-3000:]
+    # A name the board does not have: its job fails there, and the play lists it and fails.
+    failed = fleet.playbook(
+        "benchmark.yml",
+        "-l",
+        BOARD_A,
+        "-e",
+        json.dumps(
+            base
+            | {
+                "edgebench_benchmark_models": ["no-such-model"],
+                "edgebench_benchmark_campaign": {"retries": 0},
+            }
+        ),
+    )
+    assert failed.returncode != 0
+    assert failed.recap[BOARD_A]["failed"] == 1
+    text = " ".join(failed.output.split())
+    assert f"{BOARD_A} no-such-model litert threads=all repetition=" in text, text[-3000:]
+    assert "failed after 1 attempt(s)" in text
+    assert "ended done with 1 failed or expired job(s)" in text
+    # Not done in time: the play cancels the campaign's queued jobs and fails.
+    late = fleet.playbook(
+        "benchmark.yml",
+        "-l",
+        BOARD_A,
+        "-e",
+        json.dumps(
+            base
+            | {
+                "edgebench_benchmark_models": [GENERATED_MODEL],
+                "edgebench_benchmark_repetitions": 5,
+                "edgebench_benchmark_options": {"runs": 10, "allow_busy": True},
+                "edgebench_benchmark_timeout_s": 1,
+            }
+        ),
+    )
+    assert late.returncode != 0
+    text = " ".join(late.output.split())
+    assert "after 1 s" in text and "its queued jobs were cancelled" in text, text[-3000:]
+    _, listing = probes.get(fleet, "/campaigns?limit=1")
+    assert listing["items"][0]["state"] == "cancelled"
+    assert listing["items"][0]["counts"]["cancelled"] >= 1
+    for run in (refused, failed, late):
+        assert token_file.read_text().strip() not in run.output
 
 
 def test_second_site_run_changes_nothing(fleet: FleetLab) -> None:
@@ -206,6 +303,13 @@ def test_second_site_run_changes_nothing(fleet: FleetLab) -> None:
     assert run.returncode == 0, run.output[-5000:]
     assert set(run.recap) == {SERVER, *BOARDS}
     assert run.changed_hosts() == {}, run.output[-8000:]
+    # The boards keep their device tokens: none is created, none rewritten.
+    outcomes = run.task_outcomes("Create the board's device token on the collector")
+    assert outcomes == {BOARD_A: "skipping", BOARD_B: "skipping"}, run.output[-8000:]
+    assert run.task_outcomes("Write the device token, readable by the agent's user only") == {
+        BOARD_A: "skipping",
+        BOARD_B: "skipping",
+    }
     # No handler fired: every service kept its process.
     assert probes.service_pids(fleet) == before
 
