@@ -6,7 +6,9 @@ token for the model store (``collector/fleetdevice.py``), starts ingest (with th
 embedded broker unless a broker URL is configured) and the web server in this process,
 runs ``edgebench agent run --broker URL`` as a child process (the real agent, publishing
 through its outbox), waits until the collector has stored the run's result, prints the
-dashboard URL and the stored summary, then serves until Ctrl-C (or exits with ``--once``).
+dashboard URL and the stored summary, then serves until Ctrl-C (or exits with ``--once``)
+with ``edgebench agent daemon`` as a second child, so campaigns started on the dashboard
+have a board to run on.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from edgebench.collector.config import load_for_command
 from edgebench.shared.errors import EdgebenchError
 
 RESULT_WAIT_S = 60.0
+# How long the agent daemon may take to finish its current job's messages on Ctrl-C.
+DAEMON_STOP_S = 20.0
 
 
 def edgebench_argv() -> list[str]:
@@ -158,12 +162,36 @@ def fleet(ctx: click.Context, model: str | None, **opts: Any) -> None:
         click.echo(format_run(run))
         click.echo(f"edgebench fleet: stored in the collector; see {url}runs/{run.run_id}")
         if not opts["once"]:
-            click.echo("edgebench fleet: serving until Ctrl-C")
-            stop = threading.Event()
-            _serve_until_signal(stop.wait, stop.set)
+            daemon = _start_daemon(service.broker_url, agent_env)
+            try:
+                click.echo(
+                    f"edgebench fleet: agent daemon {device_id} takes campaigns"
+                    f" ({url}campaigns); serving until Ctrl-C"
+                )
+                stop = threading.Event()
+                _serve_until_signal(stop.wait, stop.set)
+            finally:
+                _stop_daemon(daemon)
         server.shutdown()
     finally:
         service.stop()
+
+
+def _start_daemon(broker_url: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``edgebench agent daemon``: the board that runs the dashboard's campaigns."""
+    argv = [*edgebench_argv(), "agent", "daemon", "--broker", broker_url]
+    return subprocess.Popen(argv, env=os.environ | env)
+
+
+def _stop_daemon(daemon: subprocess.Popen[bytes]) -> None:
+    """Stop the daemon as a service manager would: SIGTERM, then SIGKILL after a grace time."""
+    if daemon.poll() is None:
+        daemon.terminate()  # it publishes "offline" and keeps undelivered results
+        try:
+            daemon.wait(DAEMON_STOP_S)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
 
 
 def _run_agent(service: Any, model: str | None, extra: list[str], env: dict[str, str]) -> Any:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import stat
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -195,9 +197,56 @@ def test_the_printed_login_works_on_the_login_page(tmp_path: Path, models_dir: P
         assert status == 302
         assert client.request("/")[0] == 200
         assert HttpClient(url).request("/")[0] in (302, 401)
+        # The fleet's agent daemon takes a campaign: its one job runs and is stored.
+        device = re.search(r"agent daemon (\S+) takes campaigns", output)
+        assert device, output
+        campaign, token = _start_campaign(tmp_path, db_url, url, device.group(1))
+        done = lambda: _campaign(url, campaign, token)["state"] == "done"  # noqa: E731
+        wait_until(done, 120, "the campaign done")
+        detail = _campaign(url, campaign, token)
+        assert [job["state"] for job in detail["jobs"]] == ["done"]
+        assert detail["run_ids"] and detail["jobs"][0]["run_id"] == detail["run_ids"][0]
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
+
+
+def _start_campaign(tmp_path: Path, db_url: str, url: str, device_id: str) -> tuple[int, str]:
+    """Create an operate token with the CLI, start a one-job campaign through the API."""
+    argv = [EDGEBENCH, "collector", "token", "create", "--user", "admin", "--scope", "operate"]
+    made = subprocess.run(
+        [*argv, "--db", db_url],
+        env=_fleet_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    token = re.search(r"ebt_\S+", made.stdout).group(0)
+    body = {
+        "name": "fleet of one",
+        "devices": [device_id],
+        "models": ["gen-mobilenet_v2_0.35_96_int8"],
+        "options": {"runs": 10, "min_secs": 0.2, "warmup_secs": 0.1},
+    }
+    request = urllib.request.Request(
+        url + "api/campaigns",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.status == 201
+        return int(json.loads(reply.read())["campaign_id"]), token
+
+
+def _campaign(url: str, campaign_id: int, token: str) -> dict:
+    request = urllib.request.Request(
+        f"{url}api/campaigns/{campaign_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.loads(reply.read())
 
 
 def test_the_summary_says_why_a_run_is_invalid() -> None:
