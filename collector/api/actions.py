@@ -11,21 +11,16 @@ from typing import Any
 
 from flask import abort
 
-from edgebench.collector import queries
 from edgebench.collector.api import bp
 from edgebench.collector.auth.access import requires
-from edgebench.collector.auth.identity import record_event
-from edgebench.collector.db import get_session
+from edgebench.collector.webactions import runs as run_actions
 
 
 @bp.delete("/runs/<run_id>")
 @requires("operator", action="run.delete")
 def delete_run(run_id: str) -> dict[str, Any]:
     """Delete a run with its samples and events."""
-    session = get_session()
-    removed = queries.delete_run(session, run_id)
+    removed = run_actions.delete_run(run_id)
     if removed is None:
         abort(404, f"no run {run_id!r}")
-    record_event(session, action="run.delete", target=run_id, detail=removed)
-    session.commit()
     return {"run_id": run_id, "deleted": True, **removed}

@@ -4,7 +4,7 @@ Creating, previewing and cancelling need the operator role (a token with ``opera
 scope, or an operator's browser session with a CSRF token); reading needs any login or
 token. The request body is JSON (``campaigns.spec.CampaignSpec``); a bad one is refused
 with 400 and one line naming the field. Starting and cancelling go through
-``collector.campaignweb`` (as the dashboard's form does), which audits them in the same
+``collector.webactions.campaigns`` (as the dashboard's form does), which audits them in the same
 transaction. The views only store decisions: ingest's scheduler sends the commands.
 """
 
@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import abort, request
 
-from edgebench.collector import campaignweb
 from edgebench.collector.api import bp
 from edgebench.collector.auth.access import requires
 from edgebench.collector.campaigns import detail, store
@@ -23,6 +22,7 @@ from edgebench.collector.campaigns.spec import CampaignSpec, parse_spec
 from edgebench.collector.campaigns.states import CAMPAIGN_STATES
 from edgebench.collector.db import get_session
 from edgebench.collector.runfilter import BadQuery
+from edgebench.collector.webactions import campaigns as campaign_actions
 from edgebench.collector.webargs import int_arg
 from edgebench.shared.errors import SchemaError
 
@@ -41,7 +41,7 @@ def create_campaign() -> tuple[dict[str, Any], int]:
     """Create a campaign (started at once, or at its first daily time); return its id."""
     spec = _spec()
     try:
-        return campaignweb.start(spec), 201
+        return campaign_actions.start(spec), 201
     except SchemaError as exc:
         abort(400, str(exc))
 
@@ -81,7 +81,7 @@ def campaign(campaign_id: int) -> dict[str, Any]:
 @requires("operator", action="campaign.cancel")
 def cancel_campaign(campaign_id: int) -> dict[str, Any]:
     """Cancel a campaign: queued jobs are cancelled, the running one finishes and reports."""
-    changed = campaignweb.cancel(campaign_id)
+    changed = campaign_actions.cancel(campaign_id)
     if changed is None:
         abort(404, f"no campaign {campaign_id}")
     return {"campaign_id": campaign_id, **changed}

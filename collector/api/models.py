@@ -11,16 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, send_file
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from edgebench.collector import modelstore
 from edgebench.collector.api import bp
 from edgebench.collector.auth.access import requires
-from edgebench.collector.auth.identity import record_event
 from edgebench.collector.db import get_session
 from edgebench.collector.modelcatalog import generated_models
-from edgebench.collector.webargs import uploaded_model
+from edgebench.collector.webactions import models as model_actions
 from edgebench.shared.errors import EdgebenchError
 
 
@@ -36,26 +34,14 @@ def _found(sha256: str) -> Any:
 @requires("operator", action="model.upload")
 def upload_model() -> tuple[dict[str, Any], int]:
     """Store an uploaded .tflite (201), or find the same bytes already stored (200)."""
-    limit_mb = current_app.config["MAX_MODEL_MB"]
-    session = get_session()
     try:
-        data, name = uploaded_model(limit_mb)
-        model, created = modelstore.add_model(
-            session, current_app.config["MODEL_DIR"], data, name, current_user.actor
-        )
+        model, created = model_actions.upload()
     except modelstore.ModelTooLarge as exc:
         abort(413, str(exc))
     except modelstore.ModelRejected as exc:
         abort(400, str(exc))
     except EdgebenchError as exc:  # the store's folder cannot be written
         abort(500, str(exc))
-    record_event(
-        session,
-        action="model.upload",
-        target=model.sha256,
-        detail={"name": model.name, "size_bytes": model.size_bytes, "created": created},
-    )
-    session.commit()
     return modelstore.model_dict(model) | {"created": created}, 201 if created else 200
 
 
@@ -96,13 +82,10 @@ def model_file(sha256: str) -> Response:
 @requires("admin", action="model.delete")
 def delete_model(sha256: str) -> dict[str, Any]:
     """Delete a stored model and its file; 409 while a campaign uses it."""
-    session = get_session()
     model = _found(sha256)
-    if modelstore.model_in_use(session, model.sha256):
-        abort(409, f"model {model.sha256} is used by a campaign; delete or finish that first")
-    detail = {"name": model.name, "size_bytes": model.size_bytes}
-    modelstore.delete_model(session, model.sha256)
-    record_event(session, action="model.delete", target=sha256, detail=detail)
-    session.commit()
-    modelstore.remove_file(current_app.config["MODEL_DIR"], sha256)
-    return {"sha256": sha256, "deleted": True}
+    stored = model.sha256
+    try:
+        model_actions.delete(model)
+    except model_actions.ModelInUse as exc:
+        abort(409, str(exc))
+    return {"sha256": stored, "deleted": True}

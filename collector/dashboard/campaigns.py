@@ -1,7 +1,7 @@
 """Campaign pages: the list, the New campaign form with its preview, one campaign, cancel.
 
 Pages read through ``campaigns.detail`` (what ``GET /api/campaigns...`` returns) and
-change campaigns through ``collector.campaignweb`` (what the API's POSTs call), so the
+change campaigns through ``collector.webactions.campaigns`` (what the API's POSTs call), so the
 page and the API cannot disagree. The form and Cancel are POSTs with a CSRF token for
 operators and admins; anyone else gets 403, audited. A campaign page shows the server's
 matrix at once, and ``campaign.js`` keeps it current by polling the JSON detail.
@@ -15,7 +15,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from edgebench.collector import campaignweb, listing, modelstore
+from edgebench.collector import listing, modelstore
 from edgebench.collector.auth.access import requires
 from edgebench.collector.campaigns import detail, store
 from edgebench.collector.campaigns.states import ACTIVE
@@ -24,6 +24,7 @@ from edgebench.collector.dashboard import bp
 from edgebench.collector.dashboard.campaignform import DEFAULT_WORKLOAD, form_spec
 from edgebench.collector.db import get_session
 from edgebench.collector.modelcatalog import generated_models
+from edgebench.collector.webactions import campaigns as campaign_actions
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.run_options import BACKENDS
 
@@ -75,7 +76,7 @@ def create_campaign() -> Any:
         spec = form_spec(request.form)
         if request.form.get("action") == "preview":
             return _form_page(preview=store.preview(get_session(), spec).to_dict())
-        started = campaignweb.start(spec)
+        started = campaign_actions.start(spec)
     except SchemaError as exc:
         return _form_page(400, error=str(exc))
     flash(f"Campaign {spec.name} started with {started['jobs']} jobs.")
@@ -135,7 +136,7 @@ def compare_campaign(campaign_id: int) -> Response:
 @requires("operator", action="campaign.cancel")
 def cancel_campaign(campaign_id: int) -> Response:
     """Cancel the campaign (queued jobs end cancelled), then show its page."""
-    changed = campaignweb.cancel(campaign_id)
+    changed = campaign_actions.cancel(campaign_id)
     if changed is None:
         abort(404, f"no campaign {campaign_id}")
     flash(f"Campaign cancelled: {changed['jobs_cancelled']} queued jobs will not run.")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from edgebench.collector import audit, queries
+from edgebench.collector import audit
 from edgebench.collector.auth.access import requires
-from edgebench.collector.auth.identity import record_event
 from edgebench.collector.dashboard import bp
 from edgebench.collector.db import get_session
+from edgebench.collector.webactions import runs as run_actions
 from edgebench.collector.webargs import audit_args
 
 
@@ -22,12 +22,9 @@ from edgebench.collector.webargs import audit_args
 @requires("operator", action="run.delete")
 def delete_run(run_id: str) -> Response:
     """Delete a run with its samples and events, then show the runs list."""
-    session = get_session()
-    removed = queries.delete_run(session, run_id)
+    removed = run_actions.delete_run(run_id)
     if removed is None:
         abort(404, f"no run {run_id!r}")
-    record_event(session, action="run.delete", target=run_id, detail=removed)
-    session.commit()
     flash(f"Run {run_id} deleted ({removed['samples']} samples).")
     return redirect(url_for(".runs"), 303)
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from werkzeug.wrappers import Response
 
 from edgebench.collector import modelstore
 from edgebench.collector.auth.access import requires
-from edgebench.collector.auth.identity import record_event
 from edgebench.collector.dashboard import bp
 from edgebench.collector.db import get_session
 from edgebench.collector.modelcatalog import generated_models
-from edgebench.collector.webargs import uploaded_model
+from edgebench.collector.webactions import models as model_actions
 from edgebench.shared.errors import EdgebenchError
 
 
@@ -40,24 +37,12 @@ def models() -> str:
 @requires("operator", action="model.upload")
 def upload_model() -> Any:
     """Store the uploaded .tflite, then show the Models page with what happened."""
-    limit_mb = current_app.config["MAX_MODEL_MB"]
-    session = get_session()
     try:
-        data, name = uploaded_model(limit_mb)
-        model, created = modelstore.add_model(
-            session, current_app.config["MODEL_DIR"], data, name, current_user.actor
-        )
+        model, created = model_actions.upload()
     except modelstore.ModelTooLarge as exc:
         return _refused(413, str(exc))
     except (modelstore.ModelRejected, EdgebenchError) as exc:
         return _refused(400, str(exc))
-    record_event(
-        session,
-        action="model.upload",
-        target=model.sha256,
-        detail={"name": model.name, "size_bytes": model.size_bytes, "created": created},
-    )
-    session.commit()
     if created:
         flash(f"Model {model.name} stored as sha256:{model.sha256}.")
     else:
@@ -85,18 +70,14 @@ def _refused(code: int, message: str) -> tuple[str, int]:
 
 @bp.post("/models/<sha256>/delete")
 @requires("admin", action="model.delete")
-def delete_model(sha256: str) -> Response:
+def delete_model(sha256: str) -> Any:
     """Delete a stored model and its file (not while a campaign uses it)."""
-    session = get_session()
-    model = modelstore.get_model(session, sha256)
+    model = modelstore.get_model(get_session(), sha256)
     if model is None:
         abort(404, f"no stored model {sha256[:64]!r}")
-    if modelstore.model_in_use(session, model.sha256):
-        return _refused(409, f"model {model.sha256} is used by a campaign")  # type: ignore[return-value]
-    detail = {"name": model.name, "size_bytes": model.size_bytes}
-    modelstore.delete_model(session, model.sha256)
-    record_event(session, action="model.delete", target=model.sha256, detail=detail)
-    session.commit()
-    modelstore.remove_file(current_app.config["MODEL_DIR"], sha256)
-    flash(f"Model {detail['name']} deleted.")
+    try:
+        name = model_actions.delete(model)
+    except model_actions.ModelInUse as exc:
+        return _refused(409, str(exc))
+    flash(f"Model {name} deleted.")
     return redirect(url_for(".models"), 303)
