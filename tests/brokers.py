@@ -138,3 +138,20 @@ def make_password_file(path: Path, users: dict[str, str]) -> Path:
             capture_output=True,
         )
     return path
+
+
+def documented_acl() -> str:
+    """The ACL block of docs/mqtt-contract.md, so the documented ACL is the tested one."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "mqtt-contract.md").read_text()
+    section = doc.split("### Broker ACL", 1)[1]
+    return section.split("```", 2)[1].strip() + "\n"
+
+
+def secured_broker(workdir: Path, users: dict[str, str]) -> MosquittoBroker:
+    """A broker (not started) that logs ``users`` in by password and applies the
+    documented ACL: each device id its own topics, ``collector`` the rest."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    passwords = make_password_file(workdir / "passwords", users)
+    acl = workdir / "acl"
+    acl.write_text(documented_acl())
+    return MosquittoBroker(workdir, password_file=passwords, acl_file=acl)

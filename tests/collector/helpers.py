@@ -34,10 +34,14 @@ def wait_until(predicate: Callable[[], Any], timeout_s: float = 20.0, what: str 
 class Publisher:
     """A persistent-session QoS 1 paho publisher that tracks which messages were acked."""
 
-    def __init__(self, port: int, client_id: str) -> None:
+    def __init__(
+        self, port: int, client_id: str, username: str | None = None, password: str | None = None
+    ) -> None:
         self.client = paho.Client(
             paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
         )
+        if username is not None:
+            self.client.username_pw_set(username, password)
         self.client.max_inflight_messages_set(100)
         self.client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
         self._acked: set[int] = set()

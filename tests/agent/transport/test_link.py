@@ -12,7 +12,7 @@ from edgebench.shared.codec import encode_message
 from edgebench.shared.messages import CommandMessage, ReceiptMessage, StatusMessage
 from edgebench.shared.topics import TopicLayout
 from tests.agent.transport.conftest import DEVICE, Agent, Subscriber, wait_until
-from tests.brokers import MosquittoBroker, make_password_file
+from tests.brokers import MosquittoBroker, documented_acl, make_password_file
 
 LAYOUT = TopicLayout()
 
@@ -175,18 +175,11 @@ def test_reconnect_backs_off_exponentially_between_1_and_60_s(tmp_path: Path) ->
     agent.outbox.close()
 
 
-def _documented_acl() -> str:
-    """The ACL block from docs/mqtt-contract.md, so the documented ACL is the tested one."""
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "mqtt-contract.md").read_text()
-    section = doc.split("### Broker ACL", 1)[1]
-    return section.split("```", 2)[1].strip() + "\n"
-
-
 def test_documented_acl_lets_a_device_publish_its_own_topics_only(tmp_path: Path) -> None:
     users = {DEVICE: "devpw", "other-dev": "otherpw", "collector": "colpw"}
     pwfile = make_password_file(tmp_path / "pw", users)
     acl = tmp_path / "acl"
-    acl.write_text(_documented_acl())
+    acl.write_text(documented_acl())
     broker = MosquittoBroker(tmp_path / "broker", password_file=pwfile, acl_file=acl)
     broker.start()
     try:
@@ -218,7 +211,7 @@ def test_documented_acl_lets_only_the_collector_confirm_and_only_the_device_read
     users = {DEVICE: "devpw", "other-dev": "otherpw", "collector": "colpw"}
     pwfile = make_password_file(tmp_path / "pw", users)
     acl = tmp_path / "acl"
-    acl.write_text(_documented_acl())
+    acl.write_text(documented_acl())
     broker = MosquittoBroker(tmp_path / "broker", password_file=pwfile, acl_file=acl)
     broker.start()
     try:

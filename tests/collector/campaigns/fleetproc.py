@@ -19,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 EDGEBENCH = str(Path(sys.executable).with_name("edgebench"))
+# The broker password of every test login (``secured_broker``): devices log in with their
+# device id as the user name, as the documented ACL expects, ingest as ``collector``.
+BROKER_PASSWORD = "campaign-test-password"
 # Tiny runs: a handful of inferences, no minimum time, no busy-board wait.
 RUN_OPTIONS = {"runs": 5, "min_secs": 0, "warmup_runs": 1, "warmup_secs": 0, "max_secs": 20}
+
+
+def broker_users(*device_ids: str) -> dict[str, str]:
+    """The broker logins of a campaign test: each device, and the collector."""
+    return {user: BROKER_PASSWORD for user in (*device_ids, "collector")}
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -67,6 +75,8 @@ def daemon(root: Path, device_id: str, broker_url: str, cache: Path, **extra: st
         EDGEBENCH_BUSY_WINDOW_S="0",
         EDGEBENCH_MQTT__KEEPALIVE_S="5",
         EDGEBENCH_RECEIPT_TIMEOUT_S="5",
+        EDGEBENCH_MQTT__USERNAME=device_id,
+        EDGEBENCH_MQTT__PASSWORD=BROKER_PASSWORD,
         **extra,
     )
     argv = [EDGEBENCH, "-v", "agent", "daemon", "--broker", broker_url]
@@ -79,6 +89,8 @@ def ingest(root: Path, broker_url: str, db_url: str, lost_timeout_s: float = 20)
         EDGEBENCH_CAMPAIGNS__TICK_S="0.5",
         EDGEBENCH_CAMPAIGNS__LOST_TIMEOUT_S=str(lost_timeout_s),
         EDGEBENCH_RETENTION__RAW_DAYS="0",
+        EDGEBENCH_MQTT__USERNAME="collector",
+        EDGEBENCH_MQTT__PASSWORD=BROKER_PASSWORD,
     )
     argv = [EDGEBENCH, "-v", "collector", "ingest", "--broker", broker_url, "--db", db_url]
     return Proc(argv, env, root / "ingest.log")

@@ -18,8 +18,16 @@ import pytest
 import sqlalchemy as sa
 
 from edgebench.collector import create_app, db
-from tests.brokers import MosquittoBroker
-from tests.collector.campaigns.fleetproc import RUN_OPTIONS, Proc, api, daemon, ingest
+from tests.brokers import MosquittoBroker, secured_broker
+from tests.collector.campaigns.fleetproc import (
+    BROKER_PASSWORD,
+    RUN_OPTIONS,
+    Proc,
+    api,
+    broker_users,
+    daemon,
+    ingest,
+)
 from tests.collector.dashboard.conftest import serve
 from tests.collector.helpers import Publisher, wait_until
 from tests.collector.webauth import add_account, web_config
@@ -87,7 +95,8 @@ def fleet(
 ) -> Iterator[Fleet]:
     """Broker, database, ingest process, web server and three daemons (c stopped)."""
     root = tmp_path_factory.mktemp("campaigns")
-    broker = MosquittoBroker(root / "mosquitto")
+    # Logins and the documented ACL: each daemon can only reach its own topics.
+    broker = secured_broker(root / "mosquitto", broker_users(*DEVICES, "ghost"))
     broker.start()
     if request.param == "postgresql":
         db_url = request.getfixturevalue("pg_cluster").create_database()
@@ -227,7 +236,7 @@ def test_cancel_mid_way(fleet: Fleet) -> None:
 
 def test_deadline_passes_for_an_offline_device(fleet: Fleet) -> None:
     # A board that reported once and went away (its retained status says offline).
-    pub = Publisher(fleet.broker.port, "ghost")
+    pub = Publisher(fleet.broker.port, "ghost", "ghost", BROKER_PASSWORD)
     from edgebench.shared.messages import StatusMessage
 
     pub.publish([StatusMessage(device_id="ghost", state="offline", reason="lost")])

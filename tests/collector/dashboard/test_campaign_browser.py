@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from edgebench.collector import create_app, db, devicetokens
-from tests.brokers import MosquittoBroker
-from tests.collector.campaigns.fleetproc import RUN_OPTIONS, Proc, daemon, ingest
+from tests.brokers import secured_broker
+from tests.collector.campaigns.fleetproc import RUN_OPTIONS, Proc, broker_users, daemon, ingest
 from tests.collector.dashboard.conftest import CHROMIUM, log_in_page, screenshot_dir, serve
 from tests.collector.helpers import wait_until
 from tests.collector.webauth import add_account, web_config
@@ -85,7 +85,8 @@ def campaign_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaig
     root = tmp_path_factory.mktemp("campaign-ui")
     cache = root / "model-cache"
     resolve_model(GENERATED, AgentConfig(cache_dir=cache))  # built once, shared
-    broker = MosquittoBroker(root / "mosquitto")
+    # Logins and the documented ACL: each daemon can only reach its own topics.
+    broker = secured_broker(root / "mosquitto", broker_users(*DEVICES))
     broker.start()
     db_url = f"sqlite:///{root / 'collector.sqlite'}"
     engine = db.make_engine(db_url)
