@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from edgebench.collector.models import Device, Run
+from edgebench.collector.models import CampaignJob, Device, Run
 from edgebench.collector.serialize import DEVICE_FIELDS, RUN_FIELDS
 
 if TYPE_CHECKING:
@@ -130,6 +130,11 @@ def _filtered(stmt: Any, flt: RunFilter) -> Any:
         stmt = stmt.where(Run.status == flt.status)
     if flt.sweep:
         stmt = stmt.where(Run.sweep_id == flt.sweep)
+    if flt.campaign is not None:
+        jobs = sa.select(CampaignJob.run_id).where(
+            CampaignJob.campaign_id == flt.campaign, CampaignJob.run_id.is_not(None)
+        )
+        stmt = stmt.where(Run.run_id.in_(jobs))
     if flt.since is not None:
         stmt = stmt.where(Run.started_at >= flt.since)
     if flt.until is not None:

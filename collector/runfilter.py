@@ -54,6 +54,8 @@ class RunFilter:
     verdict: str | None = None
     status: str | None = None
     sweep: str | None = None
+    # The runs of a campaign's jobs (``campaign_jobs.run_id``).
+    campaign: int | None = None
     since: float | None = None
     until: float | None = None
     sort: str = "started_at"
@@ -114,6 +116,7 @@ def parse_run_filter(args: Mapping[str, str], *, default_limit: int = DEFAULT_LI
         verdict=verdict.upper() if verdict else None,
         status=status,
         sweep=_text(args, "sweep"),
+        campaign=int_param(args, "campaign", None, minimum=1, maximum=2**31 - 1),
         since=since,
         until=until,
         sort=sort,

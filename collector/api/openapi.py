@@ -55,6 +55,7 @@ RUN_FILTERS = [
     param("verdict", {"enum": ["VALID", "INVALID"]}, "Run verdict."),
     param("status", {"enum": list(RUN_STATUSES)}, "Run status."),
     param("sweep", {"type": "string"}, "Sweep id."),
+    param("campaign", {"type": "integer", "minimum": 1}, "Campaign id: its jobs' runs."),
     param("since", {"type": "string"}, "Started at or after (ISO date/time or epoch s)."),
     param("until", {"type": "string"}, "Started at or before (a bare date: end of that day)."),
     param("sort", {"enum": list(RUN_SORTS)}, "Sort column (default started_at)."),
@@ -77,7 +78,7 @@ COMPARE_PARAMS = [
         "Practical threshold in percent: smaller differences are never called significant.",
     ),
     param("predict", {"enum": ["0", "1"]}, "1: add predicted p50 columns of other devices."),
-    *RUN_FILTERS[:10],
+    *RUN_FILTERS[:11],
 ]
 PREDICT_PARAMS = [
     {**param("model", {"type": "string"}, "Model sha256 or name."), "required": True},

@@ -19,7 +19,6 @@ from edgebench.collector import listing, modelstore
 from edgebench.collector.auth.access import requires
 from edgebench.collector.campaigns import detail, store
 from edgebench.collector.campaigns.states import ACTIVE
-from edgebench.collector.compare import MAX_RUNS
 from edgebench.collector.dashboard import bp
 from edgebench.collector.dashboard.campaignform import DEFAULT_WORKLOAD, form_spec
 from edgebench.collector.db import get_session
@@ -108,28 +107,24 @@ def campaign(campaign_id: int) -> str:
 
 @bp.get("/campaigns/<int:campaign_id>/compare")
 def compare_campaign(campaign_id: int) -> Response:
-    """Open the compare page on the campaign's results, grouped by device, then model."""
+    """Open the compare page on the campaign's results, one column per configuration.
+
+    Grouped by device and model (and backend and threads where the campaign has several):
+    a configuration's repetitions pool into one column, as the grouped comparison pools
+    repeated runs.
+    """
     shown = detail.campaign_detail(get_session(), campaign_id, time.time())
     if shown is None:
         abort(404, f"no campaign {campaign_id}")
-    done = [j for j in shown["jobs"] if j["state"] == "done" and j["run_id"]]
-    if not done:
+    if not any(j["state"] == "done" and j["run_id"] for j in shown["jobs"]):
         abort(404, f"campaign {campaign_id} has no results yet")
-    done.sort(
-        key=lambda j: (
-            j["device_id"],
-            j["model"] or "",
-            j["backend"],
-            j["threads"] or 0,
-            j["repetition"],
-        )
+    group = ["device", "model"]
+    for axis in ("backend", "threads"):
+        if len({j[axis] for j in shown["jobs"]}) > 1:
+            group.append(axis)
+    return redirect(  # type: ignore[return-value]
+        url_for(".compare", campaign=campaign_id, group=",".join(group)), 303
     )
-    if len(done) > MAX_RUNS:
-        flash(
-            f"The compare page shows {MAX_RUNS} runs at most: the first {MAX_RUNS} of {len(done)}."
-        )
-    runs = ",".join(j["run_id"] for j in done[:MAX_RUNS])
-    return redirect(url_for(".compare", runs=runs), 303)  # type: ignore[return-value]
 
 
 @bp.post("/campaigns/<int:campaign_id>/cancel")

@@ -189,6 +189,12 @@ def test_twelve_jobs_across_a_restart_and_a_late_device(fleet: Fleet) -> None:
     assert runs_of_commands == 12
     assert len(shown["configurations"]) == 12
     assert all(c["p50_ms"] > 0 for c in shown["configurations"])
+    # The run filter ``campaign`` finds exactly its runs, and the grouped comparison has one
+    # column per configuration (what the campaign page's "Compare results" opens).
+    _, listed = fleet.call("GET", f"/api/runs?campaign={cid}&limit=100")
+    assert sorted(r["run_id"] for r in listed["items"]) == sorted(run_ids)
+    _, compared = fleet.call("GET", f"/api/compare?campaign={cid}&group=device,model,threads")
+    assert len(compared["columns"]) == 12
 
 
 def test_cancel_mid_way(fleet: Fleet) -> None:
