@@ -200,10 +200,15 @@ def test_operator_runs_a_campaign_and_watches_the_matrix(
     labels = columns.all_text_contents()
     devices = [next(d for d in DEVICES if d in label) for label in labels]
     assert devices == sorted(devices)  # grouped by device, then model
+    # The page says whose runs these are, and keeps the campaign when the form is sent again.
+    assert page.text_content("#compare-campaign").strip().startswith("runs of campaign")
+    page.click("#compare-pick button[type=submit]")
+    page.wait_for_selector("#compare-table")
+    assert "campaign=" in page.url and columns.count() == 12
     page.screenshot(path=str(screenshot_dir(output_dir) / "campaign-compare.png"), full_page=True)
 
-    page.go_back()
-    page.reload()  # the p50 table is drawn by the server
+    page.click("#compare-campaign a")  # back to the campaign; its p50 table is drawn now
+    page.wait_for_selector("#p50-history")
     assert page.locator("#p50-history tbody tr").count() == 12
 
 
