@@ -149,10 +149,14 @@ def test_three_workers_one_killed_mid_stream_store_every_message_once(
     # Every message stored once: no sample row twice (+ the sample inside each result).
     assert count(engine, "samples") == len(expected) * (batches * 5 + 1)
     assert count(engine, "run_events") == len(expected)
-    # The work was shared: every worker received messages (the broker log names each).
+    # The work was shared: more than one worker received messages (the broker log names
+    # each). Not necessarily all three: under load the killed worker may have had none
+    # before its SIGKILL and be back only after the others took the rest.
     broker_log = mosquitto.log_path.read_text(errors="replace")
-    for i in range(3):
-        assert f"Sending PUBLISH to edgebench-collector-w{i}" in broker_log
+    receivers = [
+        i for i in range(3) if f"Sending PUBLISH to edgebench-collector-w{i}" in broker_log
+    ]
+    assert len(receivers) >= 2, receivers
 
 
 def _status(engine, device: str) -> tuple | None:
