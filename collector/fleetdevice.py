@@ -14,11 +14,11 @@ a crash in between leaves a token that does not work, and the next start makes a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 from edgebench.collector import db
+from edgebench.collector.privatefile import write_private
 from edgebench.shared.errors import EdgebenchError
 
 TOKEN_FILENAME = "fleet-device-token"  # noqa: S105 - a file name, not a secret
@@ -57,7 +57,7 @@ def ensure_device_token(database: str, path: Path, device_id: str) -> bool:
             if token is not None and token.device_id == device_id:
                 return False
             text, token = create_device_token(session, device_id)
-            _write(path, text)
+            write_private(path, text + "\n")
             actor, address = audit.cli_actor()
             audit.record(
                 session,
@@ -86,14 +86,3 @@ def _read(path: Path) -> str | None:
         return path.read_text().strip() or None
     except OSError:
         return None
-
-
-def _write(path: Path, token: str) -> None:
-    """Write the token file with mode 0600 (replacing an older one atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        os.fchmod(out.fileno(), 0o600)  # an older .tmp may have had another mode
-        out.write(token + "\n")
-    tmp.replace(path)

@@ -12,11 +12,11 @@ password nobody knows.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgebench.collector import db
+from edgebench.collector.privatefile import write_private
 from edgebench.shared.errors import EdgebenchError
 
 FLEET_ADMIN = "admin"
@@ -71,15 +71,9 @@ def ensure_admin(database: str, path: Path) -> FleetLogin | None:
 
 
 def _write(path: Path, login: FleetLogin) -> None:
-    """Write the login file with mode 0600 (replacing an older one atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        os.fchmod(out.fileno(), 0o600)  # an older .tmp may have had another mode
-        json.dump({"user": login.user, "password": login.password, "database": login.database}, out)
-        out.write("\n")
-    tmp.replace(path)
+    """Write the login file, readable by its owner only."""
+    document = {"user": login.user, "password": login.password, "database": login.database}
+    write_private(path, json.dumps(document) + "\n")
 
 
 def read_login(path: Path) -> FleetLogin:
