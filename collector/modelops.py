@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import sqlalchemy as sa
 
-from edgebench.collector.models import Run, StoredModel
+from edgebench.collector.models import Run
+from edgebench.collector.modelstore import get_model
 from edgebench.shared.latency_model import OpFeatures, profile_features
 from edgebench.shared.op_profile import OpProfile
 
@@ -79,8 +80,7 @@ def from_profiles(session: Session, model: str) -> ModelOps | None:
 
 def from_store(session: Session, model: str) -> ModelOps | None:
     """Return the op list of the stored model ``model`` (sha256, or ``sha256:<hex>``)."""
-    sha256 = model.lower().removeprefix("sha256:")
-    stored = session.get(StoredModel, sha256) if len(sha256) == 64 else None
+    stored = get_model(session, model.lower().removeprefix("sha256:"))
     if stored is None or "ops" not in stored.inspection:
         return None
     return ModelOps(
