@@ -11,6 +11,7 @@ or truncated model is reported the same way everywhere. The agent's
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,7 @@ def _check_indices(indices: Any, n_tensors: int, *, optional: bool = False) -> N
             raise ValueError(f"tensor index {index} out of range")
 
 
+@functools.cache  # the inspector asks once per tensor of every op
 def tensor_type_name(type_code: int) -> str:
     """Return the lower-case TFLite type name of a ``TensorType`` code (``uint8``, ...)."""
     from tflite.TensorType import TensorType
