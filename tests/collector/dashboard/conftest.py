@@ -171,6 +171,26 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             os.environ[key] = value
 
 
+@contextmanager
+def watched_page(browser: Any, *, dialogs_fail: bool = True, **context_args: Any) -> Iterator[Any]:
+    """A page in a fresh browser context that fails the test on any JavaScript error.
+
+    Any dialog fails it too (an ``alert`` is how injected script shows itself), unless
+    ``dialogs_fail`` is False for a test that answers a page's own confirm dialog.
+    """
+    context = browser.new_context(**context_args)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if dialogs_fail:
+        page.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors or dialogs: {errors}"
+
+
 def log_in_page(page: Any, base_url: str, name: str, password: str = PASSWORD) -> None:
     """Log in through the login page as a person would: type, click, land on the fleet."""
     page.goto(base_url + "/login")

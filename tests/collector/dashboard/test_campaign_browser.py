@@ -25,7 +25,13 @@ from sqlalchemy.orm import Session
 from edgebench.collector import create_app, db, devicetokens
 from tests.brokers import secured_broker
 from tests.collector.campaigns.fleetproc import RUN_OPTIONS, Proc, broker_users, daemon, ingest
-from tests.collector.dashboard.conftest import CHROMIUM, log_in_page, screenshot_dir, serve
+from tests.collector.dashboard.conftest import (
+    CHROMIUM,
+    log_in_page,
+    screenshot_dir,
+    serve,
+    watched_page,
+)
 from tests.collector.helpers import wait_until
 from tests.collector.webauth import add_account, web_config
 
@@ -119,13 +125,8 @@ def campaign_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaig
 @pytest.fixture()
 def page(browser) -> Iterator[object]:
     """A fresh context per test; fails the test on any JavaScript error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with watched_page(browser, dialogs_fail=False, viewport={"width": 1400, "height": 900}) as pg:
+        yield pg
 
 
 def _upload(page, url: str) -> str:

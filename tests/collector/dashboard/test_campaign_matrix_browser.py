@@ -29,7 +29,7 @@ from tests.collector.campaigns.test_scheduler import (
     status,
     write,
 )
-from tests.collector.dashboard.conftest import CHROMIUM, Server, log_in_page, serve
+from tests.collector.dashboard.conftest import CHROMIUM, Server, log_in_page, serve, watched_page
 from tests.collector.dashboard.test_browser import drawn_pixels
 from tests.collector.webauth import add_account, web_config
 
@@ -48,15 +48,10 @@ def server(engine: sa.Engine, db_url: str) -> Iterator[Server]:
 @pytest.fixture()
 def page(browser, server: Server) -> Iterator[object]:
     """The operator's page; fails the test on any JavaScript error."""
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    log_in_page(pg, server.url, "olga")
-    pg.wait_for_selector("#signed-in")
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with watched_page(browser, dialogs_fail=False, viewport={"width": 1300, "height": 900}) as pg:
+        log_in_page(pg, server.url, "olga")
+        pg.wait_for_selector("#signed-in")
+        yield pg
 
 
 def _cell_text(page, state: str, text: str) -> None:

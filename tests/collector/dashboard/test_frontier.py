@@ -18,7 +18,7 @@ import pytest
 
 from edgebench.collector import create_app
 from tests.agent.test_cli_run import agent_run
-from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server, screenshot_dir
+from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server, screenshot_dir, watched_page
 from tests.collector.helpers import wait_until
 from tests.collector.webauth import bearer_client, web_config
 
@@ -108,14 +108,9 @@ def test_api_frontier_unknown_device_is_404_and_needs_credentials(client, box: F
 @pytest.fixture()
 def page(browser, signed_in: dict) -> Iterator[object]:
     """A signed-in page; fails the test on any JavaScript error or dialog (the XSS board)."""
-    context = browser.new_context(viewport={"width": 1300, "height": 1000}, storage_state=signed_in)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors or dialogs: {errors}"
+    viewport = {"width": 1300, "height": 1000}
+    with watched_page(browser, viewport=viewport, storage_state=signed_in) as pg:
+        yield pg
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the Debian chromium package")

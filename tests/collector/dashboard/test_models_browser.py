@@ -20,6 +20,7 @@ from tests.collector.dashboard.conftest import (
     Server,
     log_in_page,
     screenshot_dir,
+    watched_page,
 )
 from tests.collector.webauth import add_account
 
@@ -37,14 +38,8 @@ HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 @pytest.fixture()
 def page(browser) -> Iterator[object]:
     """A fresh, signed-out context per test; fails the test on any JS error or dialog."""
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors or dialogs: {errors}"
+    with watched_page(browser, viewport={"width": 1300, "height": 900}) as pg:
+        yield pg
 
 
 def test_operator_uploads_and_admin_deletes_in_chromium(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server
+from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server, watched_page
 from tests.collector.dashboard.test_browser import drawn_pixels, shot, wait_body
 from tests.collector.helpers import wait_until
 from tests.collector.opdata import heavy_op, message, scaled, with_times
@@ -46,14 +46,9 @@ def box(fleet: Fleet, profiled_result: dict) -> dict:
 @pytest.fixture()
 def page(browser, signed_in: dict) -> Iterator[object]:
     """A signed-in page; fails the test on any JavaScript error or dialog."""
-    context = browser.new_context(viewport={"width": 1300, "height": 1000}, storage_state=signed_in)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors or dialogs: {errors}"
+    viewport = {"width": 1300, "height": 1000}
+    with watched_page(browser, viewport=viewport, storage_state=signed_in) as pg:
+        yield pg
 
 
 def test_run_page_draws_the_waterfall_and_tables(

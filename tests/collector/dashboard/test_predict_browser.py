@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server
+from tests.collector.dashboard.conftest import CHROMIUM, Fleet, Server, watched_page
 from tests.collector.dashboard.test_browser import shot, wait_body
 from tests.collector.helpers import wait_until
 from tests.collector.opdata import PROFILED_MODEL, message, renamed, scaled
@@ -40,14 +40,9 @@ def boards(fleet: Fleet, profiled_result: dict) -> None:
 @pytest.fixture()
 def page(browser, signed_in: dict) -> Iterator[object]:
     """A signed-in page; fails the test on any JavaScript error or dialog."""
-    context = browser.new_context(viewport={"width": 1300, "height": 1000}, storage_state=signed_in)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors or dialogs: {errors}"
+    viewport = {"width": 1300, "height": 1000}
+    with watched_page(browser, viewport=viewport, storage_state=signed_in) as pg:
+        yield pg
 
 
 def test_checkbox_adds_a_marked_predicted_column(
