@@ -22,6 +22,7 @@ from edgebench.collector.models import Run
 from edgebench.collector.modelstore import get_model
 from edgebench.shared.latency_model import OpFeatures, profile_features
 from edgebench.shared.op_profile import OpProfile
+from edgebench.shared.storemodel import STORE_PREFIX
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -80,7 +81,7 @@ def from_profiles(session: Session, model: str) -> ModelOps | None:
 
 def from_store(session: Session, model: str) -> ModelOps | None:
     """Return the op list of the stored model ``model`` (sha256, or ``sha256:<hex>``)."""
-    stored = get_model(session, model.lower().removeprefix("sha256:"))
+    stored = get_model(session, model.lower().removeprefix(STORE_PREFIX))
     if stored is None or "ops" not in stored.inspection:
         return None
     return ModelOps(

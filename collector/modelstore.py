@@ -16,7 +16,6 @@ deletion has committed.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 import unicodedata
@@ -28,6 +27,7 @@ import sqlalchemy as sa
 from edgebench.collector.db import insert_or_ignore
 from edgebench.collector.models import Campaign, StoredModel
 from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.storemodel import is_sha256, store_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,7 +40,6 @@ MIB = 1024 * 1024
 # Room for the multipart envelope (boundaries, headers, the name field) around the file.
 UPLOAD_SLACK_BYTES = 64 * 1024
 CHUNK_BYTES = MIB
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_NAME = 255
 UPLOAD_ADVICE = "upload a .tflite model (a TFLite flatbuffer)"
 # Left out of a ModelReport's dict: the path, what the row has, the full per-op table.
@@ -86,11 +85,6 @@ def clean_name(name: str | None, fallback: str) -> str:
     """
     text = "".join(c for c in name or "" if unicodedata.category(c)[0] != "C").strip()
     return text[:MAX_NAME] or fallback
-
-
-def is_sha256(text: str) -> bool:
-    """Return whether ``text`` is a sha256 as the store names models (64 lowercase hex)."""
-    return bool(SHA256_RE.match(text))
 
 
 def model_path(folder: Path, sha256: str) -> Path:
@@ -197,7 +191,7 @@ def model_in_use(session: Session, sha256: str) -> bool:
     they do not hold the file; a daily campaign's next repetition is a scheduled campaign,
     so it does.
     """
-    name = f"sha256:{sha256}"
+    name = store_name(sha256)
     specs = session.scalars(
         sa.select(Campaign.spec).where(Campaign.state.in_(("scheduled", "running")))
     )
@@ -223,7 +217,7 @@ def model_dict(model: StoredModel) -> dict[str, Any]:
         "sha256": model.sha256,
         "name": model.name,
         "kind": "uploaded",
-        "model": f"sha256:{model.sha256}",
+        "model": store_name(model.sha256),
         "size_bytes": model.size_bytes,
         "uploaded_by": model.uploaded_by,
         "uploaded_at": model.uploaded_at,

@@ -10,7 +10,6 @@ next to it.
 from __future__ import annotations
 
 import os
-import re
 import urllib.parse
 from pathlib import Path
 
@@ -18,9 +17,9 @@ from edgebench.agent.modeltools.catalog import CatalogEntry, generated_equivalen
 from edgebench.agent.modeltools.download import Progress, download, file_sha256
 from edgebench.agent.modeltools.modelfile import load_model
 from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.storemodel import is_sha256
 
 UNVERIFIED_SUFFIX = ".unverified"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def fetch_model(
@@ -102,7 +101,7 @@ def _expected_sha256(entry: CatalogEntry, given: str | None, verify: bool) -> st
     """Return the checksum to enforce, or None for an explicitly unverified fetch."""
     if given is not None:
         given = given.strip().lower()
-        if not _HEX64.fullmatch(given):
+        if not is_sha256(given):
             raise EdgebenchError("--sha256 needs 64 hexadecimal digits")
         if entry.sha256 is not None and given != entry.sha256:
             raise EdgebenchError(

@@ -13,7 +13,6 @@ its name is deleted and the command refused.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,8 +23,8 @@ from edgebench.agent.config import AgentConfig
 from edgebench.agent.modeltools.download import download, file_sha256
 from edgebench.agent.modeltools.modelfile import LoadedModel, load_model
 from edgebench.shared.errors import EdgebenchError
+from edgebench.shared.storemodel import STORE_PREFIX, is_sha256
 
-STORE_PREFIX = "sha256:"
 # The collector refuses uploads over collector.max_model_mb (64 by default); the agent's
 # own cap is looser so a raised server limit still works, yet bounds what a board stores.
 MAX_STORE_MODEL_BYTES = 256 * 1024 * 1024
@@ -33,7 +32,6 @@ MAX_STORE_MODEL_BYTES = 256 * 1024 * 1024
 # board's one command slot for ever).
 TIMEOUT_S = 30.0
 DEADLINE_S = 600.0
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 # Called with (bytes so far, elapsed seconds) while a model downloads.
 DownloadProgress = Callable[[int, float], None]
@@ -48,7 +46,7 @@ def store_sha256(spec: str) -> str | None:
     if not spec.startswith(STORE_PREFIX):
         return None
     digest = spec[len(STORE_PREFIX) :]
-    if not _HEX64.fullmatch(digest):
+    if not is_sha256(digest):
         raise EdgebenchError(
             f"command model {spec[:200]!r} refused: a store model is named sha256: followed "
             "by 64 lowercase hexadecimal digits"

@@ -27,13 +27,12 @@ import msgspec
 
 from edgebench.shared.errors import SchemaError
 from edgebench.shared.run_options import BACKENDS, COMMAND_OPTIONS, FILE_OPTIONS
+from edgebench.shared.storemodel import store_digest
 from edgebench.shared.wire import DeviceId, schema_error
 
 MAX_JOBS = 10_000
 MAX_DEADLINE_S = 30 * 86_400.0
 DEFAULT_DEADLINE_S = 86_400.0
-# The model store's content address (contract §1): "sha256:" and 64 lowercase hex digits.
-STORE_MODEL = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Catalog, generated and configured names: no path separators, no "..", no scheme.
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 # The campaign's axes: given as lists of their own, never inside ``options``.
@@ -121,7 +120,7 @@ def check_spec(spec: CampaignSpec) -> None:
         if len(set(values)) != len(values):
             raise SchemaError(f"{field}: a value is repeated")
     for i, model in enumerate(spec.models):
-        if model is not None and not (STORE_MODEL.match(model) or _plain_name(model)):
+        if model is not None and not (store_digest(model) or _plain_name(model)):
             raise SchemaError(
                 f"models[{i}]: {model[:80]!r} is not a model name; use a catalog or generated"
                 " name (edgebench model list), a board's configured model, or sha256:<64 hex>"

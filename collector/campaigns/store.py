@@ -19,13 +19,13 @@ from edgebench.collector.campaigns import planner
 from edgebench.collector.campaigns.schedule import next_daily
 from edgebench.collector.campaigns.spec import (
     DEFAULT_DEADLINE_S,
-    STORE_MODEL,
     CampaignSpec,
     DeviceFilter,
 )
 from edgebench.collector.models import Campaign, CampaignJob, Device
 from edgebench.collector.modelstore import get_model
 from edgebench.shared.errors import SchemaError
+from edgebench.shared.storemodel import store_digest
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -56,8 +56,8 @@ class Preview:
 def check_stored_models(session: Session, spec: CampaignSpec) -> None:
     """Raise SchemaError if a ``sha256:`` model is not in the collector's model store."""
     for i, model in enumerate(spec.models):
-        stored = model is None or not STORE_MODEL.match(model)
-        if not stored and get_model(session, model.removeprefix("sha256:")) is None:
+        digest = store_digest(model) if model is not None else None
+        if digest is not None and get_model(session, digest) is None:
             raise SchemaError(
                 f"models[{i}]: {model} is not in the model store;"
                 " upload it first (Models page or POST /api/models)"
