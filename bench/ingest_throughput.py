@@ -126,7 +126,8 @@ def measure_backlog(  # noqa: ANN201
         "broker": [broker_pid],
         **(more_groups or {}),
     }
-    start_count = service.writer.stats.snapshot()["samples_inserted"]
+    start = service.writer.stats.snapshot()
+    start_count = start["samples_inserted"]
     points: list[tuple[float, int, dict[str, float]]] = []
 
     def snapshot() -> None:
@@ -169,6 +170,8 @@ def measure_backlog(  # noqa: ANN201
     per_sample = collector_cpu / last[1]
     parts = ", ".join(f"{k} {used[k] / last[1] * 1e6:.2f}" for k in ("writer", "receiver"))
     print(f"  collector CPU per stored sample: {per_sample * 1e6:.2f} us ({parts})")
+    batches = service.writer.stats.snapshot()["batches"] - start["batches"]
+    print(f"  {batches} commits, {last[1] / max(batches, 1):,.0f} samples per commit on average")
     return rate, per_sample
 
 
