@@ -18,7 +18,8 @@ offline, so no publisher shares the cores while they are measured):
 Each is compared with the raw ceiling of the same run (``ingest_parts.measure_ceiling``:
 the same rows with ``sqlite3.executemany``, 100,000 rows per transaction; median of three,
 before, between and after). CPU is counted from the first commit that brings the stored
-samples to 5 % of the backlog until the last, so start-up is left out of both.
+samples to 5 % of the backlog until the last, so start-up is left out of both; the drain
+rate (stored samples per second) is taken over the same window.
 
 Informational: no target. Run: ``.venv/bin/python bench/ingest_floor.py`` (needs
 ``mosquitto`` on PATH).
@@ -79,8 +80,8 @@ def queue_backlog(port: int, messages: int) -> int:
     return per_worker * 2 * ROWS
 
 
-def drain_service(workdir: Path, port: int, messages: int) -> dict[str, float]:
-    """Drain a backlog with ``IngestService``; return CPU s per sample by process."""
+def drain_service(workdir: Path, port: int, messages: int) -> tuple[dict[str, float], float]:
+    """Drain a backlog with ``IngestService``; return CPU s per sample by process, rate."""
     from edgebench.collector.ingest.service import IngestService
 
     config = collector_config(workdir, port, "service")
@@ -97,7 +98,8 @@ def drain_service(workdir: Path, port: int, messages: int) -> dict[str, float]:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         stored = service.writer.stats.snapshot()["samples_inserted"]
-        point = (stored, {name: cpu_seconds(pids) for name, pids in groups.items()})
+        cpu = {name: cpu_seconds(pids) for name, pids in groups.items()}
+        point = (stored, cpu, time.monotonic())
         if first is None and stored >= START_SHARE * total:
             first = point
         if stored >= total:
@@ -107,11 +109,12 @@ def drain_service(workdir: Path, port: int, messages: int) -> dict[str, float]:
     if first is None or point[0] < total:
         raise SystemExit(f"service stored {point[0]} of {total} samples")
     n = point[0] - first[0]
-    return {name: (point[1][name] - first[1][name]) / n for name in groups}
+    used = {name: (point[1][name] - first[1][name]) / n for name in groups}
+    return used, n / (point[2] - first[2])
 
 
-def drain_one_thread(workdir: Path, port: int, messages: int) -> dict[str, float]:
-    """Drain a backlog with the collector's parts in this thread; return CPU s per sample."""
+def drain_one_thread(workdir: Path, port: int, messages: int) -> tuple[dict[str, float], float]:
+    """Drain a backlog with the collector's parts in this thread; return CPU s per sample, rate."""
     from edgebench.collector import db
     from edgebench.collector.ingest.subscriber import receive
     from edgebench.collector.store import Store
@@ -178,13 +181,13 @@ def drain_one_thread(workdir: Path, port: int, messages: int) -> dict[str, float
             batch.clear()
             spent["acknowledge"] += time.thread_time() - start
             if first is None and stored >= START_SHARE * total:
-                first = (stored, dict(spent))
+                first = (stored, dict(spent), time.monotonic())
     client.disconnect()
     n = stored - first[0]
     # loop_read's time includes on_message (receive): paho's own share is the rest.
     used = {k: spent[k] - first[1].get(k, 0.0) for k in spent}
     used["paho"] -= used["receive"]
-    return {k: v / n for k, v in used.items()}
+    return {k: v / n for k, v in used.items()}, n / (time.monotonic() - first[2])
 
 
 def main() -> int:
@@ -205,9 +208,9 @@ def main() -> int:
         rows = args.messages * ROWS
         try:
             ceilings = [measure_ceiling(workdir, rows, 100_000, "before")]
-            service = drain_service(workdir, broker.port, args.messages)
+            service, service_rate = drain_service(workdir, broker.port, args.messages)
             ceilings.append(measure_ceiling(workdir, rows, 100_000, "between"))
-            floor = drain_one_thread(workdir, broker.port, args.messages)
+            floor, floor_rate = drain_one_thread(workdir, broker.port, args.messages)
             ceilings.append(measure_ceiling(workdir, rows, 100_000, "after"))
         finally:
             broker.stop()
@@ -218,9 +221,11 @@ def main() -> int:
     total = sum(service.values())
     parts = ", ".join(f"{k} {v * us:.2f}" for k, v in service.items())
     print(f"service: {total * us:.2f} us per sample ({parts}) = {total / ceiling:.2f}x")
+    print(f"  drained at {service_rate:,.0f} samples/s")
     total = sum(floor.values())
     parts = ", ".join(f"{k} {v * us:.2f}" for k, v in sorted(floor.items()))
     print(f"one thread: {total * us:.2f} us per sample ({parts}) = {total / ceiling:.2f}x")
+    print(f"  drained at {floor_rate:,.0f} samples/s")
     return 0
 
 
