@@ -5,7 +5,8 @@ the access guard it is a board's, not a person's, before any lookup. It belongs 
 device id, not a user, carries no role, and opens only the model store's reads
 (``GET /api/models``, ``/api/models/<sha256>`` and its file): a stolen board leaks its
 model downloads, never the fleet's results or any change. Stored and compared like user
-tokens (``tokens.py``); revoked by prefix with ``collector token revoke``.
+tokens (``tokens.py``); revoked by prefix with ``collector token revoke``, or all of a
+device's at once when it gets a new one with ``token create --device ID --replace``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,19 @@ def revoke_device_token(session: Session, prefix: str) -> DeviceToken:
     if token.revoked_at is None:
         token.revoked_at = time.time()
     return token
+
+
+def revoke_tokens_of_device(session: Session, device_id: str) -> list[DeviceToken]:
+    """Revoke every active token of ``device_id`` (a reimaged board's old copies); return them."""
+    active = session.scalars(
+        sa.select(DeviceToken)
+        .where(DeviceToken.device_id == device_id, DeviceToken.revoked_at.is_(None))
+        .order_by(DeviceToken.created_at)
+    ).all()
+    now = time.time()
+    for token in active:
+        token.revoked_at = now
+    return list(active)
 
 
 def resolve_device_token(session: Session, text: str) -> DeviceToken | None:

@@ -46,7 +46,11 @@ def ensure_device_token(database: str, path: Path, device_id: str) -> bool:
     from sqlalchemy.orm import Session
 
     from edgebench.collector import audit
-    from edgebench.collector.devicetokens import create_device_token, resolve_device_token
+    from edgebench.collector.devicetokens import (
+        create_device_token,
+        resolve_device_token,
+        revoke_tokens_of_device,
+    )
 
     engine = db.make_engine(database)
     try:
@@ -56,9 +60,20 @@ def ensure_device_token(database: str, path: Path, device_id: str) -> bool:
             token = resolve_device_token(session, saved) if saved else None
             if token is not None and token.device_id == device_id:
                 return False
+            # The file is the only copy the fleet hands out: older tokens of this device
+            # (a lost or replaced file) stop working, as with ``token create --replace``.
+            actor, address = audit.cli_actor()
+            for old in revoke_tokens_of_device(session, device_id):
+                audit.record(
+                    session,
+                    actor=actor,
+                    address=address,
+                    action="token.revoke",
+                    target=old.prefix,
+                    detail={"device": device_id, "replaced": True, "by": "edgebench fleet"},
+                )
             text, token = create_device_token(session, device_id)
             write_private(path, text + "\n")
-            actor, address = audit.cli_actor()
             audit.record(
                 session,
                 actor=actor,

@@ -166,6 +166,11 @@ def token_group() -> None:
 @click.option("--device", "device_id", help="A board's token: reads only the model store.")
 @click.option("--scope", type=click.Choice(SCOPES), help="What a user's token may do.")
 @click.option("--expires", type=float, help="Days until a user's token expires [default: never].")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="With --device: revoke the device's other tokens (a reimaged board's old copies).",
+)
 @_db_option
 @click.pass_context
 def token_create(  # noqa: PLR0917 - click passes every option
@@ -174,6 +179,7 @@ def token_create(  # noqa: PLR0917 - click passes every option
     device_id: str | None,
     scope: str | None,
     expires: float | None,
+    replace: bool,
     db: str | None,
 ) -> None:
     """Create a token for --user (with --scope) or --device and print it (once)."""
@@ -182,8 +188,10 @@ def token_create(  # noqa: PLR0917 - click passes every option
     if device_id is not None:
         if scope is not None or expires is not None:
             raise click.UsageError("a device token has no --scope or --expires (revoke it)")
-        _create_device_token(ctx, device_id, db)
+        _create_device_token(ctx, device_id, db, replace=replace)
         return
+    if replace:
+        raise click.UsageError("--replace is for device tokens (revoke a user's with revoke)")
     if scope is None:
         raise click.UsageError("a user's token needs --scope (read or operate)")
     from edgebench.collector.tokens import create_token
@@ -195,14 +203,23 @@ def token_create(  # noqa: PLR0917 - click passes every option
     click.echo(f"token {token.prefix} for {user_name!r} ({scope}); shown once", err=True)
 
 
-def _create_device_token(ctx: click.Context, device_id: str, db: str | None) -> None:
-    """Create a board's model-store token and print it (once)."""
-    from edgebench.collector.devicetokens import create_device_token
+def _create_device_token(
+    ctx: click.Context, device_id: str, db: str | None, *, replace: bool
+) -> None:
+    """Create a board's model-store token and print it (once); ``replace`` revokes the rest."""
+    from edgebench.collector.devicetokens import create_device_token, revoke_tokens_of_device
 
     with account_session(ctx, db) as session:
+        # In the same transaction: the board is never left with no working token.
+        revoked = revoke_tokens_of_device(session, device_id) if replace else []
+        for old in revoked:
+            _audit(session, "token.revoke", old.prefix, device=device_id, replaced=True)
         text, token = create_device_token(session, device_id)
         _audit(session, "token.create", token.prefix, device=device_id, scope="device")
     click.echo(text)
+    if revoked:
+        prefixes = ", ".join(old.prefix for old in revoked)
+        click.echo(f"revoked device {device_id!r}'s older tokens: {prefixes}", err=True)
     click.echo(
         f"token {token.prefix} for device {device_id!r} (model store downloads); shown once",
         err=True,

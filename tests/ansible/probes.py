@@ -36,11 +36,13 @@ def uid_of(pid: int) -> int:
     raise AssertionError(f"no Uid line for pid {pid}")
 
 
-def get(fleet: FleetLab, path: str, auth: bool = True) -> tuple[int, dict]:
-    """GET a collector API path (with the admin's read token unless ``auth`` is false)."""
+def get(
+    fleet: FleetLab, path: str, auth: bool = True, token: str | None = None
+) -> tuple[int, dict]:
+    """GET a collector API path with ``token`` (default: the admin's; none if not ``auth``)."""
     request = urllib.request.Request(fleet.api(path))
     if auth:
-        request.add_header("Authorization", f"Bearer {fleet.api_token()}")
+        request.add_header("Authorization", f"Bearer {token or fleet.api_token()}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"{}")

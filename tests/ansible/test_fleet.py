@@ -314,6 +314,36 @@ def test_second_site_run_changes_nothing(fleet: FleetLab) -> None:
     assert probes.service_pids(fleet) == before
 
 
+def test_a_reimaged_board_gets_a_new_token_and_its_old_one_stops_working(
+    fleet: FleetLab,
+) -> None:
+    # A reimaged board has lost its token file; its old token still sits on the server.
+    token_file = fleet.device_token_file(BOARD_A)
+    old = token_file.read_text().strip()
+    assert probes.get(fleet, "/models", token=old)[0] == 200
+    token_file.unlink()
+    run = fleet.playbook("agents.yml", "--limit", BOARD_A)
+    assert run.returncode == 0, run.output[-5000:]
+    outcomes = run.task_outcomes("Create the board's device token on the collector")
+    assert outcomes == {BOARD_A: "changed"}, run.output[-8000:]
+    new = token_file.read_text().strip()
+    assert new.startswith("ebd_") and new != old
+    assert old not in run.output and new not in run.output
+    assert probes.get(fleet, "/models", token=new)[0] == 200
+    assert probes.get(fleet, "/models", token=old)[0] == 401
+    with sqlite3.connect(fleet.collector_db()) as db:
+        rows = db.execute(
+            "SELECT prefix, revoked_at IS NULL FROM device_tokens WHERE device_id = ?",
+            (BOARD_A,),
+        ).fetchall()
+        others = db.execute(
+            "SELECT COUNT(*) FROM device_tokens WHERE device_id = ? AND revoked_at IS NULL",
+            (BOARD_B,),
+        ).fetchone()[0]
+    assert dict(rows) == {old[:12]: 0, new[:12]: 1}
+    assert others == 1  # the other board's token is untouched
+
+
 def test_a_board_cannot_publish_or_read_another_boards_topics(fleet: FleetLab) -> None:
     received: list[tuple[str, bytes]] = []
     collector = probes.client(
