@@ -61,7 +61,7 @@ def _form_page(code: int = 200, **extra: Any) -> tuple[str, int]:
 
 
 @bp.get("/campaigns/new")
-@requires("operator", action="campaign.create")
+@requires("operator")  # a refused look at the form is a read ("GET /campaigns/new"), not a create
 def new_campaign() -> tuple[str, int]:
     """Show the New campaign form."""
     return _form_page()
