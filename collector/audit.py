@@ -51,7 +51,17 @@ def record(
     return event
 
 
-def cli_actor() -> tuple[str, str]:
+def record_cli(
+    session: Session, action: str, target: str, detail: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Add one audit event for a change made on this machine's command line."""
+    actor, address = _cli_actor()
+    return record(
+        session, actor=actor, address=address, action=action, target=target, detail=detail
+    )
+
+
+def _cli_actor() -> tuple[str, str]:
     """Return (actor, address) for a change made on the command line."""
     try:
         who = getpass.getuser()

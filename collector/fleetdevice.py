@@ -62,26 +62,12 @@ def ensure_device_token(database: str, path: Path, device_id: str) -> bool:
                 return False
             # The file is the only copy the fleet hands out: older tokens of this device
             # (a lost or replaced file) stop working, as with ``token create --replace``.
-            actor, address = audit.cli_actor()
+            by = {"device": device_id, "by": "edgebench fleet"}
             for old in revoke_tokens_of_device(session, device_id):
-                audit.record(
-                    session,
-                    actor=actor,
-                    address=address,
-                    action="token.revoke",
-                    target=old.prefix,
-                    detail={"device": device_id, "replaced": True, "by": "edgebench fleet"},
-                )
+                audit.record_cli(session, "token.revoke", old.prefix, by | {"replaced": True})
             text, token = create_device_token(session, device_id)
             write_private(path, text + "\n")
-            audit.record(
-                session,
-                actor=actor,
-                address=address,
-                action="token.create",
-                target=token.prefix,
-                detail={"device": device_id, "scope": "device", "by": "edgebench fleet"},
-            )
+            audit.record_cli(session, "token.create", token.prefix, by | {"scope": "device"})
         return True
     finally:
         engine.dispose()

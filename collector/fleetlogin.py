@@ -56,15 +56,8 @@ def ensure_admin(database: str, path: Path) -> FleetLogin | None:
             login = FleetLogin(FLEET_ADMIN, generate_password(), database)
             _write(path, login)
             add_user(session, login.user, login.password, "admin")
-            actor, address = audit.cli_actor()
-            audit.record(
-                session,
-                actor=actor,
-                address=address,
-                action="user.add",
-                target=login.user,
-                detail={"role": "admin", "by": "edgebench fleet"},
-            )
+            detail = {"role": "admin", "by": "edgebench fleet"}
+            audit.record_cli(session, "user.add", login.user, detail)
         return login
     finally:
         engine.dispose()

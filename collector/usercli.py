@@ -42,10 +42,7 @@ def account_session(ctx: click.Context, db: str | None) -> Iterator[Session]:
 def _audit(session: Session, action: str, target: str, **detail: object) -> None:
     from edgebench.collector import audit
 
-    actor, address = audit.cli_actor()
-    audit.record(
-        session, actor=actor, address=address, action=action, target=target, detail=detail or None
-    )
+    audit.record_cli(session, action, target, detail or None)
 
 
 def read_password(generate: bool) -> str:
