@@ -164,7 +164,9 @@ def compare_groups(
         key = tuple(run.get(GROUP_KEYS[g]) for g in group_by)
         groups.setdefault(key, []).append(run)
     if len(groups) > MAX_GROUPS:
-        raise BadQuery(f"{len(groups)} groups: narrow the filters to at most {MAX_GROUPS}")
+        raise BadQuery(
+            f"{len(groups)} groups: narrow the filters (a device, a model) to at most {MAX_GROUPS}"
+        )
     columns = []
     for key, members in sorted(groups.items(), key=lambda kv: [str(v) for v in kv[0]]):
         values = [_values(r) for r in members]

@@ -118,13 +118,18 @@ def compare() -> Any:
         # Ticked checkboxes arrive as run=a&run=b: redirect to the shareable runs=a,b form.
         params = {"runs": ",".join(split_list(request.args.get("runs")) + picked)}
         return Response(status=303, headers={"Location": url_for(".compare", **params)})
-    table = None
+    table, problem = None, None
     if request.args.get("runs") or request.args.get("group"):
-        table = comparison_from_args(request.args)
-    return render_template(
+        try:
+            table = comparison_from_args(request.args)
+        except BadQuery as exc:
+            problem = str(exc)  # shown above the form, which can narrow the query
+    page = render_template(
         "dashboard/compare.html",
         table=table,
+        problem=problem,
         chart_data=charts.compare_charts(table) if table else None,
         args=request.args,
         facets=listing.facets(get_session()),
     )
+    return (page, 400) if problem else page

@@ -308,6 +308,27 @@ def test_grouped_compare_pools_repetitions(client: FlaskClient) -> None:
     assert [t is None for t in p50["tests"]] == [True] + [False] * (len(body["columns"]) - 1)
 
 
+def test_too_many_groups_leave_the_compare_form_to_narrow_them(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edgebench.collector import compare
+
+    # The fleet has 5 devices x 2 models x 3 thread counts: 30 groups, above a limit of 6.
+    monkeypatch.setattr(compare, "MAX_GROUPS", 6)
+    response = client.get("/compare?group=device,model,threads")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="compare-problem">30 groups: narrow the filters' in html
+    assert 'id="compare-pick"' in html and '<select name="device">' in html
+    assert "<option>pi4-lab-01</option>" in html
+    # One device is 6 groups: the same form, narrowed, compares them.
+    narrowed = client.get("/compare?group=device,model,threads&device=pi4-lab-01")
+    html = narrowed.get_data(as_text=True)
+    assert narrowed.status_code == 200 and 'id="compare-table"' in html
+    assert "compare-problem" not in html and "<option selected>pi4-lab-01</option>" in html
+    assert "30 groups" in get(client, "/api/compare?group=device,model,threads", 400)["message"]
+
+
 def test_run_page_shows_its_intervals_trials_target_and_busy_guard(client: FlaskClient) -> None:
     html = client.get(f"/runs/{QUALITY_RUN}").get_data(as_text=True)
     assert 'id="ci95"' in html and "p50 95 % interval" in html
