@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
@@ -19,10 +20,11 @@ from edgebench.collector import create_app
 from edgebench.collector.received import Received
 from edgebench.collector.store import Store
 from edgebench.shared.codec import decode_message, encode_message, topic_for
-from edgebench.shared.messages import StatusMessage
+from edgebench.shared.messages import Envelope, FactsMessage, StatusMessage
 from tests.collector.dashboard.conftest import Server, serve
 from tests.collector.helpers import LAYOUT
 from tests.collector.webauth import HttpClient, add_account, web_config
+from tests.shared.samples import device_facts
 
 DEVICES = ["pi-a", "pi-b", "pi-c"]
 MODEL = "gen-mobilenet_v2_0.35_96_int8"
@@ -31,7 +33,11 @@ HOSTILE = "<script>alert('x')</script> & \"quoted\""
 
 def _register(db_url: str, device: str) -> None:
     """Store a device's online status the way ingest does."""
-    msg = StatusMessage(device_id=device, state="online", reason="connected")
+    _store(db_url, StatusMessage(device_id=device, state="online", reason="connected"))
+
+
+def _store(db_url: str, msg: Envelope) -> None:
+    """Store one device message the way ingest does."""
     topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
     received = Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
     engine = sa.create_engine(db_url)
@@ -125,6 +131,38 @@ def test_preview_start_show_and_cancel(server: Server, db_url: str) -> None:
     audited = "SELECT count(*) FROM audit_events WHERE actor LIKE '%olga%' AND outcome = 'ok'"
     assert _scalar(db_url, audited + " AND action = 'campaign.create'") == 1
     assert _scalar(db_url, audited + " AND action = 'campaign.cancel'") == 1
+
+
+def _report_facts(db_url: str, device: str, board: str, tags: list[str]) -> None:
+    """Store a device's facts (board, tags) the way ingest does."""
+    facts = msgspec.structs.replace(device_facts(device), board=board, tags=tags)
+    _store(db_url, FactsMessage(device_id=device, facts=facts))
+
+
+def test_devices_chosen_by_a_filter_of_board_and_tags(server: Server, db_url: str) -> None:
+    pi4, pi5 = "Raspberry Pi 4 Model B Rev 1.4", "Raspberry Pi 5 Model B Rev 1.0"
+    _report_facts(db_url, "pi-a", pi4, ["lab"])
+    _report_facts(db_url, "pi-b", pi4, ["lab", "fan"])
+    _report_facts(db_url, "pi-c", pi5, ["lab", "fan"])
+    olga = _signed_in(server, "olga")
+    # Board compares without case; every tag must be among the device's: only pi-b matches.
+    chosen = {"target": "filter", "device": [], "board": pi4.upper(), "tags": "fan lab"}
+    preview = _post(olga, _form(olga, action="preview", **chosen))
+    assert preview.status == 200
+    assert re.search(r'id="preview-jobs">4<', preview.text), preview.text
+    assert "on 1 device" in preview.text
+    assert 'name="target" value="filter" checked' in preview.text  # the choice is kept
+    started = _post(olga, _form(olga, **chosen))
+    assert started.status == 303
+    cid = int(started.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    devices = f"SELECT count(DISTINCT device_id) FROM campaign_jobs WHERE campaign_id = {cid}"
+    assert _scalar(db_url, devices) == 1
+    on_b = f"SELECT count(*) FROM campaign_jobs WHERE campaign_id = {cid} AND device_id = 'pi-b'"
+    assert _scalar(db_url, on_b) == 4
+    # A filter that matches nothing keeps the form and says so.
+    nothing = _post(olga, _form(olga, **(chosen | {"tags": "no-such-tag"})))
+    assert nothing.status == 400
+    assert "device_filter: matches no device" in nothing.text
 
 
 @pytest.mark.parametrize(
