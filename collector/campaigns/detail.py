@@ -176,7 +176,11 @@ def _chain(session: Session, campaign: Campaign) -> list[Campaign]:
 
 
 def _history(session: Session, campaign: Campaign) -> list[dict[str, Any]]:
-    """Return each configuration's p50 (median over repetitions) per campaign of the chain."""
+    """Return each configuration's p50 (median over repetitions) per campaign of the chain.
+
+    Every configuration of this campaign's jobs is listed, and those of earlier
+    repetitions that have a measured p50.
+    """
     chain = _chain(session, campaign)
     rows = session.execute(
         sa.select(
@@ -197,6 +201,13 @@ def _history(session: Session, campaign: Campaign) -> list[dict[str, Any]]:
     values: dict[tuple[Any, ...], dict[int, list[float]]] = {}
     for cid, device, model, backend, threads, p50 in rows:
         values.setdefault((device, model, backend, threads), {}).setdefault(cid, []).append(p50)
+    # This campaign's configurations not measured yet are listed too (p50 null), so the
+    # page has their row from the start and fills it in as their jobs finish.
+    planned = sa.select(
+        CampaignJob.device_id, CampaignJob.model, CampaignJob.backend, CampaignJob.threads
+    ).where(CampaignJob.campaign_id == campaign.id)
+    for key in session.execute(planned.distinct()):
+        values.setdefault(tuple(key), {})
     out = []
     for (device, model, backend, threads), by_campaign in sorted(values.items(), key=_key):
         history = [

@@ -92,7 +92,10 @@ def campaign(campaign_id: int) -> str:
     for job in shown["jobs"]:  # ordered by device, then position
         matrix.setdefault(job["device_id"], []).append(job)
     first = next(iter(matrix.values()), [])
-    chain = sorted({h["campaign_id"] for c in shown["configurations"] for h in c["history"]})
+    # This campaign's column is always there (last: repetitions have rising ids), so a
+    # running campaign's p50s can fill in.
+    history = {h["campaign_id"] for c in shown["configurations"] for h in c["history"]}
+    chain = sorted(history | {campaign_id})
     return render_template(
         "dashboard/campaign.html",
         c=shown,

@@ -1,6 +1,6 @@
-/* edgebench campaign page: keeps the device × job matrix, counts, state and ETA current by
- * polling GET /api/campaigns/<id> every two seconds (no reload), until no job can change;
- * asks before the Cancel form is sent.
+/* edgebench campaign page: keeps the device × job matrix, counts, state, ETA and this
+ * campaign's p50 per configuration current by polling GET /api/campaigns/<id> every two
+ * seconds (no reload), until no job can change; asks before the Cancel form is sent.
  *
  * Safety: job states, errors and configurations go into the page with textContent and
  * attributes set through the DOM API, never as HTML.
@@ -55,6 +55,29 @@
     return (seconds / 3600).toPrecision(3) + " h";
   }
 
+  /* As the server's |num filter: three significant digits, "–" when missing. */
+  function num(value) {
+    if (value === null || value === undefined || !isFinite(value)) return "–";
+    if (value === 0) return "0";
+    var decimals = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
+    return value.toLocaleString("en-US", {minimumFractionDigits: decimals,
+                                          maximumFractionDigits: decimals});
+  }
+
+  /* This campaign's column of the p50 table; rows are matched by their data-key (compared
+   * as strings, never put into a selector). */
+  function updateP50(configurations) {
+    var rows = document.querySelectorAll("#p50-history tbody tr");
+    var byKey = {};
+    rows.forEach(function (row) { byKey[row.dataset.key] = row; });
+    configurations.forEach(function (conf) {
+      var key = [conf.device_id, conf.model, conf.backend, conf.threads || ""].join("|");
+      var row = Object.prototype.hasOwnProperty.call(byKey, key) ? byKey[key] : null;
+      var cell = row && row.querySelector("td[data-p50-current]");
+      if (cell) cell.textContent = num(conf.p50_ms);
+    });
+  }
+
   function apply(c) {
     var matrix = document.getElementById("job-matrix");
     var runs = Number(matrix.dataset.runs) || 0;
@@ -73,6 +96,7 @@
     eta.textContent = c.eta_s === null ? "–" : duration(c.eta_s) + " (about " + utc(c.eta_at) + ")";
     if (c.finished_at) document.getElementById("campaign-finished").textContent = utc(c.finished_at);
     if (c.run_ids.length) document.getElementById("compare-link").hidden = false;
+    updateP50(c.configurations);
     var cancel = document.getElementById("cancel-campaign");
     if (cancel && FINAL_CAMPAIGN[c.state]) cancel.remove();  // CSS display beats [hidden]
   }

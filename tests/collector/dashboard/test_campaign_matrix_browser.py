@@ -3,9 +3,10 @@
 The real scheduler (``Scheduler.run_pass``, the pass ingest runs) moves the jobs while
 the test writes the agent's messages the way ingest stores them (the helpers of
 ``tests/collector/campaigns/test_scheduler.py``), so each state shows up on a page that
-is never reloaded: running with its progress, done with its run link, sent, failed with
-its error in the tooltip. A daily campaign's page shows each configuration's p50 over
-its repetitions, with a sparkline. Needs ``/usr/bin/chromium`` (Debian package).
+is never reloaded: running with its progress, done with its run link and the
+configuration's p50, sent, failed with its error in the tooltip. A daily campaign's page
+shows each configuration's p50 over its repetitions, with a sparkline. Needs
+``/usr/bin/chromium`` (Debian package).
 """
 
 from __future__ import annotations
@@ -78,9 +79,13 @@ def test_every_state_reaches_the_same_page(page, server: Server, engine: sa.Engi
     sched.run_pass(now + 1)
     _cell_text(page, "running", "running 70 %")
 
-    finish_run(engine, "pi-a", run_id)
+    # The configuration's p50 cell is there from the start and fills in when a job is done.
+    current = "#p50-history td[data-p50-current]"
+    assert page.text_content(current) == "–"
+    finish_run(engine, "pi-a", run_id, p50=2.5)
     (second,) = sched.run_pass(now + 2).commands
     page.wait_for_selector(f'#job-matrix td[data-state="done"] a[href="/runs/{run_id}"]')
+    page.wait_for_selector(f'{current} >> text="2.50"')
     _cell_text(page, "sent", "sent")
 
     fail_command(engine, second, "boom: <b>no such op</b>")
