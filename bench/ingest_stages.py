@@ -6,7 +6,10 @@ adds to a bare insert, on the same payloads, in one process, taking the best of 
 rounds, so a change of a few tenths of a microsecond per sample shows:
 
 1. receiver work without paho: ``subscriber.receive`` (decode with the contract's codec,
-   build the table rows) per samples message;
+   build the table rows) per samples message; and its two halves apart: the typed decode
+   alone (``codec.decode_message``, next to msgspec's untyped decode of the same bytes,
+   for reference) and ``sample_rows`` on the decoded messages (the tuples and the ``extra``
+   column's JSON text);
 2. the pipe: ``received.pack`` and ``received.unpack`` of batches of 32, as the receiver
    process and the writer do (and, for reference, plain pickle of the same batches);
 3. writer work: ``Store.write`` of 100-message batches (the collector's batch size);
@@ -58,10 +61,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
+    import msgspec
+
     from edgebench.collector import db
     from edgebench.collector.ingest.subscriber import receive
     from edgebench.collector.received import pack, unpack
+    from edgebench.collector.sample_rows import sample_rows
     from edgebench.collector.store import _SQLITE_INSERT_SAMPLES, Store
+    from edgebench.shared.codec import decode_message
     from edgebench.shared.topics import TopicLayout
 
     layout = TopicLayout()
@@ -87,6 +94,17 @@ def main() -> int:
 
     items = decode()
     table_rows = [row for item in items for row in item.rows]
+
+    def typed() -> list:
+        return [decode_message(t, p, layout, keep_raw=False) for t, p in payloads]
+
+    def untyped() -> list:
+        return [msgspec.json.decode(p) for _, p in payloads]
+
+    messages = typed()
+
+    def rows_only() -> list:
+        return [sample_rows(m.run_id, m.columns) for m in messages]
 
     batches: list[list] = []
 
@@ -125,6 +143,9 @@ def main() -> int:
 
     per = 1e6 / samples
     receive_us = best_cpu(decode, args.rounds, nothing) * per
+    typed_us = best_cpu(typed, args.rounds, nothing) * per
+    untyped_us = best_cpu(untyped, args.rounds, nothing) * per
+    rows_us = best_cpu(rows_only, args.rounds, nothing) * per
     pipe_us = best_cpu(pipe, args.rounds, fresh_batches) * per
     pickle_us = best_cpu(pipe_pickle, args.rounds, fresh_batches) * per
     write_us = best_cpu(write, args.rounds, clear) * per
@@ -133,6 +154,9 @@ def main() -> int:
     total = receive_us + pipe_us + write_us
     print(f"{args.messages} samples messages of {ROWS} rows; best of {args.rounds} rounds")
     print(f"  receiver work without paho (decode, rows): {receive_us:.2f} us per sample")
+    print(f"    typed decode alone (codec):              {typed_us:.2f} us per sample")
+    print(f"    (untyped msgspec decode of the same:     {untyped_us:.2f} us per sample)")
+    print(f"    sample_rows alone (tuples, extra JSON):  {rows_us:.2f} us per sample")
     print(f"  pipe (pack + unpack, batches of {SEND_BATCH}):     {pipe_us:.2f} us per sample")
     print(f"  (the same batches with plain pickle:       {pickle_us:.2f} us per sample)")
     print(f"  writer (Store.write, {BATCH} messages a batch):  {write_us:.2f} us per sample")
