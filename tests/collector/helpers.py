@@ -11,12 +11,25 @@ from typing import Any
 import paho.mqtt.client as paho
 import sqlalchemy as sa
 
-from edgebench.shared.codec import encode_message, topic_for
+from edgebench.collector.received import Received
+from edgebench.collector.store import Store
+from edgebench.shared.codec import decode_message, encode_message, topic_for
 from edgebench.shared.messages import Envelope, ResultMessage, RunStartedMessage, SamplesMessage
 from edgebench.shared.topics import TopicLayout
 from tests.shared.samples import model_info, run_config, run_result
 
 LAYOUT = TopicLayout("edgebench")
+
+
+def as_received(msg: Envelope) -> Received:
+    """Return a device message as the receiver hands it to storage (decoded on its topic)."""
+    topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
+    return Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
+
+
+def store_messages(engine: sa.Engine, *messages: Envelope) -> None:
+    """Store device messages in one batch, the way ingest stores them."""
+    Store(engine).write([as_received(msg) for msg in messages])
 
 
 def wait_until(predicate: Callable[[], Any], timeout_s: float = 20.0, what: str = "") -> Any:

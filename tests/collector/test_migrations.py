@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,9 @@ from click.testing import CliRunner
 
 from edgebench.collector import db
 from edgebench.collector.models import Base
-from edgebench.collector.received import Received
-from edgebench.collector.store import Store
 from edgebench.shared.cli import cli
-from edgebench.shared.codec import decode_message, encode_message, topic_for
 from tests.collector.conftest import count
-from tests.collector.helpers import LAYOUT, run_stream
+from tests.collector.helpers import run_stream, store_messages
 
 pytestmark = pytest.mark.both_databases
 
@@ -26,13 +22,7 @@ HEAD = "0005"
 
 
 def _store_run(engine: sa.Engine, run_id: str) -> None:
-    items = []
-    for msg in run_stream("pi-a", run_id, batches=3):
-        topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
-        items.append(
-            Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
-        )
-    Store(engine).write(items)
+    store_messages(engine, *run_stream("pi-a", run_id, batches=3))
 
 
 def test_upgrade_creates_every_table_and_is_at_head(engine: sa.Engine) -> None:

@@ -18,8 +18,7 @@ from edgebench.collector.store import Store
 from edgebench.shared.cli import cli
 from edgebench.shared.messages import SamplesMessage
 from tests.collector.conftest import count
-from tests.collector.helpers import run_stream, wait_until
-from tests.collector.test_store import received
+from tests.collector.helpers import as_received, run_stream, wait_until
 
 pytestmark = pytest.mark.both_databases
 
@@ -31,7 +30,7 @@ def store_runs(engine: sa.Engine, old: list[str], recent: list[str], batches: in
     """Store whole runs, then make the ``old`` ones last updated 40 days ago."""
     store = Store(engine)
     for run_id in old + recent:
-        store.write([received(m) for m in run_stream("pi-a", run_id, batches=batches)])
+        store.write([as_received(m) for m in run_stream("pi-a", run_id, batches=batches)])
     with engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE runs SET updated_at = :old WHERE run_id IN :ids").bindparams(
@@ -102,7 +101,7 @@ def test_late_samples_are_merged_into_the_existing_seconds(engine: sa.Engine) ->
     late = SamplesMessage.from_rows(
         [{"t": 1000.05, "temp_c": 99.0}], device_id="pi-a", run_id="old-1", seq=9
     )
-    Store(engine).write([received(late)])
+    Store(engine).write([as_received(late)])
     assert retention.plan(engine, CUTOFF_30_DAYS).samples == 1
     retention.run_pass(engine, CUTOFF_30_DAYS, batch_rows=100)
     n_after, stats = aggregates(engine, "old-1")[1000.0]
@@ -129,7 +128,7 @@ def test_background_job_runs_beside_ingest(db_url: str, engine: sa.Engine) -> No
     job = RetentionJob(db_url, RetentionConfig(batch_rows=50, interval_s=0.2), first_delay_s=0)
     writing = threading.Thread(
         target=lambda: [
-            Store(engine).write([received(m) for m in run_stream("pi-b", f"new-{i}", batches=5)])
+            Store(engine).write([as_received(m) for m in run_stream("pi-b", f"new-{i}", batches=5)])
             for i in range(10)
         ]
     )

@@ -16,15 +16,10 @@ from edgebench.collector.store import Store
 from edgebench.shared.codec import decode_message, encode_message, topic_for
 from edgebench.shared.messages import FactsMessage, SamplesMessage, StatusMessage
 from tests.collector.conftest import count
-from tests.collector.helpers import LAYOUT, run_stream
+from tests.collector.helpers import LAYOUT, as_received, run_stream
 from tests.shared.samples import device_facts
 
 pytestmark = pytest.mark.both_databases
-
-
-def received(msg: object) -> Received:
-    topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
-    return Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
 
 
 def scalar(engine: sa.Engine, sql: str) -> object:
@@ -34,7 +29,7 @@ def scalar(engine: sa.Engine, sql: str) -> object:
 
 def test_same_batch_twice_is_stored_once(engine: sa.Engine) -> None:
     store = Store(engine)
-    items = [received(m) for m in run_stream("pi-a", "r1", batches=4)]
+    items = [as_received(m) for m in run_stream("pi-a", "r1", batches=4)]
     first = store.write(items)
     second = Store(engine).write(items)  # a fresh store: no cache, the database decides
     assert first.samples_inserted == 21 and second.samples_inserted == 0
@@ -48,8 +43,8 @@ def test_same_batch_twice_is_stored_once(engine: sa.Engine) -> None:
 def test_republished_result_keeps_one_row_with_the_summary(engine: sa.Engine) -> None:
     store = Store(engine)
     result = run_stream("pi-a", "r1", batches=0)[-1]
-    store.write([received(result)])
-    store.write([received(msgspec.structs.replace(result, message_id="b" * 32))])
+    store.write([as_received(result)])
+    store.write([as_received(msgspec.structs.replace(result, message_id="b" * 32))])
     assert count(engine, "runs") == 1
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM runs")).mappings().one()
@@ -62,17 +57,17 @@ def test_republished_result_keeps_one_row_with_the_summary(engine: sa.Engine) ->
 def test_events_after_the_result_do_not_overwrite_it(engine: sa.Engine) -> None:
     msgs = run_stream("pi-a", "r1", batches=1)
     store = Store(engine)
-    store.write([received(msgs[-1])])  # result first
-    store.write([received(m) for m in msgs[:-1]])  # then run_started and samples
+    store.write([as_received(msgs[-1])])  # result first
+    store.write([as_received(m) for m in msgs[:-1]])  # then run_started and samples
     assert scalar(engine, "SELECT status FROM runs") == "complete"
     assert scalar(engine, "SELECT count(*) FROM samples") == 6
 
 
 def test_a_device_cannot_write_into_another_devices_run(engine: sa.Engine) -> None:
     store = Store(engine)
-    store.write([received(m) for m in run_stream("pi-a", "r1", batches=1)])
+    store.write([as_received(m) for m in run_stream("pi-a", "r1", batches=1)])
     intruder = SamplesMessage(device_id="pi-b", run_id="r1", seq=9, columns={"t": [5.0]})
-    outcome = store.write([received(intruder)])
+    outcome = store.write([as_received(intruder)])
     assert outcome.rejected == 1
     assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 5.0") == 0
     assert "belongs to another device" in str(
@@ -97,15 +92,15 @@ def test_a_stale_online_written_after_a_newer_offline_does_not_replace_it(
     engine: sa.Engine,
 ) -> None:
     # Two ingest workers: the one holding the retained birth writes it last.
-    Store(engine).write([received(status("offline", "shutdown", 200.0))])
-    Store(engine).write([received(status("online", "connected", 100.0))])
+    Store(engine).write([as_received(status("offline", "shutdown", 200.0))])
+    Store(engine).write([as_received(status("online", "connected", 100.0))])
     assert stored_status(engine) == ("offline", "shutdown", 200.0)
     # Out of order inside one batch too.
-    Store(engine).write([received(status("online", "connected", 300.0, "pi-b"))])
+    Store(engine).write([as_received(status("online", "connected", 300.0, "pi-b"))])
     Store(engine).write(
         [
-            received(status("offline", "shutdown", 400.0, "pi-b")),
-            received(status("online", "connected", 300.0, "pi-b")),
+            as_received(status("offline", "shutdown", 400.0, "pi-b")),
+            as_received(status("online", "connected", 300.0, "pi-b")),
         ]
     )
     assert stored_status(engine, "pi-b") == ("offline", "shutdown", 400.0)
@@ -113,16 +108,16 @@ def test_a_stale_online_written_after_a_newer_offline_does_not_replace_it(
 
 def test_a_last_will_replaces_its_own_birth_but_not_a_later_one(engine: sa.Engine) -> None:
     # The agent gives a connection's birth and will the same ts; offline wins the tie.
-    Store(engine).write([received(status("online", "connected", 100.0))])
-    Store(engine).write([received(status("offline", "lost", 100.0))])
+    Store(engine).write([as_received(status("online", "connected", 100.0))])
+    Store(engine).write([as_received(status("offline", "lost", 100.0))])
     assert stored_status(engine) == ("offline", "lost", 100.0)
     # The will of connection 1 arriving after connection 2's birth (ts 150) is stale.
-    Store(engine).write([received(status("online", "connected", 150.0))])
-    Store(engine).write([received(status("offline", "lost", 100.0))])
+    Store(engine).write([as_received(status("online", "connected", 150.0))])
+    Store(engine).write([as_received(status("offline", "lost", 100.0))])
     assert stored_status(engine) == ("online", "connected", 150.0)
     # A birth resent with its own ts does not undo its will.
-    Store(engine).write([received(status("offline", "lost", 150.0))])
-    Store(engine).write([received(status("online", "connected", 150.0))])
+    Store(engine).write([as_received(status("offline", "lost", 150.0))])
+    Store(engine).write([as_received(status("online", "connected", 150.0))])
     assert stored_status(engine) == ("offline", "lost", 150.0)
 
 
@@ -134,13 +129,13 @@ def _write_after(barrier: threading.Barrier, store: Store, items: list[Received]
 def test_workers_racing_on_one_device_keep_the_newest_status(engine: sa.Engine) -> None:
     # Two stores on one database, as two ingest workers are; the newest must survive
     # whichever commits last (the condition is in the UPDATE, not read beforehand).
-    Store(engine).write([received(status("online", "connected", 1.0))])
+    Store(engine).write([as_received(status("online", "connected", 1.0))])
     stores = [Store(engine), Store(engine)]
     for i in range(10):
         newer, older = 10.0 + 2 * i + 1, 10.0 + 2 * i
         batches = [
-            [received(status("offline", "shutdown", newer))],
-            [received(status("online", "connected", older))],
+            [as_received(status("offline", "shutdown", newer))],
+            [as_received(status("online", "connected", older))],
         ]
         barrier = threading.Barrier(2)
         threads = [
@@ -162,8 +157,8 @@ def test_older_facts_do_not_replace_newer_ones(engine: sa.Engine) -> None:
     old = FactsMessage(
         device_id="pi-a", facts=msgspec.structs.replace(facts, hostname="old"), ts=10.0
     )
-    Store(engine).write([received(new)])
-    Store(engine).write([received(old)])
+    Store(engine).write([as_received(new)])
+    Store(engine).write([as_received(old)])
     assert scalar(engine, "SELECT hostname FROM devices") == "new"
 
 
@@ -180,19 +175,19 @@ def test_rejections_are_counted_and_the_table_stays_bounded(engine: sa.Engine) -
 
 
 def test_an_unstorable_message_is_rejected_and_the_rest_stored(engine: sa.Engine) -> None:
-    good = [received(m) for m in run_stream("pi-a", "r1", batches=1)]
+    good = [as_received(m) for m in run_stream("pi-a", "r1", batches=1)]
     # Valid by the contract (a number) but not a whole number for an integer column.
     bad = SamplesMessage(
         device_id="pi-a", run_id="r1", seq=5, columns={"t": [9.0], "throttled": [0.5]}
     )
-    outcome = Store(engine).write([*good, received(bad)])
+    outcome = Store(engine).write([*good, as_received(bad)])
     assert outcome.rejected == 1 and outcome.accepted == len(good)
     assert scalar(engine, "SELECT count(*) FROM samples WHERE t = 9.0") == 0
 
 
 def test_sample_values_round_trip_whole_numbers_nulls_and_extra(engine: sa.Engine) -> None:
     """Whole numbers in float columns, gaps and extra keys survive (binary COPY too)."""
-    Store(engine).write([received(m) for m in run_stream("pi-a", "r1", batches=0)])
+    Store(engine).write([as_received(m) for m in run_stream("pi-a", "r1", batches=0)])
     columns = {
         "t": [7, 7.5],
         "temp_c": [55, None],
@@ -202,7 +197,7 @@ def test_sample_values_round_trip_whole_numbers_nulls_and_extra(engine: sa.Engin
         "gpu_load": [3, None],
     }
     msg = SamplesMessage(device_id="pi-a", run_id="r1", seq=1, columns=columns)
-    assert Store(engine).write([received(msg)]).samples_inserted == 2
+    assert Store(engine).write([as_received(msg)]).samples_inserted == 2
     with engine.connect() as conn:
         query = "SELECT t, temp_c, power_w, throttled, extra FROM samples WHERE t < 8 ORDER BY t"
         rows = conn.execute(sa.text(query).columns(extra=sa.JSON)).all()
@@ -219,7 +214,7 @@ def test_telemetry_moves_last_seen_once_a_second_and_anything_else_at_once(
     store = Store(engine)
 
     def at(msg: object, when: float) -> Received:
-        return dataclasses.replace(received(msg), received_at=when)
+        return dataclasses.replace(as_received(msg), received_at=when)
 
     def samples(seq: int, when: float) -> Received:
         msg = SamplesMessage(device_id="pi-a", run_id="r1", seq=seq, columns={"t": [float(seq)]})

@@ -19,9 +19,6 @@ from edgebench.collector.campaigns import detail, planner, store
 from edgebench.collector.campaigns.scheduler import Scheduler
 from edgebench.collector.campaigns.spec import parse_spec
 from edgebench.collector.models import Campaign, CampaignJob
-from edgebench.collector.received import Received
-from edgebench.collector.store import Store
-from edgebench.shared.codec import decode_message, encode_message, topic_for
 from edgebench.shared.messages import (
     CommandMessage,
     ResultMessage,
@@ -29,21 +26,11 @@ from edgebench.shared.messages import (
     RunStartedMessage,
     StatusMessage,
 )
-from tests.collector.helpers import LAYOUT
+from tests.collector.helpers import store_messages as write
 from tests.shared.samples import latency, model_info, run_config, run_result
 
 pytestmark = pytest.mark.both_databases
 LOST_S = 60.0
-
-
-def write(engine: sa.Engine, *messages: object) -> None:
-    items = []
-    for msg in messages:
-        topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
-        items.append(
-            Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
-        )
-    Store(engine).write(items)
 
 
 def status(engine: sa.Engine, device: str, state: str = "online") -> None:

@@ -9,7 +9,6 @@ cancel and the audit log; ``test_campaign_browser.py`` runs a campaign on real d
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import msgspec
@@ -17,12 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from edgebench.collector import create_app
-from edgebench.collector.received import Received
-from edgebench.collector.store import Store
-from edgebench.shared.codec import decode_message, encode_message, topic_for
 from edgebench.shared.messages import Envelope, FactsMessage, StatusMessage
 from tests.collector.dashboard.conftest import Server, serve
-from tests.collector.helpers import LAYOUT
+from tests.collector.helpers import store_messages
 from tests.collector.webauth import HttpClient, add_account, web_config
 from tests.shared.samples import device_facts
 
@@ -38,11 +34,9 @@ def _register(db_url: str, device: str) -> None:
 
 def _store(db_url: str, msg: Envelope) -> None:
     """Store one device message the way ingest does."""
-    topic, payload = topic_for(msg, LAYOUT), encode_message(msg)
-    received = Received(topic, time.time(), len(payload), decode_message(topic, payload, LAYOUT))
     engine = sa.create_engine(db_url)
     try:
-        Store(engine).write([received])
+        store_messages(engine, msg)
     finally:
         engine.dispose()
 
