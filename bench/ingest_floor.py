@@ -226,6 +226,8 @@ def main() -> int:
     parts = ", ".join(f"{k} {v * us:.2f}" for k, v in sorted(floor.items()))
     print(f"one thread: {total * us:.2f} us per sample ({parts}) = {total / ceiling:.2f}x")
     print(f"  drained at {floor_rate:,.0f} samples/s")
+    # What the service's design costs over the least its parts can take.
+    print(f"service / one thread: {sum(service.values()) / total:.2f}x the CPU per sample")
     return 0
 
 
