@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from edgebench.collector import audit
 from edgebench.collector.accounts import AccountError
 from edgebench.collector.models import DeviceToken
 
@@ -86,6 +87,24 @@ def revoke_tokens_of_device(session: Session, device_id: str) -> list[DeviceToke
     for token in active:
         token.revoked_at = now
     return list(active)
+
+
+def issue_device_token(
+    session: Session, device_id: str, *, replace: bool, by: str | None = None
+) -> tuple[str, DeviceToken, list[DeviceToken]]:
+    """Create a token for ``device_id`` from the command line, audited; return its text once.
+
+    ``replace`` first revokes the device's active tokens, in the same transaction, so the
+    board is never left without a working token. Returns the text, the new token and the
+    revoked ones. ``by`` names the command in the audit events (e.g. ``edgebench fleet``).
+    """
+    detail: dict[str, object] = {"device": device_id} | ({"by": by} if by else {})
+    revoked = revoke_tokens_of_device(session, device_id) if replace else []
+    for old in revoked:
+        audit.record_cli(session, "token.revoke", old.prefix, detail | {"replaced": True})
+    text, token = create_device_token(session, device_id)
+    audit.record_cli(session, "token.create", token.prefix, detail | {"scope": "device"})
+    return text, token, revoked
 
 
 def resolve_device_token(session: Session, text: str) -> DeviceToken | None:

@@ -45,12 +45,7 @@ def ensure_device_token(database: str, path: Path, device_id: str) -> bool:
     """Keep a working device token for ``device_id`` in ``path``; return whether it is new."""
     from sqlalchemy.orm import Session
 
-    from edgebench.collector import audit
-    from edgebench.collector.devicetokens import (
-        create_device_token,
-        resolve_device_token,
-        revoke_tokens_of_device,
-    )
+    from edgebench.collector.devicetokens import issue_device_token, resolve_device_token
 
     engine = db.make_engine(database)
     try:
@@ -62,12 +57,8 @@ def ensure_device_token(database: str, path: Path, device_id: str) -> bool:
                 return False
             # The file is the only copy the fleet hands out: older tokens of this device
             # (a lost or replaced file) stop working, as with ``token create --replace``.
-            by = {"device": device_id, "by": "edgebench fleet"}
-            for old in revoke_tokens_of_device(session, device_id):
-                audit.record_cli(session, "token.revoke", old.prefix, by | {"replaced": True})
-            text, token = create_device_token(session, device_id)
+            text, _, _ = issue_device_token(session, device_id, replace=True, by="edgebench fleet")
             write_private(path, text + "\n")
-            audit.record_cli(session, "token.create", token.prefix, by | {"scope": "device"})
         return True
     finally:
         engine.dispose()

@@ -204,15 +204,10 @@ def _create_device_token(
     ctx: click.Context, device_id: str, db: str | None, *, replace: bool
 ) -> None:
     """Create a board's model-store token and print it (once); ``replace`` revokes the rest."""
-    from edgebench.collector.devicetokens import create_device_token, revoke_tokens_of_device
+    from edgebench.collector.devicetokens import issue_device_token
 
     with account_session(ctx, db) as session:
-        # In the same transaction: the board is never left with no working token.
-        revoked = revoke_tokens_of_device(session, device_id) if replace else []
-        for old in revoked:
-            _audit(session, "token.revoke", old.prefix, device=device_id, replaced=True)
-        text, token = create_device_token(session, device_id)
-        _audit(session, "token.create", token.prefix, device=device_id, scope="device")
+        text, token, revoked = issue_device_token(session, device_id, replace=replace)
     click.echo(text)
     if revoked:
         prefixes = ", ".join(old.prefix for old in revoked)
