@@ -48,13 +48,6 @@
     return new Date(ts * 1000).toISOString().replace("T", " ").slice(0, 19) + "Z";
   }
 
-  /* As the server's |duration filter: seconds, minutes or hours. */
-  function duration(seconds) {
-    if (seconds < 120) return seconds.toPrecision(3) + " s";
-    if (seconds < 7200) return (seconds / 60).toPrecision(3) + " min";
-    return (seconds / 3600).toPrecision(3) + " h";
-  }
-
   /* As the server's |num filter: three significant digits, "–" when missing. */
   function num(value) {
     if (value === null || value === undefined || !isFinite(value)) return "–";
@@ -62,6 +55,13 @@
     var decimals = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
     return value.toLocaleString("en-US", {minimumFractionDigits: decimals,
                                           maximumFractionDigits: decimals});
+  }
+
+  /* As the server's |duration filter: seconds, minutes or hours, through num. */
+  function duration(seconds) {
+    if (seconds < 120) return num(seconds) + " s";
+    if (seconds < 7200) return num(seconds / 60) + " min";
+    return num(seconds / 3600) + " h";
   }
 
   /* This campaign's column of the p50 table; rows are matched by their data-key (compared
