@@ -22,6 +22,7 @@ more than a 0.1 ms op's p50 is, and the CPU time shows whether a gap is that.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -41,8 +42,6 @@ TOP = 10
 
 def cpu_p50_ms(path: Path, runs: int = 60) -> float:
     """Median thread CPU time of one whole-model invoke at one thread (no preemption)."""
-    import statistics
-
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
@@ -62,8 +61,6 @@ def cpu_p50_ms(path: Path, runs: int = 60) -> float:
 
 def layers(profile: object) -> dict[tuple, float]:
     """Mean p50 per op signature (type, input shapes, output shape, MACs) of a profile."""
-    import statistics
-
     groups: dict[tuple, list[float]] = {}
     for op in profile.ops:  # type: ignore[attr-defined]
         key = (op.op, str(op.input_shapes), str(op.output_shape), op.macs)
