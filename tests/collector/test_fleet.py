@@ -69,20 +69,29 @@ def _fleet_argv(tmp_path: Path, models_dir: Path, db_url: str, *extra: str) -> l
     ]
 
 
+def _edgebench(
+    tmp_path: Path, argv: list[str], stdin: str | None = None, timeout_s: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` (an edgebench command line) in the fleet's environment; its outcome."""
+    return subprocess.run(
+        argv,
+        input=stdin,
+        env=_fleet_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
 def _show_login(tmp_path: Path, db_url: str) -> subprocess.CompletedProcess[str]:
     argv = [EDGEBENCH, "fleet", "--show-login", "--db", db_url]
-    argv += ["--login-file", str(tmp_path / "fleet-login")]
-    return subprocess.run(
-        argv, env=_fleet_env(tmp_path), capture_output=True, text=True, timeout=60, check=False
-    )
+    return _edgebench(tmp_path, [*argv, "--login-file", str(tmp_path / "fleet-login")])
 
 
 def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'fleet.sqlite'}"
-    argv = _fleet_argv(tmp_path, models_dir, db_url, "--once")
-    done = subprocess.run(
-        argv, check=False, env=_fleet_env(tmp_path), capture_output=True, text=True, timeout=120
-    )
+    done = _edgebench(tmp_path, _fleet_argv(tmp_path, models_dir, db_url, "--once"), None, 120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "embedded broker" in done.stdout
     assert "stored in the collector" in done.stdout
@@ -124,14 +133,7 @@ def test_fleet_once_stores_the_agents_result(tmp_path: Path, models_dir: Path) -
     assert LOGIN_RE.search(shown.stdout).groups()[1:] == ("admin", password)
 
     # A second start keeps the admin: no new password printed.
-    again = subprocess.run(
-        _fleet_argv(tmp_path, models_dir, db_url, "--once"),
-        check=False,
-        env=_fleet_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = _edgebench(tmp_path, _fleet_argv(tmp_path, models_dir, db_url, "--once"), None, 120)
     assert again.returncode == 0, again.stdout + again.stderr
     assert password not in again.stdout and not LOGIN_RE.search(again.stdout)
     assert "--show-login" in again.stdout
@@ -149,15 +151,8 @@ def test_show_login_says_when_the_password_changed_or_the_file_is_gone(tmp_path:
     assert login is not None and ensure_admin(db_url, login_file) is None
     assert _show_login(tmp_path, db_url).returncode == 0
 
-    changed = subprocess.run(
-        [EDGEBENCH, "collector", "user", "set-password", "admin", "--db", db_url],
-        input="another long password\n",
-        env=_fleet_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    argv = [EDGEBENCH, "collector", "user", "set-password", "admin", "--db", db_url]
+    changed = _edgebench(tmp_path, argv, "another long password\n")
     assert changed.returncode == 0, changed.stderr
     shown = _show_login(tmp_path, db_url)
     assert shown.returncode == 2 and shown.stdout == ""
@@ -214,14 +209,7 @@ def test_the_printed_login_works_on_the_login_page(tmp_path: Path, models_dir: P
 def _start_campaign(tmp_path: Path, db_url: str, url: str, device_id: str) -> tuple[int, str]:
     """Create an operate token with the CLI, start a one-job campaign through the API."""
     argv = [EDGEBENCH, "collector", "token", "create", "--user", "admin", "--scope", "operate"]
-    made = subprocess.run(
-        [*argv, "--db", db_url],
-        env=_fleet_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    made = _edgebench(tmp_path, [*argv, "--db", db_url])
     assert made.returncode == 0, made.stderr
     token = re.search(r"ebt_\S+", made.stdout).group(0)
     body = {
