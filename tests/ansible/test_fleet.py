@@ -24,6 +24,7 @@ from edgebench.shared.messages import StatusMessage
 from edgebench.shared.topics import TopicLayout
 from tests.ansible import probes
 from tests.ansible.fleet import BOARD_A, BOARD_B, GENERATED_MODEL, SERVER, FleetLab
+from tests.ansible.recap import PlaybookRun
 from tests.ansible.sshhosts import pid_alive, wait_for_port
 from tests.httplogin import HttpClient, log_in
 
@@ -240,31 +241,19 @@ def test_benchmark_playbook_fails_with_the_reason(fleet: FleetLab) -> None:
         "edgebench_benchmark_timeout_s": 120,
         "edgebench_benchmark_poll_s": 1,
     }
+
+    def benchmark(**extra: object) -> PlaybookRun:
+        """benchmark.yml on board A with ``edgebench_benchmark_<key>`` set for each key."""
+        variables = base | {f"edgebench_benchmark_{k}": v for k, v in extra.items()}
+        return fleet.playbook("benchmark.yml", "-l", BOARD_A, "-e", json.dumps(variables))
+
     # A path is not a model name: the collector refuses the campaign and the play says why.
-    refused = fleet.playbook(
-        "benchmark.yml",
-        "-l",
-        BOARD_A,
-        "-e",
-        json.dumps(base | {"edgebench_benchmark_models": ["../../etc/passwd"]}),
-    )
+    refused = benchmark(models=["../../etc/passwd"])
     assert refused.returncode != 0
     text = " ".join(refused.output.split())
     assert "answered 400: models[0]: '../../etc/passwd' is not a model name" in text, text[-3000:]
     # A name the board does not have: its job fails there, and the play lists it and fails.
-    failed = fleet.playbook(
-        "benchmark.yml",
-        "-l",
-        BOARD_A,
-        "-e",
-        json.dumps(
-            base
-            | {
-                "edgebench_benchmark_models": ["no-such-model"],
-                "edgebench_benchmark_campaign": {"retries": 0},
-            }
-        ),
-    )
+    failed = benchmark(models=["no-such-model"], campaign={"retries": 0})
     assert failed.returncode != 0
     assert failed.recap[BOARD_A]["failed"] == 1
     text = " ".join(failed.output.split())
@@ -272,20 +261,11 @@ def test_benchmark_playbook_fails_with_the_reason(fleet: FleetLab) -> None:
     assert "failed after 1 attempt(s)" in text
     assert "ended done with 1 failed or expired job(s)" in text
     # Not done in time: the play cancels the campaign's queued jobs and fails.
-    late = fleet.playbook(
-        "benchmark.yml",
-        "-l",
-        BOARD_A,
-        "-e",
-        json.dumps(
-            base
-            | {
-                "edgebench_benchmark_models": [GENERATED_MODEL],
-                "edgebench_benchmark_repetitions": 5,
-                "edgebench_benchmark_options": {"runs": 10, "allow_busy": True},
-                "edgebench_benchmark_timeout_s": 1,
-            }
-        ),
+    late = benchmark(
+        models=[GENERATED_MODEL],
+        repetitions=5,
+        options={"runs": 10, "allow_busy": True},
+        timeout_s=1,
     )
     assert late.returncode != 0
     text = " ".join(late.output.split())
